@@ -1,0 +1,212 @@
+/**
+ * The one module that imports kafkajs. kafkajs has had no release since 2023, so the rest of the project
+ * speaks only these small types; replacing the client later means rewriting this file alone.
+ */
+import { Kafka, logLevel as KafkaLogLevel, CompressionTypes, type Admin, type Consumer, type Producer, type IHeaders } from "kafkajs";
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+  /** Called with kafkajs's own warnings and errors; silent when absent. */
+  onLog?: (level: "error" | "warn", message: string, extra: Record<string, unknown>) => void;
+  connectionTimeoutMs?: number;
+  /** How long a request may retry before failing (kafkajs retries internally). */
+  retries?: number;
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  /** Broker-side topic config, e.g. { "retention.ms": "-1" } to keep forever. */
+  config?: Record<string, string>;
+}
+
+export interface OutgoingMessage {
+  key: string | Buffer | null;
+  value: Buffer;
+  headers?: Record<string, string | Buffer>;
+  partition?: number;
+}
+
+export interface LogRecord {
+  topic: string;
+  partition: number;
+  /** Offset as a decimal string (Kafka offsets are 64-bit). */
+  offset: string;
+  key: Buffer | null;
+  value: Buffer;
+  headers: Record<string, Buffer>;
+  /** Broker or producer timestamp, epoch millis as a string. */
+  timestamp: string;
+}
+
+export interface Appended {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface Appender {
+  /** Appends messages to one topic and resolves once every in-sync replica has them (acks=all). */
+  append(topic: string, messages: OutgoingMessage[]): Promise<Appended[]>;
+  close(): Promise<void>;
+}
+
+export interface Tail {
+  stop(): Promise<void>;
+}
+
+export interface TailOptions {
+  topic: string;
+  /** Read from this offset of every partition; "earliest" replays the whole log. */
+  from: "earliest" | "latest" | { partition: number; offset: string }[];
+  /** Called once per fetched batch, in offset order per partition. */
+  onBatch: (records: LogRecord[]) => Promise<void>;
+}
+
+function headersOf(h: IHeaders | undefined): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(h ?? {})) {
+    if (v === undefined) continue;
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined) out[k] = Buffer.isBuffer(first) ? first : Buffer.from(first);
+  }
+  return out;
+}
+
+export class KafkaClient {
+  private readonly kafka: Kafka;
+  private adminClient: Admin | undefined;
+  private readonly consumers = new Set<Consumer>();
+
+  constructor(private readonly opts: KafkaOptions) {
+    this.kafka = new Kafka({
+      clientId: opts.clientId,
+      brokers: opts.brokers,
+      connectionTimeout: opts.connectionTimeoutMs ?? 3000,
+      retry: { retries: opts.retries ?? 5 },
+      logLevel: KafkaLogLevel.WARN,
+      logCreator: () => (entry) => {
+        const level = entry.level === KafkaLogLevel.ERROR ? "error" : "warn";
+        const { message, ...extra } = entry.log;
+        opts.onLog?.(level, String(message), extra);
+      },
+    });
+  }
+
+  private async admin(): Promise<Admin> {
+    if (!this.adminClient) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.adminClient = admin;
+    }
+    return this.adminClient;
+  }
+
+  /** Resolves when the cluster answers a metadata request. */
+  async ping(): Promise<{ brokers: number; controller: number | null }> {
+    const admin = await this.admin();
+    const c = await admin.describeCluster();
+    return { brokers: c.brokers.length, controller: c.controller };
+  }
+
+  /** Creates the topics that do not exist yet; existing topics are left as they are. */
+  async ensureTopics(specs: TopicSpec[]): Promise<void> {
+    const admin = await this.admin();
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.name));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((s) => ({
+        topic: s.name,
+        numPartitions: s.partitions,
+        replicationFactor: s.replicationFactor,
+        configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+
+  async listTopics(): Promise<string[]> {
+    return (await this.admin()).listTopics();
+  }
+
+  /** The next offset to be written in each partition (the "high watermark"). */
+  async endOffsets(topic: string): Promise<{ partition: number; offset: string }[]> {
+    const offsets = await (await this.admin()).fetchTopicOffsets(topic);
+    return offsets.map((o) => ({ partition: o.partition, offset: o.high })).sort((a, b) => a.partition - b.partition);
+  }
+
+  /** An idempotent producer with acks=all: a retried append is never duplicated or reordered. */
+  async appender(): Promise<Appender> {
+    const producer: Producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    return {
+      async append(topic, messages) {
+        const res = await producer.send({
+          topic,
+          acks: -1,
+          compression: CompressionTypes.None,
+          messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition: m.partition })),
+        });
+        // kafkajs reports the base offset of the batch per partition; offsets inside a batch are consecutive.
+        const out: Appended[] = [];
+        const next = new Map<number, bigint>();
+        for (const r of res) next.set(r.partition, BigInt(r.baseOffset ?? r.offset ?? "0"));
+        for (const m of messages) {
+          const partition = m.partition ?? res[0]?.partition ?? 0;
+          const off = next.get(partition) ?? 0n;
+          next.set(partition, off + 1n);
+          out.push({ topic, partition, offset: off.toString() });
+        }
+        return out;
+      },
+      async close() {
+        await producer.disconnect();
+      },
+    };
+  }
+
+  /**
+   * Reads a topic from a position without a consumer group commit: the caller owns its position (read
+   * models rebuild from the log). kafkajs needs a group id; a unique one per tail keeps them independent.
+   */
+  async tail(opts: TailOptions, groupId = `${this.opts.clientId}.tail.${process.pid}.${Date.now()}.${this.consumers.size}`): Promise<Tail> {
+    const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+    this.consumers.add(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.from !== "latest" });
+    const seekTo = Array.isArray(opts.from) ? opts.from : [];
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch }) => {
+        const records: LogRecord[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key,
+          value: m.value ?? Buffer.alloc(0),
+          headers: headersOf(m.headers),
+          timestamp: m.timestamp,
+        }));
+        if (records.length > 0) await opts.onBatch(records);
+      },
+    });
+    for (const s of seekTo) consumer.seek({ topic: opts.topic, partition: s.partition, offset: s.offset });
+    return {
+      stop: async () => {
+        this.consumers.delete(consumer);
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((c) => c.disconnect().catch(() => undefined)));
+    this.consumers.clear();
+    await this.adminClient?.disconnect();
+    this.adminClient = undefined;
+  }
+}

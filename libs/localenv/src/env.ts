@@ -1,0 +1,138 @@
+import { mkdirSync, writeFileSync, mkdtempSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { startCoredns, startEtcd, startKafka, startMember, startOpa, type CorednsInfo, type EtcdInfo, type KafkaInfo, type MemberInfo, type OpaInfo, type Started } from "./components.ts";
+import { LocalEnvError } from "./errors.ts";
+import { installAll, isInstalled, type Progress } from "./install.ts";
+import { Pki } from "./pki.ts";
+import { installExitHandlers, reapStaleRuns, type Managed } from "./process.ts";
+import { assertPortFree, freePort } from "./ready.ts";
+import { binaryPaths, cacheRoot } from "./versions.ts";
+
+export interface EnvironmentOptions {
+  /** Member cluster names; default two: member1, member2. */
+  members?: string[];
+  /** Start CoreDNS and OPA too (tests of DNS and policy need them; `up` may skip them). */
+  coredns?: boolean;
+  opa?: boolean;
+  /** Zone CoreDNS serves from etcd, with the trailing dot. */
+  dnsZone?: string;
+  /** Fixed ports from this base (checked free); by default the OS picks free ports. */
+  basePort?: number;
+  /** Where run directories go; default <cache>/runs. */
+  runsRoot?: string;
+  readyTimeoutMs?: number;
+  progress?: Progress;
+  /** Install missing components first (default true). */
+  install?: boolean;
+}
+
+/** Everything a client needs to reach the running environment; plain data, so tests can receive it. */
+export interface EnvironmentInfo {
+  runDir: string;
+  kubeconfig: string;
+  kubectl: string;
+  kafka: KafkaInfo;
+  etcd: EtcdInfo;
+  members: MemberInfo[];
+  coredns?: CorednsInfo;
+  opa?: OpaInfo;
+  /** Per component: startup time and pid, for reporting. */
+  components: { name: string; pid: number; startupMs: number; logFile: string }[];
+}
+
+export interface Environment {
+  info: EnvironmentInfo;
+  stop(): Promise<void>;
+}
+
+const say: Progress = (line) => process.stderr.write(`[localenv] ${line}\n`);
+
+/** Writes one kubeconfig with a context per member cluster (context name = cluster name). */
+export function writeKubeconfig(path: string, members: MemberInfo[], current?: string): void {
+  const doc = {
+    apiVersion: "v1",
+    kind: "Config",
+    preferences: {},
+    clusters: members.map((m) => ({ name: m.name, cluster: { server: m.server, "certificate-authority": m.caFile } })),
+    users: members.map((m) => ({ name: `admin@${m.name}`, user: { "client-certificate": m.clientCert, "client-key": m.clientKey } })),
+    contexts: members.map((m) => ({ name: m.name, context: { cluster: m.name, user: `admin@${m.name}` } })),
+    "current-context": current ?? members[0]?.name ?? "",
+  };
+  writeFileSync(path, stringify(doc), { mode: 0o600 });
+}
+
+/**
+ * Starts the local environment: Kafka (KRaft), one etcd shared by N kube-apiservers (one per member
+ * cluster, each under its own --etcd-prefix), and optionally CoreDNS (etcd plugin) and OPA.
+ * Every process is stopped by `stop()`, on SIGINT/SIGTERM, and when this process exits.
+ */
+export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<Environment> {
+  const progress = opts.progress ?? say;
+  const members = opts.members ?? ["member1", "member2"];
+  const timeout = opts.readyTimeoutMs ?? 180_000;
+  if (opts.install !== false && !isInstalled()) await installAll(progress);
+  const bin = binaryPaths();
+
+  const runsRoot = opts.runsRoot ?? join(cacheRoot(), "runs");
+  mkdirSync(runsRoot, { recursive: true });
+  for (const r of reapStaleRuns(runsRoot)) progress(`stopped ${r} left over from an earlier run`);
+  const runDir = mkdtempSync(join(runsRoot, `${new Date().toISOString().replace(/[:.]/g, "-")}-`));
+  writeFileSync(join(runDir, "owner"), `${process.pid}\n`);
+
+  const procs: Managed[] = [];
+  const stop = async () => {
+    // Reverse order: members and DNS before the etcd they read.
+    for (const p of procs.reverse()) await p.stop().catch(() => undefined);
+    procs.length = 0;
+  };
+  installExitHandlers(async (signal) => {
+    progress(`${signal}: stopping the local environment`);
+    await stop();
+  });
+
+  const port = async (offset: number, component: string) => {
+    if (opts.basePort === undefined) return freePort();
+    const p = opts.basePort + offset;
+    await assertPortFree(component, p);
+    return p;
+  };
+
+  const components: EnvironmentInfo["components"] = [];
+  const track = <T>(s: Started<T>): T => {
+    procs.push(s.proc);
+    components.push({ name: s.proc.name, pid: s.proc.pid, startupMs: s.startupMs, logFile: s.proc.logFile });
+    progress(`${s.proc.name} ready in ${(s.startupMs / 1000).toFixed(1)}s (pid ${s.proc.pid})`);
+    return s.info;
+  };
+
+  const pending: Promise<unknown>[] = [];
+  try {
+    const pki = new Pki(join(runDir, "pki"));
+    const [kafkaPort, kafkaCtl, etcdPort, etcdPeer] = [await port(0, "kafka"), await port(1, "kafka controller"), await port(2, "etcd"), await port(3, "etcd peer")];
+    progress(`starting kafka, etcd${opts.opa ? ", opa" : ""}${opts.coredns ? ", coredns" : ""} and ${members.length} member clusters in ${runDir}`);
+    const kafkaP = startKafka(bin, runDir, kafkaPort, kafkaCtl, timeout).then(track);
+    const etcd = track(await startEtcd(bin, runDir, etcdPort, etcdPeer, timeout));
+    const opaP = opts.opa ? port(4, "opa").then((p) => startOpa(bin, runDir, p, timeout)).then(track) : Promise.resolve(undefined);
+    const dnsP = opts.coredns
+      ? Promise.all([port(5, "coredns"), port(6, "coredns health")]).then(([p, h]) => startCoredns(bin, runDir, p, h, etcd.endpoint, opts.dnsZone ?? "kubefed.test.", timeout)).then(track)
+      : Promise.resolve(undefined);
+    // Members start one after another: on 2 cores, parallel apiserver start-ups only slow each other down.
+    pending.push(kafkaP, opaP, dnsP);
+    const memberInfos: MemberInfo[] = [];
+    for (const [i, name] of members.entries()) {
+      memberInfos.push(track(await startMember(bin, runDir, pki, name, await port(10 + i, `kube-apiserver-${name}`), etcd.endpoint, timeout)));
+    }
+    const [kafka, opa, coredns] = await Promise.all([kafkaP, opaP, dnsP]);
+    const kubeconfig = join(runDir, "kubeconfig");
+    writeKubeconfig(kubeconfig, memberInfos);
+    const info: EnvironmentInfo = { runDir, kubeconfig, kubectl: bin.kubectl, kafka, etcd, members: memberInfos, components, ...(opa ? { opa } : {}), ...(coredns ? { coredns } : {}) };
+    writeFileSync(join(runDir, "env.json"), JSON.stringify(info, null, 2));
+    return { info, stop };
+  } catch (err) {
+    // Let components still starting finish (or fail) so that none is left running after stop().
+    await Promise.allSettled(pending);
+    await stop();
+    throw err instanceof LocalEnvError ? err : new LocalEnvError("localenv", err instanceof Error ? err.message : String(err), `see the logs in ${runDir}/logs`);
+  }
+}

@@ -1,0 +1,45 @@
+import { homedir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Pinned versions of every component the local environment runs. Bump here; the cache is keyed by them. */
+export const VERSIONS = {
+  kafka: "3.9.1",
+  kubernetes: "v1.36.3",
+  etcd: "v3.6.8",
+  coredns: "v1.14.7",
+  opa: "v1.22.2",
+} as const;
+
+/** Oldest Go that builds the pinned Kubernetes (its go.mod says `go 1.26.0`). */
+export const MIN_GO = [1, 26] as const;
+
+/** The repository root (this file is libs/localenv/src/versions.ts). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+
+/** Build outputs live outside the repository so that a fresh clone on the same machine reuses them. */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME !== "" ? env.XDG_CACHE_HOME : join(homedir(), ".cache");
+  return join(base, "kubefed");
+}
+
+export interface BinaryPaths {
+  kafkaLibs: string;
+  kubeApiserver: string;
+  kubectl: string;
+  etcd: string;
+  coredns: string;
+  opa: string;
+}
+
+export function binaryPaths(root = cacheRoot()): BinaryPaths {
+  const k8s = join(root, `k8s-${VERSIONS.kubernetes}`);
+  return {
+    kafkaLibs: join(root, `kafka-${VERSIONS.kafka}`, "libs"),
+    kubeApiserver: join(k8s, "kube-apiserver"),
+    kubectl: join(k8s, "kubectl"),
+    etcd: join(root, `etcd-${VERSIONS.etcd}`, "etcd"),
+    coredns: join(root, `coredns-${VERSIONS.coredns}`, "coredns"),
+    opa: join(root, `opa-${VERSIONS.opa}`, "opa"),
+  };
+}

@@ -1,0 +1,34 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { inject } from "vitest";
+import { KubeConfig } from "@kubernetes/client-node";
+import type { EnvironmentInfo } from "@kubefed/localenv";
+
+const execFileP = promisify(execFile);
+
+export function env(): EnvironmentInfo {
+  return inject("localenv");
+}
+
+/** A client-node KubeConfig pointed at one member cluster of the local environment. */
+export function kubeConfigFor(context: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(env().kubeconfig);
+  kc.setCurrentContext(context);
+  return kc;
+}
+
+/** Runs the kubectl built at the pinned Kubernetes version against the environment's kubeconfig. */
+export async function kubectl(args: string[], opts: { input?: string } = {}): Promise<{ stdout: string; stderr: string }> {
+  const e = env();
+  const p = execFileP(e.kubectl, ["--kubeconfig", e.kubeconfig, ...args], { timeout: 60_000 });
+  if (opts.input !== undefined) {
+    p.child.stdin?.end(opts.input);
+  }
+  return p;
+}
+
+/** A name unique to this run, so tests never collide in the shared environment. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+}

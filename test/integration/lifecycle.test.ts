@@ -1,0 +1,73 @@
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const KUBEFED = ["--import", "tsx", join(ROOT, "cli/src/main.ts")];
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Processes whose command line mentions the run directory (kafka, etcd, kube-apiserver, coredns, opa). */
+function processesOf(runDir: string): string[] {
+  const ps = spawnSync("ps", ["-eo", "pid,args"], { encoding: "utf8" }).stdout;
+  return ps.split("\n").filter((l) => l.includes(runDir));
+}
+
+describe("kubefed up lifecycle", () => {
+  it("stops every component it started when interrupted with SIGINT", async () => {
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), "kubefed-up-")), "kubeconfig");
+    const child = spawn(process.execPath, [...KUBEFED, "up", "--members", "1", "--with-dns", "--with-opa", "--kubeconfig", kubeconfig], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    await new Promise<void>((ready, fail) => {
+      const check = setInterval(() => {
+        if (out.includes("Press Ctrl-C")) {
+          clearInterval(check);
+          ready();
+        }
+      }, 200);
+      void exited.then(() => {
+        clearInterval(check);
+        fail(new Error(`kubefed up exited early:\n${out}`));
+      });
+    });
+    const runDir = /logs: +(\S+)\/logs/.exec(out)?.[1];
+    expect(runDir, out).toBeDefined();
+    expect(existsSync(kubeconfig)).toBe(true);
+    const pids = readFileSync(join(runDir!, "pids"), "utf8").trim().split("\n").map((l) => Number(l.split(" ")[0]));
+    // kafka, etcd, one kube-apiserver, coredns, opa
+    expect(pids).toHaveLength(5);
+    expect(pids.every(alive)).toBe(true);
+    expect(processesOf(runDir!).length).toBeGreaterThanOrEqual(5);
+
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(pids.filter(alive)).toEqual([]);
+    expect(processesOf(runDir!)).toEqual([]);
+  }, 300_000);
+
+  it("refuses a port that is already in use with one clear line and a non-zero exit", async () => {
+    const blocker = createServer();
+    const port = await new Promise<number>((r) => blocker.listen(0, "127.0.0.1", () => r((blocker.address() as { port: number }).port)));
+    try {
+      const res = spawnSync(process.execPath, [...KUBEFED, "up", "--base-port", String(port)], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+      expect(res.status).toBe(1);
+      // Progress lines may come first; the error is the one last line.
+      expect(res.stderr.trim().split("\n").at(-1)).toBe(`kubefed: kafka: port ${port} on 127.0.0.1 is already in use (stop what listens there, see \`ss -ltnp\`, or choose other ports)`);
+    } finally {
+      blocker.close();
+    }
+  });
+});
