@@ -1,13 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { KafkaClient } from "@kubefed/kafka";
 import { LocalEnvError } from "./errors.ts";
 import { startProcess, type Managed } from "./process.ts";
 import { httpGet, waitReady } from "./ready.ts";
 import type { Pki } from "./pki.ts";
 import type { BinaryPaths } from "./versions.ts";
+
+const execFileP = promisify(execFile);
 
 export interface Started<T> {
   proc: Managed;
@@ -60,10 +63,10 @@ export async function startKafka(bin: BinaryPaths, runDir: string, port: number,
   // A modest heap: the machine is shared with several kube-apiservers.
   const jvm = ["-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${log4j}`];
   const clusterId = randomBytes(16).toString("base64url");
-  const fmt = spawnSync("java", [...jvm, "-cp", cp, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props], { encoding: "utf8" });
-  if (fmt.status !== 0) {
-    throw new LocalEnvError("kafka", "formatting the KRaft storage failed", "check that Java 17 is installed", `${fmt.stdout}\n${fmt.stderr}`.trim());
-  }
+  // Asynchronous: the JVM takes seconds to start and etcd and the members start meanwhile.
+  await execFileP("java", [...jvm, "-cp", cp, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props], { encoding: "utf8" }).catch((e: { stdout?: string; stderr?: string }) => {
+    throw new LocalEnvError("kafka", "formatting the KRaft storage failed", "check that Java 17 is installed", `${e.stdout ?? ""}\n${e.stderr ?? String(e)}`.trim());
+  });
   const started = Date.now();
   const proc = startProcess({ name: "kafka", command: "java", args: [...jvm, "-cp", cp, "kafka.Kafka", props], runDir });
   const client = new KafkaClient({ brokers: [`127.0.0.1:${port}`], clientId: "localenv-probe", retries: 0, connectionTimeoutMs: 1000 });

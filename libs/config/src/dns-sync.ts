@@ -1,0 +1,161 @@
+// Configuration of dns-sync: keeps the federation's DNS zone converged through CoreDNS-via-etcd or RFC 2136.
+import {
+  commonConfig,
+  commonVariables,
+  loadService,
+  type CommonConfig,
+  type CommonSettings,
+  type ServiceDefinition,
+} from "./common.ts";
+import { domainName, etcdPrefix, hostPort, httpUrl, list, listenPort, oneOf, text, zoneName, type HostPort } from "./parse.ts";
+import type { ConfigProblem, Env, Overrides, Resolution } from "./spec.ts";
+
+export const DNS_PROVIDERS = ["coredns-etcd", "rfc2136"] as const;
+export type DnsProviderName = (typeof DNS_PROVIDERS)[number];
+
+// The HMAC algorithms BIND 9 and Knot both accept; hmac-md5 is left out on purpose (broken hash).
+export const TSIG_ALGORITHMS = ["hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512"] as const;
+export type TsigAlgorithm = (typeof TSIG_ALGORITHMS)[number];
+
+export interface DnsSyncSettings extends CommonSettings {
+  readonly provider: DnsProviderName;
+  readonly zoneName: string;
+  readonly etcdEndpoints: readonly string[];
+  readonly etcdPrefix: string;
+  readonly rfc2136Server?: HostPort;
+  readonly tsigKeyName?: string;
+  readonly tsigAlgorithm: TsigAlgorithm;
+  readonly tsigSecretFile?: string;
+  readonly metricsPort: number;
+}
+
+export type DnsProviderConfig =
+  | {
+      readonly kind: "coredns-etcd";
+      readonly etcdEndpoints: readonly string[];
+      /** SkyDNS key prefix; must equal the `path` of CoreDNS's etcd plugin. */
+      readonly etcdPrefix: string;
+    }
+  | {
+      readonly kind: "rfc2136";
+      readonly server: HostPort;
+      readonly tsig: {
+        readonly keyName: string;
+        readonly algorithm: TsigAlgorithm;
+        /** File holding the base64 TSIG secret, so it never sits in the environment. */
+        readonly secretFile: string;
+      };
+    };
+
+export interface DnsSyncConfig extends CommonConfig {
+  /** Fully qualified, lowercase, with the trailing '.'. */
+  readonly zoneName: string;
+  readonly provider: DnsProviderConfig;
+  /** Serves /metrics, /healthz and /readyz. */
+  readonly metricsPort: number;
+}
+
+const ETCD_KEYS = ["etcdEndpoints", "etcdPrefix"] as const;
+const RFC2136_KEYS = ["rfc2136Server", "tsigKeyName", "tsigAlgorithm", "tsigSecretFile"] as const;
+
+function checkProvider(r: Resolution<DnsSyncSettings>): ConfigProblem[] {
+  const provider = r.values.provider;
+  if (provider === undefined) return []; // already reported as invalid
+  const problems: ConfigProblem[] = [];
+  // A setting of the other provider is almost always a half-finished switch of provider: say so rather than ignore it.
+  const foreign = provider === "rfc2136" ? ETCD_KEYS : RFC2136_KEYS;
+  for (const key of foreign) {
+    if (r.explicit.has(key))
+      problems.push({
+        variable: r.name(key),
+        message: `${r.label(key)} only applies to another DNS provider, but ${r.label("provider")} is ${provider}`,
+      });
+  }
+  if (provider === "rfc2136") {
+    const required = ["rfc2136Server", "tsigKeyName", "tsigSecretFile"] as const;
+    for (const key of required) {
+      if (!r.explicit.has(key))
+        problems.push({ variable: r.name(key), message: `${r.label(key)} is required when ${r.label("provider")} is rfc2136` });
+    }
+  }
+  return problems;
+}
+
+function providerConfig(s: DnsSyncSettings): DnsProviderConfig {
+  if (s.provider === "coredns-etcd") return { kind: "coredns-etcd", etcdEndpoints: s.etcdEndpoints, etcdPrefix: s.etcdPrefix };
+  // checkProvider guarantees these for rfc2136; the guard keeps the types honest without a cast.
+  if (s.rfc2136Server === undefined || s.tsigKeyName === undefined || s.tsigSecretFile === undefined)
+    throw new Error("unreachable: rfc2136 settings were checked");
+  return {
+    kind: "rfc2136",
+    server: s.rfc2136Server,
+    tsig: { keyName: s.tsigKeyName, algorithm: s.tsigAlgorithm, secretFile: s.tsigSecretFile },
+  };
+}
+
+export const dnsSyncDefinition: ServiceDefinition<DnsSyncSettings, DnsSyncConfig> = {
+  service: "dns-sync",
+  prefix: "DNS_SYNC_",
+  variables: {
+    ...commonVariables("dns-sync"),
+    provider: {
+      env: "DNS_SYNC_PROVIDER",
+      description: `DNS provider: ${DNS_PROVIDERS.join(" or ")}.`,
+      default: "coredns-etcd",
+      parse: oneOf(DNS_PROVIDERS),
+    },
+    zoneName: {
+      env: "DNS_SYNC_ZONE_NAME",
+      description: "The federation's DNS zone, fully qualified with a trailing '.', e.g. example.com.",
+      required: true,
+      parse: zoneName,
+    },
+    etcdEndpoints: {
+      env: "DNS_SYNC_ETCD_ENDPOINTS",
+      description: "coredns-etcd: comma-separated etcd client URLs.",
+      default: "http://127.0.0.1:2379",
+      parse: list(httpUrl, { unique: true }),
+    },
+    etcdPrefix: {
+      env: "DNS_SYNC_ETCD_PREFIX",
+      description: "coredns-etcd: SkyDNS key prefix, the `path` of CoreDNS's etcd plugin.",
+      default: "/skydns",
+      parse: etcdPrefix,
+    },
+    rfc2136Server: {
+      env: "DNS_SYNC_RFC2136_SERVER",
+      description: "rfc2136: primary name server accepting dynamic updates, host[:port] (port 53 by default).",
+      parse: hostPort(53),
+    },
+    tsigKeyName: {
+      env: "DNS_SYNC_TSIG_KEY_NAME",
+      description: "rfc2136: TSIG key name as configured in the name server.",
+      parse: domainName,
+    },
+    tsigAlgorithm: {
+      env: "DNS_SYNC_TSIG_ALGORITHM",
+      description: `rfc2136: TSIG algorithm: ${TSIG_ALGORITHMS.join(", ")}.`,
+      default: "hmac-sha256",
+      parse: oneOf(TSIG_ALGORITHMS),
+    },
+    tsigSecretFile: {
+      env: "DNS_SYNC_TSIG_SECRET_FILE",
+      description: "rfc2136: file holding the base64 TSIG secret.",
+      file: true,
+      parse: text("must be a file path"),
+    },
+    metricsPort: {
+      env: "DNS_SYNC_METRICS_PORT",
+      description: "HTTP port for /metrics, /healthz and /readyz.",
+      default: "9091",
+      port: true,
+      parse: listenPort,
+    },
+  },
+  check: checkProvider,
+  build: (s) => ({ ...commonConfig(s), zoneName: s.zoneName, provider: providerConfig(s), metricsPort: s.metricsPort }),
+};
+
+/** Loads dns-sync's configuration; throws ConfigError listing every problem. */
+export const loadDnsSyncConfig = (env: Env, overrides: Overrides<DnsSyncSettings> = {}): DnsSyncConfig =>
+  loadService(dnsSyncDefinition, env, overrides).config;

@@ -1,0 +1,291 @@
+// docker-compose.yml, the Dockerfile and the CoreDNS Corefile cannot run here (no container engine), so this test
+// holds them to libs/config instead: variable names, required settings, ports and addresses. Each check returns
+// the list of drifts in words; the test expects that list to be empty, so a failure says what to fix.
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import {
+  ConfigError,
+  SERVICES,
+  describeConfig,
+  listenPorts,
+  loadConfig,
+  suggestVariable,
+  type ServiceName,
+} from "@kubefed/config";
+import { parseCompose, parseCorefile, parseDockerfile, type ComposeService, type CorefileZone, type DockerStage } from "./deploy-files.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const read = (path: string): string => readFileSync(`${ROOT}${path}`, "utf8");
+const COREFILE = "deploy/coredns/Corefile";
+
+interface Deployment {
+  readonly compose: ReadonlyMap<string, ComposeService>;
+  readonly stages: readonly DockerStage[];
+  readonly corefile: readonly CorefileZone[];
+  readonly exists: (repoPath: string) => boolean;
+}
+
+const deployment = (composeText = read("docker-compose.yml"), dockerfileText = read("Dockerfile")): Deployment => ({
+  compose: parseCompose(composeText),
+  stages: parseDockerfile(dockerfileText),
+  corefile: parseCorefile(read(COREFILE)),
+  exists: (path) => existsSync(`${ROOT}${path.replace(/^\.\//, "")}`),
+});
+
+const BACKING = ["kafka", "etcd", "coredns"] as const;
+
+// Only complete string values can be loaded; missing or null ones are reported by their own checks.
+const envOf = (s: ComposeService): Record<string, string> =>
+  Object.fromEntries(Object.entries(s.environment).filter((e): e is [string, string] => e[1] !== null));
+
+const sameSet = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+
+/** Loads a service's config from its compose env, turning a ConfigError into drift messages. */
+function tryLoad<S extends ServiceName>(d: Deployment, service: S, drift: string[]) {
+  const s = d.compose.get(service);
+  if (!s) return undefined;
+  try {
+    return { config: loadConfig(service, envOf(s)), ports: listenPorts(service, envOf(s)) };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    drift.push(...error.problems.map((p) => `${service}: ${p.message}`));
+    return undefined;
+  }
+}
+
+function checkServicesExist(d: Deployment): string[] {
+  return [...BACKING, ...SERVICES].filter((name) => !d.compose.has(name)).map((name) => `service "${name}" is missing`);
+}
+
+function checkVariables(d: Deployment): string[] {
+  const drift: string[] = [];
+  for (const service of SERVICES) {
+    const s = d.compose.get(service);
+    if (!s) continue;
+    const known = describeConfig(service);
+    for (const name of Object.keys(s.environment)) {
+      if (known.some((v) => v.name === name)) continue;
+      const hint = suggestVariable(service, name);
+      drift.push(`${service}: ${name} is not a variable of libs/config's ${service} config${hint ? ` (did you mean ${hint}?)` : ""}`);
+    }
+    for (const v of known) {
+      const value = s.environment[v.name];
+      // A loopback default is right on a developer's machine and wrong inside a container.
+      const mustSet = v.required || /\b(127\.0\.0\.1|localhost)\b/.test(v.default ?? "");
+      if (mustSet && (value === undefined || value === null))
+        drift.push(`${service}: ${v.name} must be set${v.required ? " (required)" : ` (its default ${v.default} is the container itself)`}`);
+    }
+    for (const [name, value] of Object.entries(s.environment))
+      if (value === null) drift.push(`${service}: ${name} has no value, so it would come from the host environment`);
+    for (const raw of s.nonStringValues) drift.push(`${service}: quote the value of ${raw}; compose refuses unquoted booleans`);
+    tryLoad(d, service, drift);
+  }
+  return drift;
+}
+
+function checkPublishedPorts(d: Deployment): string[] {
+  const drift: string[] = [];
+  for (const service of SERVICES) {
+    const loaded = tryLoad(d, service, []);
+    const s = d.compose.get(service);
+    if (!loaded || !s) continue;
+    const configured = Object.values(loaded.ports);
+    for (const p of s.ports) {
+      if (!configured.includes(p.target))
+        drift.push(`${service}: publishes container port ${p.text} but its config listens on ${JSON.stringify(loaded.ports)}`);
+      else if (p.published !== p.target)
+        drift.push(`${service}: publishes ${p.target} as host port ${p.published ?? "(random)"}; use the same number so docs and tools agree`);
+    }
+    for (const [name, port] of Object.entries(loaded.ports))
+      if (!s.ports.some((p) => p.target === port)) drift.push(`${service}: ${name}=${port} is not published in ports:`);
+  }
+  return drift;
+}
+
+/** KAFKA_ADVERTISED_LISTENERS entries as {listener, host, port}. */
+function advertisedListeners(kafka: ComposeService): { listener: string; host: string; port: number }[] {
+  return (kafka.environment["KAFKA_ADVERTISED_LISTENERS"] ?? "").split(",").flatMap((entry) => {
+    const match = /^([A-Z_]+):\/\/([^:]+):(\d+)$/.exec(entry.trim());
+    return match ? [{ listener: match[1] ?? "", host: match[2] ?? "", port: Number(match[3]) }] : [];
+  });
+}
+
+function checkKafkaAddresses(d: Deployment): string[] {
+  const kafka = d.compose.get("kafka");
+  if (!kafka) return [];
+  const drift: string[] = [];
+  const listeners = advertisedListeners(kafka);
+  const internal = listeners.find((l) => l.host === "kafka");
+  if (!internal) return ['kafka: KAFKA_ADVERTISED_LISTENERS has no listener advertised as "kafka:<port>" for the other containers'];
+  const expected = `kafka:${internal.port}`;
+  for (const service of SERVICES) {
+    const loaded = tryLoad(d, service, []);
+    if (loaded && loaded.config.kafka.brokers.join(",") !== expected)
+      drift.push(`${service}: KAFKA_BROKERS is ${loaded.config.kafka.brokers.join(",")}, but kafka advertises ${expected} to containers`);
+  }
+  // Services started on the host use the default KAFKA_BROKERS: compose's Kafka must answer there too.
+  const hostDefault = describeConfig("ingest").find((v) => v.name === "KAFKA_BROKERS")?.default ?? "";
+  const [defaultHost, defaultPort] = hostDefault.split(":");
+  const external = listeners.find((l) => l.host === defaultHost && String(l.port) === defaultPort);
+  if (!external) drift.push(`kafka: no listener advertised as ${hostDefault}, the default KAFKA_BROKERS of services run on the host`);
+  else if (!kafka.ports.some((p) => p.target === external.port && p.published === external.port))
+    drift.push(`kafka: listener ${external.listener} (${hostDefault}) is not published as ${external.port}:${external.port}`);
+  return drift;
+}
+
+function checkDnsAddresses(d: Deployment): string[] {
+  const drift: string[] = [];
+  const etcd = d.compose.get("etcd");
+  const coredns = d.compose.get("coredns");
+  const loaded = tryLoad(d, "dns-sync", []);
+  if (!etcd || !coredns || !loaded) return drift;
+  const advertised = etcd.command.find((c) => c.startsWith("--advertise-client-urls="))?.split("=")[1]?.split(",") ?? [];
+  if (!advertised.every((u) => new URL(u).hostname === "etcd")) drift.push(`etcd: --advertise-client-urls ${advertised.join(",")} should name the "etcd" service`);
+  const provider = loaded.config.provider;
+  if (provider.kind !== "coredns-etcd") return [...drift, `dns-sync: DNS_SYNC_PROVIDER is ${provider.kind}, but compose runs CoreDNS with etcd`];
+  if (provider.etcdEndpoints.join(",") !== advertised.join(","))
+    drift.push(`dns-sync: DNS_SYNC_ETCD_ENDPOINTS is ${provider.etcdEndpoints.join(",")}, but etcd advertises ${advertised.join(",")}`);
+
+  if (!coredns.volumes.some((v) => v.source === `./${COREFILE}` && coredns.command.includes(v.target)))
+    drift.push(`coredns: must mount ./${COREFILE} and pass its mount path to -conf`);
+  const zone = d.corefile.find((z) => z.zone === loaded.config.zoneName);
+  if (!zone) return [...drift, `${COREFILE}: no server block for DNS_SYNC_ZONE_NAME ${loaded.config.zoneName} (has ${d.corefile.map((z) => z.zone).join(", ")})`];
+  if (zone.etcdPath !== provider.etcdPrefix)
+    drift.push(`${COREFILE}: etcd path ${zone.etcdPath ?? "(none)"} differs from DNS_SYNC_ETCD_PREFIX ${provider.etcdPrefix}`);
+  if (zone.etcdEndpoints.join(",") !== advertised.join(","))
+    drift.push(`${COREFILE}: etcd endpoint ${zone.etcdEndpoints.join(",") || "(none)"} differs from etcd's ${advertised.join(",")}`);
+  if (!coredns.ports.some((p) => p.target === zone.port)) drift.push(`coredns: the Corefile serves port ${zone.port}, which is not published`);
+  return drift;
+}
+
+function checkMountedFiles(d: Deployment): string[] {
+  const drift: string[] = [];
+  for (const service of SERVICES) {
+    const s = d.compose.get(service);
+    if (!s) continue;
+    for (const v of describeConfig(service).filter((v) => v.file)) {
+      const path = s.environment[v.name];
+      if (typeof path !== "string") continue;
+      const mount = s.volumes.find((m) => m.target === path);
+      if (!mount) drift.push(`${service}: ${v.name}=${path} is not mounted by any volume`);
+      else if (mount.source.startsWith(".") && !d.exists(mount.source))
+        drift.push(`${service}: ${v.name} mounts ${mount.source}, which does not exist in the repository`);
+    }
+  }
+  return drift;
+}
+
+function checkImages(d: Deployment): string[] {
+  const drift: string[] = [];
+  const base = d.stages.find((st) => st.run.some((r) => r.includes("npm ci")));
+  if (!base) drift.push("Dockerfile: no stage runs npm ci");
+  else if (!base.from.startsWith("node:20-slim")) drift.push(`Dockerfile: the npm ci stage is FROM ${base.from}, expected node:20-slim`);
+  for (const service of SERVICES) {
+    const s = d.compose.get(service);
+    if (s?.build?.target !== service || s.build.context !== "." || s.build.dockerfile !== "Dockerfile")
+      drift.push(`${service}: build must be {context: ".", target: "${service}"} of the one Dockerfile`);
+    const stage = d.stages.find((st) => st.name === service);
+    if (!stage) {
+      drift.push(`Dockerfile: no stage "FROM base AS ${service}"`);
+      continue;
+    }
+    const entry = ["npx", "tsx", `services/${service}/src/main.ts`];
+    if (JSON.stringify(stage.cmd) !== JSON.stringify(entry))
+      drift.push(`Dockerfile stage ${service}: CMD ${JSON.stringify(stage.cmd)} should be ${JSON.stringify(entry)}`);
+    const exposed = stage.expose.map((e) => e.port);
+    const defaults = Object.values(listenPorts(service, { DNS_SYNC_ZONE_NAME: "example.com." }));
+    if (!sameSet(exposed, defaults))
+      drift.push(`Dockerfile stage ${service}: EXPOSE ${exposed.join(" ") || "(none)"} but libs/config's default ports are ${defaults.join(" ")}`);
+    const loaded = tryLoad(d, service, []);
+    if (loaded && !sameSet(exposed, Object.values(loaded.ports)))
+      drift.push(`${service}: compose moves its ports to ${Object.values(loaded.ports).join(" ")}, away from the image's EXPOSE ${exposed.join(" ")}`);
+  }
+  return drift;
+}
+
+function checkSharedSettings(d: Deployment): string[] {
+  const configs = SERVICES.flatMap((service) => {
+    const loaded = tryLoad(d, service, []);
+    return loaded ? [{ service, config: loaded.config }] : [];
+  });
+  const drift: string[] = [];
+  const shared = (c: (typeof configs)[number]["config"]) =>
+    JSON.stringify([c.federationName, c.kafka.objectsTopicPartitions, c.kafka.replicationFactor]);
+  const first = configs[0];
+  for (const c of configs)
+    if (first && shared(c.config) !== shared(first.config))
+      drift.push(`${c.service}: federation name / topic partitions / replication ${shared(c.config)} differ from ${first.service}'s ${shared(first.config)}`);
+  const ids = configs.map((c) => c.config.kafka.clientId);
+  if (new Set(ids).size !== ids.length) drift.push(`KAFKA_CLIENT_ID repeats across services: ${ids.join(", ")}`);
+  return drift;
+}
+
+const CHECKS = {
+  "declares kafka, etcd, coredns and the three services": checkServicesExist,
+  "sets only known, valid variables and every required one": checkVariables,
+  "publishes exactly the ports libs/config listens on": checkPublishedPorts,
+  "points the services at kafka's in-network listener": checkKafkaAddresses,
+  "points dns-sync and CoreDNS at the same etcd, zone and prefix": checkDnsAddresses,
+  "mounts every file a service is told to read": checkMountedFiles,
+  "builds each service from its Dockerfile stage with the configured EXPOSE and entrypoint": checkImages,
+  "gives the services one federation and topic layout": checkSharedSettings,
+} as const;
+
+describe("docker-compose.yml and Dockerfile agree with libs/config", () => {
+  const d = deployment();
+  for (const [title, check] of Object.entries(CHECKS)) it(title, () => expect(check(d)).toEqual([]));
+});
+
+// The checks above pass on today's files; these prove they would notice the drifts they exist for.
+describe("the drift checks", () => {
+  const compose = read("docker-compose.yml");
+  const dockerfile = read("Dockerfile");
+  const drifted = (from: string, to: string, text = compose): string => {
+    expect(text, `fixture no longer contains ${from}`).toContain(from);
+    return text.replace(from, to);
+  };
+
+  it("catch a misspelt variable and suggest the real one", () => {
+    const d = deployment(drifted("      INGEST_SECURE_PORT:", "      INGEST_SECURE_PROT:"));
+    expect(checkVariables(d)).toContain(
+      "ingest: INGEST_SECURE_PROT is not a variable of libs/config's ingest config (did you mean INGEST_SECURE_PORT?)",
+    );
+  });
+
+  it("catch a missing required variable and an invalid value", () => {
+    const d = deployment(drifted("      DNS_SYNC_ZONE_NAME: example.com.\n", "      DNS_SYNC_METRICS_PORT_X: x\n"));
+    expect(checkVariables(d)).toEqual(expect.arrayContaining([expect.stringContaining("DNS_SYNC_ZONE_NAME must be set (required)")]));
+    const bad = deployment(drifted('PROPAGATOR_METRICS_PORT: "9090"', 'PROPAGATOR_METRICS_PORT: "90x"'));
+    expect(checkVariables(bad)).toEqual([expect.stringContaining('propagator: PROPAGATOR_METRICS_PORT="90x": must be a port number')]);
+  });
+
+  it("catch a published port the config does not listen on", () => {
+    const d = deployment(drifted('"127.0.0.1:9091:9091"', '"127.0.0.1:9091:9092"'));
+    expect(checkPublishedPorts(d)).toEqual([
+      'dns-sync: publishes container port 127.0.0.1:9091:9092 but its config listens on {"DNS_SYNC_METRICS_PORT":9091}',
+      "dns-sync: DNS_SYNC_METRICS_PORT=9091 is not published in ports:",
+    ]);
+  });
+
+  it("catch services pointed at the wrong Kafka or etcd address", () => {
+    const d = deployment(drifted("      KAFKA_BROKERS: kafka:19092\n      KAFKA_CLIENT_ID: kubefed-propagator", "      KAFKA_BROKERS: kafka:9092\n      KAFKA_CLIENT_ID: kubefed-propagator"));
+    expect(checkKafkaAddresses(d)).toEqual(["propagator: KAFKA_BROKERS is kafka:9092, but kafka advertises kafka:19092 to containers"]);
+    const e = deployment(drifted("DNS_SYNC_ETCD_ENDPOINTS: http://etcd:2379", "DNS_SYNC_ETCD_ENDPOINTS: http://127.0.0.1:2379"));
+    expect(checkDnsAddresses(e)).toEqual(expect.arrayContaining([expect.stringContaining("but etcd advertises http://etcd:2379")]));
+  });
+
+  it("catch an EXPOSE that drifted from the config's port", () => {
+    const d = deployment(compose, drifted("EXPOSE 9090", "EXPOSE 9100", dockerfile));
+    expect(checkImages(d)).toEqual([
+      "Dockerfile stage propagator: EXPOSE 9100 but libs/config's default ports are 9090",
+      "propagator: compose moves its ports to 9090, away from the image's EXPOSE 9100",
+    ]);
+  });
+
+  it("catch a file variable without a volume", () => {
+    const d = deployment(drifted("      - ./deploy/compose/token-auth.csv:/etc/kubefed/token-auth.csv:ro\n", ""));
+    expect(checkMountedFiles(d)).toEqual(["ingest: INGEST_TOKEN_AUTH_FILE=/etc/kubefed/token-auth.csv is not mounted by any volume"]);
+  });
+});
