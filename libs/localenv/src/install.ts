@@ -104,13 +104,20 @@ async function installGoComponents(progress: Progress): Promise<void> {
   const ldflags = "-ldflags=-s -w";
   const k8sModule = join(REPO_ROOT, "env/k8s");
   // One after another: each go build already uses every core.
-  const goBuild = (cwd: string, pkg: string) => (tmp: string): GoBuild => ({ cwd, args: ["build", "-trimpath", ldflags, "-o", tmp, pkg], produced: tmp });
+  const goBuild = (cwd: string, pkg: string, flags = ldflags) => (tmp: string): GoBuild => ({ cwd, args: ["build", "-trimpath", flags, "-o", tmp, pkg], produced: tmp });
+  // Kubernetes stamps its version at link time; without it both binaries report v0.0.0-master and kubectl
+  // refuses to parse the version.
+  const [major, minor] = VERSIONS.kubernetes.slice(1).split(".");
+  const stamp = ["k8s.io/client-go/pkg/version", "k8s.io/component-base/version"]
+    .flatMap((pkg) => [`-X ${pkg}.gitVersion=${VERSIONS.kubernetes}`, `-X ${pkg}.gitMajor=${major}`, `-X ${pkg}.gitMinor=${minor}`, `-X ${pkg}.gitTreeState=clean`, `-X ${pkg}.buildDate=1970-01-01T00:00:00Z`])
+    .join(" ");
+  const k8sFlags = `-ldflags=-s -w ${stamp}`;
   // `go install` has no -o: install into a private GOBIN and move the binary from there.
   const goInstall = (mod: string, name: string) => (tmp: string): GoBuild => ({ args: ["install", "-trimpath", ldflags, mod], env: { GOBIN: tmp, CGO_ENABLED: "0" }, produced: join(tmp, name) });
   // One after another: each go build already uses every core.
   await buildGoBinary("etcd", VERSIONS.etcd, p.etcd, goBuild(join(REPO_ROOT, "env/etcd"), "go.etcd.io/etcd/server/v3"), progress);
-  await buildGoBinary("kube-apiserver", VERSIONS.kubernetes, p.kubeApiserver, goBuild(k8sModule, "k8s.io/kubernetes/cmd/kube-apiserver"), progress);
-  await buildGoBinary("kubectl", VERSIONS.kubernetes, p.kubectl, goBuild(k8sModule, "k8s.io/kubernetes/cmd/kubectl"), progress);
+  await buildGoBinary("kube-apiserver", VERSIONS.kubernetes, p.kubeApiserver, goBuild(k8sModule, "k8s.io/kubernetes/cmd/kube-apiserver", k8sFlags), progress);
+  await buildGoBinary("kubectl", VERSIONS.kubernetes, p.kubectl, goBuild(k8sModule, "k8s.io/kubernetes/cmd/kubectl", k8sFlags), progress);
   await buildGoBinary("coredns", VERSIONS.coredns, p.coredns, goInstall(`github.com/coredns/coredns@${VERSIONS.coredns}`, "coredns"), progress);
   await buildGoBinary("opa", VERSIONS.opa, p.opa, goInstall(`github.com/open-policy-agent/opa@${VERSIONS.opa}`, "opa"), progress);
 }
