@@ -18,10 +18,10 @@ export function kubeConfigFor(context: string): KubeConfig {
   return kc;
 }
 
-/** Runs the kubectl built at the pinned Kubernetes version against the environment's kubeconfig. */
-export async function kubectl(args: string[], opts: { input?: string } = {}): Promise<{ stdout: string; stderr: string }> {
+/** Runs the kubectl built at the pinned Kubernetes version against the environment's kubeconfig (or another). */
+export async function kubectl(args: string[], opts: { input?: string; kubeconfig?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ stdout: string; stderr: string }> {
   const e = env();
-  const p = execFileP(e.kubectl, ["--kubeconfig", e.kubeconfig, ...args], { timeout: 60_000 });
+  const p = execFileP(e.kubectl, ["--kubeconfig", opts.kubeconfig ?? e.kubeconfig, ...args], { timeout: 60_000, env: { ...process.env, ...opts.env } });
   if (opts.input !== undefined) {
     p.child.stdin?.end(opts.input);
   }

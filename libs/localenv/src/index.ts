@@ -4,3 +4,6 @@ export { LocalEnvError } from "./errors.ts";
 export { binaryPaths, cacheRoot, VERSIONS } from "./versions.ts";
 export { freePort, httpGet } from "./ready.ts";
 export type { MemberInfo, KafkaInfo, EtcdInfo, CorednsInfo, OpaInfo } from "./components.ts";
+export { Pki, type CertPair } from "./pki.ts";
+export { startProcess, type Managed } from "./process.ts";
+export { waitReady } from "./ready.ts";

@@ -1,0 +1,45 @@
+// Keys of the state index and the lookups on them.
+import { refKey, type ObjectIdentity, type ObjectRef } from "@kubefed/events";
+
+/** `group/kind/namespace/name`, the identity of an object across the project (same as the Kafka message key). */
+export const objectKey = (ref: ObjectIdentity): string => refKey(ref);
+
+export const kindKey = (ref: Pick<ObjectRef, "group" | "kind">): string => `${ref.group}/${ref.kind}`;
+export const nameKey = (ref: Pick<ObjectRef, "namespace" | "name">): string => `${ref.namespace ?? ""}/${ref.name}`;
+
+/** The full object key from its kind key and name key. */
+export const joinKey = (kind: string, name: string): string => `${kind}/${name}`;
+
+/** Index of the first element >= `value` in an ascending array (code-unit order). */
+export function lowerBound(sorted: readonly string[], value: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as string) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The [start, end) range of keys that begin with `prefix`; contiguous because the array is sorted. */
+export function prefixRange(sorted: readonly string[], prefix: string): readonly [number, number] {
+  const start = lowerBound(sorted, prefix);
+  let end = start;
+  while (end < sorted.length && (sorted[end] as string).startsWith(prefix)) end++;
+  return [start, end];
+}
+
+export const CORE_GROUP = "";
+export const NAMESPACE_KIND = "Namespace";
+export const isNamespaceRef = (ref: Pick<ObjectRef, "group" | "kind">): boolean =>
+  ref.group === CORE_GROUP && ref.kind === NAMESPACE_KIND;
+
+/**
+ * Namespaces that exist without a Namespace object. Kubernetes rejects namespaced objects in a missing namespace
+ * (NotFound), and the fold mirrors that, except for `default`: a federation must accept `kubectl create` into
+ * `default` from its first event on, without a bootstrap write that two ingest replicas could race on. For the same
+ * reason it cannot be deleted (Forbidden, as in Kubernetes). The ingest may still create a `default` Namespace
+ * object so that `kubectl get ns` shows it.
+ */
+export const IMPLICIT_NAMESPACES: ReadonlySet<string> = new Set(["default"]);

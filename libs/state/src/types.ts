@@ -1,0 +1,64 @@
+// The shape of the folded state of the objects log.
+import type { KubeObject } from "@kubefed/events";
+
+/** Where an event sits in the log. `offset` is the decimal partition offset (Kafka hands it over as a string). */
+export interface Position {
+  readonly offset: string;
+}
+
+/** Why the fold refused an event; a subset of the FederationError codes so the API can map it directly. */
+export const RejectionReason = {
+  AlreadyExists: "AlreadyExists",
+  Conflict: "Conflict",
+  NotFound: "NotFound",
+  Invalid: "Invalid",
+  Forbidden: "Forbidden",
+} as const;
+export type RejectionReason = (typeof RejectionReason)[keyof typeof RejectionReason];
+
+export interface Rejection {
+  readonly reason: RejectionReason;
+  readonly message: string;
+}
+
+interface OutcomeBase {
+  readonly eventId: string;
+  readonly requestId: string;
+  readonly offset: string;
+  /** `objectKey` of the event's object. */
+  readonly key: string;
+}
+
+export type Outcome =
+  | (OutcomeBase & {
+      readonly status: "applied";
+      /** The object as stored after the event; for a delete, the object as it was when deleted. */
+      readonly object: KubeObject;
+      /** Every key the event changed: its own, plus the contents of a deleted Namespace. */
+      readonly changedKeys: readonly string[];
+    })
+  | (OutcomeBase & { readonly status: "rejected" } & Rejection);
+
+/** The objects of one (group, kind). */
+export interface KindIndex {
+  /** By `namespace/name` (namespace "" for cluster-scoped objects). */
+  readonly objects: Readonly<Record<string, KubeObject>>;
+  /**
+   * The `namespace/name` keys in ascending code-unit order: the order etcd lists `/registry/<res>/<ns>/<name>` in,
+   * so lists come out as Kubernetes would return them, and one namespace is one contiguous range.
+   */
+  readonly order: readonly string[];
+}
+
+export interface FederationState {
+  /** By `group/kind`. */
+  readonly kinds: Readonly<Record<string, KindIndex>>;
+  /** Outcomes of the most recent events by event id, so a waiting API request can read how its event ended. */
+  readonly outcomes: Readonly<Record<string, Outcome>>;
+  /** Event ids of `outcomes`, oldest first (= log order). */
+  readonly outcomeOrder: readonly string[];
+  /** How many outcomes are kept; part of the state so every replica that folds the log agrees on it. */
+  readonly outcomeLimit: number;
+  /** Offset of the last folded event; null before the first. Also the resourceVersion of a list. */
+  readonly lastOffset: string | null;
+}

@@ -1,0 +1,99 @@
+/**
+ * Authentication as kube-apiserver does it with --token-auth-file and --basic-auth-file: CSV files of
+ * `secret,user,uid[,"group1,group2"]`. Anonymous requests are refused unless explicitly enabled.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import { ApiError, Reason } from "./status.ts";
+
+export interface UserInfo {
+  user: string;
+  uid: string;
+  groups: string[];
+}
+
+interface Entry extends UserInfo {
+  digest: Buffer;
+}
+
+const digest = (s: string) => createHash("sha256").update(s).digest();
+
+/** Splits one CSV line; a field may be double-quoted (and then contain commas). */
+export function splitCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") {
+      out.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  if (quoted) throw new Error("unterminated quote");
+  out.push(cur);
+  return out.map((f) => f.trim());
+}
+
+/** Parses a token or basic-auth file; `what` names it in errors ("token file line 3: ..."). */
+export function parseCredentialFile(content: string, what: string): Entry[] {
+  const entries: Entry[] = [];
+  content.split("\n").forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) return;
+    let fields: string[];
+    try {
+      fields = splitCsvLine(line);
+    } catch (e) {
+      throw new Error(`${what} line ${i + 1}: ${(e as Error).message}`);
+    }
+    const [secret, user, uid, groups] = fields;
+    if (!secret || !user || uid === undefined) throw new Error(`${what} line ${i + 1}: expected secret,user,uid[,"groups"]`);
+    entries.push({ digest: digest(secret), user, uid, groups: groups ? groups.split(",").map((g) => g.trim()).filter(Boolean) : [] });
+  });
+  return entries;
+}
+
+export interface AuthOptions {
+  tokens: Entry[];
+  basic: Entry[];
+  anonymous: boolean;
+}
+
+function match(entries: Entry[], secret: string): Entry | undefined {
+  const d = digest(secret);
+  // Compare against every entry so that timing does not tell how far a guess got.
+  let found: Entry | undefined;
+  for (const e of entries) if (timingSafeEqual(e.digest, d)) found ??= e;
+  return found;
+}
+
+export class Authenticator {
+  constructor(private readonly opts: AuthOptions) {}
+
+  authenticate(headers: IncomingHttpHeaders): UserInfo {
+    const header = headers.authorization;
+    if (header) {
+      const [scheme, value = ""] = header.split(" ", 2);
+      if (scheme?.toLowerCase() === "bearer") {
+        const e = match(this.opts.tokens, value.trim());
+        if (e) return { user: e.user, uid: e.uid, groups: [...e.groups, "system:authenticated"] };
+      } else if (scheme?.toLowerCase() === "basic") {
+        const decoded = Buffer.from(value, "base64").toString("utf8");
+        const colon = decoded.indexOf(":");
+        const e = colon > 0 ? match(this.opts.basic.filter((b) => b.user === decoded.slice(0, colon)), decoded.slice(colon + 1)) : undefined;
+        if (e) return { user: e.user, uid: e.uid, groups: [...e.groups, "system:authenticated"] };
+      }
+      throw new ApiError(Reason.Unauthorized, "Unauthorized");
+    }
+    if (this.opts.anonymous) return { user: "system:anonymous", uid: "", groups: ["system:unauthenticated"] };
+    throw new ApiError(Reason.Unauthorized, "Unauthorized");
+  }
+}

@@ -1,0 +1,90 @@
+/** Request plumbing: bounded body reading, content types, parsed paths. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { parse as parseYaml } from "yaml";
+import { ApiError, Reason, statusOf } from "./status.ts";
+import { findResource, RESOURCES, type ResourceType } from "./resources.ts";
+
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"] ?? "0");
+  if (declared > limit) {
+    req.resume();
+    throw new ApiError(Reason.RequestEntityTooLarge, `the request body is ${declared} bytes; the limit is ${limit}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > limit) {
+      req.resume();
+      throw new ApiError(Reason.RequestEntityTooLarge, `the request body is larger than the limit of ${limit} bytes`);
+    }
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Parses a JSON or YAML body according to Content-Type; anything else is 415. */
+export function parseBody(body: Buffer, contentType: string | undefined, accepted: string[] = ["application/json", "application/yaml"]): unknown {
+  const type = (contentType ?? "application/json").split(";")[0]!.trim().toLowerCase();
+  if (!accepted.includes(type)) {
+    throw new ApiError(Reason.UnsupportedMediaType, `the body of the request was in an unknown format - accepted media types include: ${accepted.join(", ")}`);
+  }
+  const text = body.toString("utf8");
+  if (text.trim() === "") throw new ApiError(Reason.BadRequest, "the request body is empty");
+  try {
+    return type.endsWith("yaml") ? parseYaml(text) : JSON.parse(text);
+  } catch (e) {
+    throw new ApiError(Reason.BadRequest, `the request body is not valid ${type.endsWith("yaml") ? "YAML" : "JSON"}: ${(e as Error).message.split("\n")[0]}`);
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: ApiError): void {
+  const headers: Record<string, string> = {};
+  if (err.details?.retryAfterSeconds !== undefined) headers["retry-after"] = String(err.details.retryAfterSeconds);
+  sendJson(res, err.code, statusOf(err), headers);
+}
+
+/** A parsed resource URL: /api/v1/... or /apis/<group>/<version>/... */
+export interface ResourcePath {
+  rt: ResourceType;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+export function parseResourcePath(pathname: string): ResourcePath | undefined {
+  const parts = pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (parts[0] === "api" && parts.length >= 3) {
+    [group, version, rest] = ["", parts[1]!, parts.slice(2)];
+  } else if (parts[0] === "apis" && parts.length >= 4) {
+    [group, version, rest] = [parts[1]!, parts[2]!, parts.slice(3)];
+  } else return undefined;
+  let namespace: string | undefined;
+  // /namespaces/<ns>/<resource>/... is namespaced; /namespaces[/<name>[/status]] is the Namespace itself.
+  if (rest[0] === "namespaces" && rest.length >= 3 && group + rest[2] !== "status" && !(group === "" && rest.length === 3 && (rest[2] === "status" || rest[2] === "finalize"))) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const [resource, name, subresource, ...extra] = rest;
+  if (resource === undefined || extra.length > 0) return undefined;
+  const rt = findResource(group, version, resource);
+  if (!rt) {
+    const known = RESOURCES.some((r) => r.group === group && r.version === version);
+    if (!known) return undefined;
+    throw new ApiError(Reason.NotFound, `the server could not find the requested resource`);
+  }
+  if (namespace !== undefined && !rt.namespaced) return undefined;
+  if (subresource !== undefined && !(rt.subresources as string[]).includes(subresource)) {
+    throw new ApiError(Reason.NotFound, `the server could not find the requested resource (${rt.resource}/${subresource})`);
+  }
+  return { rt, ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { name } : {}), ...(subresource !== undefined ? { subresource } : {}) };
+}

@@ -1,0 +1,101 @@
+/**
+ * The federation API server. Configuration comes from the environment (see libs/config), each variable also
+ * settable by its flag; `--help` lists them all.
+ */
+import { readFileSync } from "node:fs";
+import { createServer } from "node:https";
+import { Command } from "commander";
+import { generate } from "selfsigned";
+import { CONFIG_DESCRIPTION, loadIngestConfig, ConfigError } from "@kubefed/config";
+import { parseKeyring } from "@kubefed/events";
+import { KafkaClient } from "@kubefed/kafka";
+import { createLogger } from "@kubefed/logging";
+import { objectsTopic, statusTopic, eventsTopic } from "@kubefed/names";
+import { Authenticator, parseCredentialFile } from "./auth.ts";
+import { Handlers } from "./handlers.ts";
+import { ReadModel } from "./readmodel.ts";
+import { createMetrics, createRequestHandler } from "./server.ts";
+
+const cmd = new Command("ingest").description("Federation API server: Kubernetes API in front of the event log").allowExcessArguments(false);
+for (const v of CONFIG_DESCRIPTION.ingest) cmd.option(`${v.flag} <value>`, `${v.description} (env ${v.name}${v.default !== undefined ? `, default ${v.default}` : ""})`);
+cmd.parse(process.argv);
+const flags = cmd.opts<Record<string, string>>();
+
+let config;
+try {
+  const overrides = Object.fromEntries(CONFIG_DESCRIPTION.ingest.map((v) => [v.key, flags[v.key]]).filter(([, x]) => x !== undefined));
+  config = loadIngestConfig(process.env, overrides);
+} catch (e) {
+  process.stderr.write(`ingest: ${e instanceof ConfigError ? e.message : String(e)}\n`);
+  process.exit(2);
+}
+
+const logger = createLogger({ service: "ingest", level: config.logLevel });
+const read = (f: string, what: string) => {
+  try {
+    return readFileSync(f, "utf8");
+  } catch (e) {
+    process.stderr.write(`ingest: cannot read the ${what} ${f}: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+};
+
+try {
+  const keyring = config.secretsKeyFile ? parseKeyring(read(config.secretsKeyFile, "secrets key file")) : undefined;
+  const auth = new Authenticator({
+    tokens: config.auth.tokenFile ? parseCredentialFile(read(config.auth.tokenFile, "token auth file"), "token auth file") : [],
+    basic: config.auth.basicFile ? parseCredentialFile(read(config.auth.basicFile, "basic auth file"), "basic auth file") : [],
+    anonymous: config.auth.anonymous,
+  });
+  const fed = config.federationName;
+  const kafka = new KafkaClient({
+    brokers: [...config.kafka.brokers],
+    clientId: config.kafka.clientId,
+    onLog: (level, message, extra) => logger[level]({ kafka: extra }, message),
+  });
+  await kafka.ensureTopics([
+    { name: objectsTopic(fed), partitions: config.kafka.objectsTopicPartitions, replicationFactor: config.kafka.replicationFactor, config: { "retention.ms": "-1", "retention.bytes": "-1" } },
+    { name: statusTopic(fed), partitions: 1, replicationFactor: config.kafka.replicationFactor, config: { "retention.ms": "-1" } },
+    { name: eventsTopic(fed), partitions: 1, replicationFactor: config.kafka.replicationFactor, config: { "retention.ms": String(3_600_000) } },
+  ]);
+  const appender = await kafka.appender();
+  const readModel = new ReadModel(kafka, objectsTopic(fed), keyring, {
+    watchWindow: 100_000,
+    onPoison: (offset, err) => logger.error({ offset, err }, "skipped an event that can never be decoded"),
+  });
+  let ready = false;
+  const metrics = createMetrics();
+  const handlers = new Handlers({ readModel, appender, topic: objectsTopic(fed), keyring, foldTimeoutMs: 30_000, onAppended: (type) => metrics.appended.inc({ type }) });
+  const tls = config.tls
+    ? { cert: read(config.tls.certFile, "TLS certificate"), key: read(config.tls.keyFile, "TLS key") }
+    : await (async () => {
+        const pems = await generate([{ name: "commonName", value: "kubefed-ingest" }], {
+          keyType: "ec",
+          extensions: [{ name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] }],
+        });
+        logger.warn("no TLS certificate given: serving a self-signed one");
+        return { cert: pems.cert, key: pems.private };
+      })();
+  const server = createServer(tls, createRequestHandler({ auth, handlers, logger, maxBodyBytes: config.maxRequestBodyBytes, maxWatchTimeoutS: Math.floor(config.maxWatchTimeoutMs / 1000), ready: () => ready, registry: metrics.registry }, metrics));
+  await readModel.start();
+  ready = true;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.securePort, config.bindAddress, () => resolve());
+  });
+  const addr = server.address();
+  logger.info({ port: typeof addr === "object" && addr ? addr.port : config.securePort, objects: objectsTopic(fed), resourceVersion: readModel.resourceVersion }, "federation API serving");
+  const shutdown = async () => {
+    server.close();
+    await readModel.stop().catch(() => undefined);
+    await appender.close().catch(() => undefined);
+    await kafka.close().catch(() => undefined);
+    process.exit(0);
+  };
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
+} catch (e) {
+  logger.fatal({ err: e }, "ingest failed to start");
+  process.stderr.write(`ingest: ${(e as Error).message}\n`);
+  process.exit(1);
+}

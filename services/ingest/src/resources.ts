@@ -1,0 +1,72 @@
+/**
+ * The resources the federation API serves: the federated types, Events (kept in the control plane) and the
+ * federation's own Cluster. Discovery, routing and validation all read this one table.
+ */
+export interface ResourceType {
+  /** "" for the core group. */
+  group: string;
+  version: string;
+  /** Plural, lower case, as in URLs. */
+  resource: string;
+  kind: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  subresources: ("status" | "scale")[];
+  /** Federated types are propagated to member clusters; the others stay in the control plane. */
+  federated: boolean;
+}
+
+const VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"] as const;
+
+function t(group: string, version: string, resource: string, kind: string, o: Partial<ResourceType> = {}): ResourceType {
+  return {
+    group,
+    version,
+    resource,
+    kind,
+    singular: kind.toLowerCase(),
+    namespaced: true,
+    shortNames: [],
+    categories: ["all"],
+    subresources: [],
+    federated: true,
+    ...o,
+  };
+}
+
+/** Group of the federation's own API (the original federation used `federation/v1beta1`). */
+export const FEDERATION_GROUP = "federation";
+export const FEDERATION_VERSION = "v1beta1";
+
+export const RESOURCES: readonly ResourceType[] = [
+  t("", "v1", "namespaces", "Namespace", { namespaced: false, shortNames: ["ns"], categories: [], subresources: ["status"] }),
+  t("", "v1", "configmaps", "ConfigMap", { shortNames: ["cm"], categories: [] }),
+  t("", "v1", "secrets", "Secret", { categories: [] }),
+  t("", "v1", "services", "Service", { shortNames: ["svc"], subresources: ["status"] }),
+  t("", "v1", "events", "Event", { shortNames: ["ev"], categories: [], federated: false }),
+  t("apps", "v1", "deployments", "Deployment", { shortNames: ["deploy"], subresources: ["status", "scale"] }),
+  t("apps", "v1", "replicasets", "ReplicaSet", { shortNames: ["rs"], subresources: ["status", "scale"] }),
+  t("apps", "v1", "daemonsets", "DaemonSet", { shortNames: ["ds"], subresources: ["status"] }),
+  t("batch", "v1", "jobs", "Job", { subresources: ["status"] }),
+  t("networking.k8s.io", "v1", "ingresses", "Ingress", { shortNames: ["ing"], categories: [], subresources: ["status"] }),
+  t("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", { shortNames: ["hpa"], subresources: ["status"] }),
+  t(FEDERATION_GROUP, FEDERATION_VERSION, "clusters", "Cluster", { namespaced: false, categories: [], subresources: ["status"], federated: false }),
+];
+
+export function groupVersion(r: Pick<ResourceType, "group" | "version">): string {
+  return r.group === "" ? r.version : `${r.group}/${r.version}`;
+}
+
+export function findResource(group: string, version: string, resource: string): ResourceType | undefined {
+  return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
+}
+
+export function findKind(apiVersion: string, kind: string): ResourceType | undefined {
+  return RESOURCES.find((r) => groupVersion(r) === apiVersion && r.kind === kind);
+}
+
+export function verbsOf(_r: ResourceType): string[] {
+  return [...VERBS];
+}

@@ -1,0 +1,84 @@
+/**
+ * Watch: a chunked stream of `{"type","object"}` lines, from any resourceVersion still kept (410 Gone as an
+ * ERROR event otherwise, as kube-apiserver does), with bookmarks and timeoutSeconds.
+ */
+import type { ServerResponse } from "node:http";
+import { listObjects } from "@kubefed/state";
+import { groupVersion, type ResourceType } from "./resources.ts";
+import { selectorMatcher } from "./selectors.ts";
+import { ApiError, Reason, statusOf } from "./status.ts";
+import type { Change, ReadModel } from "./readmodel.ts";
+
+const BOOKMARK_INTERVAL_MS = 5_000;
+
+export function serveWatch(res: ServerResponse, rm: ReadModel, rt: ResourceType, namespace: string | undefined, q: URLSearchParams, maxTimeoutS: number): void {
+  const match = selectorMatcher(q.get("labelSelector"), q.get("fieldSelector"));
+  const kindKey = `${rt.group}/${rt.kind}`;
+  const rvParam = q.get("resourceVersion") ?? "";
+  const bookmarks = q.get("allowWatchBookmarks") === "true";
+  const requested = Number(q.get("timeoutSeconds") ?? "0");
+  // Like kube-apiserver: no timeout given means a random-ish long one, bounded by the server's maximum.
+  const timeoutS = requested > 0 ? Math.min(requested, maxTimeoutS) : maxTimeoutS;
+
+  res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked", "cache-control": "no-cache" });
+  const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
+  const relevant = (c: Change) => c.kindKey === kindKey && (namespace === undefined || c.namespace === namespace) && match(c.object as Record<string, unknown>);
+  let lastRv = 0n;
+  const emit = (changes: Change[]) => {
+    for (const c of changes) {
+      if (c.rv <= lastRv && c.type !== "DELETED") continue;
+      if (relevant(c)) send(c.type, c.object);
+    }
+    const tail = changes.at(-1);
+    if (tail && tail.rv > lastRv) lastRv = tail.rv;
+  };
+
+  // Subscribe before replaying so nothing folded in between is missed; duplicates are filtered by rv.
+  const pending: Change[] = [];
+  let live = false;
+  const unsubscribe = rm.subscribe((changes) => {
+    if (live) emit(changes);
+    else pending.push(...changes);
+  });
+
+  if (rvParam === "" || rvParam === "0") {
+    // Start with the current state as ADDED events, then follow.
+    lastRv = BigInt(rm.resourceVersion);
+    for (const o of listObjects(rm.current, { group: rt.group, kind: rt.kind, ...(namespace !== undefined ? { namespace } : {}) })) {
+      if (match(o as Record<string, unknown>)) send("ADDED", o);
+    }
+  } else {
+    let from: bigint;
+    try {
+      from = BigInt(rvParam);
+    } catch {
+      send("ERROR", statusOf(new ApiError(Reason.BadRequest, `invalid resourceVersion ${JSON.stringify(rvParam)}`)));
+      unsubscribe();
+      res.end();
+      return;
+    }
+    const since = rm.changesSince(from);
+    if (since === undefined) {
+      send("ERROR", statusOf(new ApiError(Reason.Expired, `too old resource version: ${rvParam} (${rm.oldestWatchable})`)));
+      unsubscribe();
+      res.end();
+      return;
+    }
+    lastRv = from;
+    emit(since);
+  }
+  emit(pending.filter((c) => c.rv > lastRv));
+  live = true;
+
+  const bookmark = bookmarks
+    ? setInterval(() => send("BOOKMARK", { kind: rt.kind, apiVersion: groupVersion(rt), metadata: { resourceVersion: rm.resourceVersion } }), BOOKMARK_INTERVAL_MS)
+    : undefined;
+  const end = () => {
+    clearTimeout(timer);
+    if (bookmark) clearInterval(bookmark);
+    unsubscribe();
+    if (!res.writableEnded) res.end();
+  };
+  const timer = setTimeout(end, timeoutS * 1000);
+  res.on("close", end);
+}
