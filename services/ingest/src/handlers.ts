@@ -288,7 +288,7 @@ export class Handlers {
     return this.scale(rt, namespace, name);
   }
 
-  watch(res: ServerResponse, rt: ResourceType, namespace: string | undefined, q: URLSearchParams, maxTimeoutS: number): void {
-    serveWatch(res, this.d.readModel, rt, namespace, q, maxTimeoutS);
+  watch(res: ServerResponse, rt: ResourceType, namespace: string | undefined, q: URLSearchParams, maxTimeoutS: number, render?: (o: KubeObject) => unknown): void {
+    serveWatch(res, this.d.readModel, rt, namespace, q, maxTimeoutS, render);
   }
 }

@@ -46,6 +46,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 export function sendError(res: ServerResponse, err: ApiError): void {
   const headers: Record<string, string> = {};
+  // The client may still be sending the rest of a body we refused: do not reuse this connection.
+  if (err.code === 413) headers.connection = "close";
   if (err.details?.retryAfterSeconds !== undefined) headers["retry-after"] = String(err.details.retryAfterSeconds);
   sendJson(res, err.code, statusOf(err), headers);
 }

@@ -124,7 +124,7 @@ function wantsJson(accept: string): boolean {
   return acceptedMediaTypes(accept).some((m) => (m.type === "application" || m.type === "*") && (m.subtype === "json" || m.subtype === "*"));
 }
 
-const NOT_ACCEPTABLE: HttpAnswer = { status: 406, contentType: "text/plain; charset=utf-8", body: "only application/json is served\n", headers: { Vary: "Accept" } };
+const notAcceptable = (): HttpAnswer => ({ status: 406, contentType: "text/plain; charset=utf-8", body: "only application/json is served\n", headers: { Vary: "Accept" } });
 
 /**
  * Answers an OpenAPI request, or undefined when `path` is not one of ours (including unknown v3 group
@@ -137,7 +137,7 @@ export function openapiResponse(path: string, accept: string): HttpAnswer | unde
   const trimmed = pathname.replace(/\/+$/, "");
 
   if (trimmed === "/openapi/v2") {
-    if (!wantsJson(accept)) return NOT_ACCEPTABLE;
+    if (!wantsJson(accept)) return notAcceptable();
     const d = doc(snapshotManifest().v2);
     return { status: 200, contentType: JSON_TYPE, body: d.bytes, headers: { ETag: `"${d.hash}"`, Vary: "Accept", "Cache-Control": "no-cache, private" } };
   }
@@ -150,13 +150,11 @@ export function openapiResponse(path: string, accept: string): HttpAnswer | unde
   const key = trimmed.slice("/openapi/v3/".length);
   const file = snapshotManifest().v3[key];
   if (file === undefined) return undefined;
-  if (!wantsJson(accept)) return NOT_ACCEPTABLE;
+  if (!wantsJson(accept)) return notAcceptable();
   const d = doc(file);
   const hash = query.get("hash");
-  if (hash !== null && hash !== "" && hash !== d.hash) {
-    // A stale hash (from a cached index) is sent to the current document, as the real server does.
-    return { status: 301, contentType: "text/plain; charset=utf-8", body: "", headers: { Location: `/openapi/v3/${key}?hash=${d.hash}` } };
-  }
+  // A stale hash (from an index cached before an upgrade) gets the current document, uncacheable. The real
+  // server redirects to the current hash instead; serving in place needs no Location header from the caller.
   const cache = hash === d.hash ? "public, immutable, max-age=31536000" : "no-cache, private";
   return { status: 200, contentType: JSON_TYPE, body: d.bytes, headers: { ETag: `"${d.hash}"`, Vary: "Accept", "Cache-Control": cache } };
 }

@@ -13,6 +13,7 @@ import type { Handlers, WriteContext } from "./handlers.ts";
 import { parseBody, parseResourcePath, readBody, sendError, sendJson, type ResourcePath } from "./http.ts";
 import { applyPatch, PatchType } from "./patch.ts";
 import { ApiError, Reason, toApiError } from "./status.ts";
+import { toTable, wantsTable } from "./table.ts";
 
 export interface ServerDeps {
   auth: Authenticator;
@@ -119,13 +120,20 @@ async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse
   };
   const { rt, namespace, name, subresource } = p;
 
+  const table = wantsTable(req.headers.accept) && subresource === undefined;
+  const includeObject = q.get("includeObject") ?? "Metadata";
   switch (verb) {
-    case "get":
-      return answer(200, subresource === "scale" ? h.scale(rt, namespace, name!) : h.get(rt, namespace, name!));
-    case "list":
-      return answer(200, h.list(rt, namespace, q));
+    case "get": {
+      if (subresource === "scale") return answer(200, h.scale(rt, namespace, name!));
+      const obj = h.get(rt, namespace, name!) as Record<string, any>;
+      return answer(200, table ? toTable(rt, [obj], String(obj.metadata?.resourceVersion ?? ""), Date.now(), includeObject) : obj);
+    }
+    case "list": {
+      const list = h.list(rt, namespace, q) as Record<string, any>;
+      return answer(200, table ? { ...toTable(rt, list.items, list.metadata.resourceVersion, Date.now(), includeObject), metadata: list.metadata } : list);
+    }
     case "watch":
-      return h.watch(res, rt, namespace, q, deps.maxWatchTimeoutS);
+      return h.watch(res, rt, namespace, q, deps.maxWatchTimeoutS, table ? (o) => toTable(rt, [o as Record<string, any>], "", Date.now(), includeObject) : undefined);
     case "create": {
       if (name !== undefined) throw new ApiError(Reason.MethodNotAllowed, "POST is not allowed on a named resource");
       const c = ctx();
@@ -165,7 +173,7 @@ async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse
   }
 }
 
-function send(res: ServerResponse, d: { status: number; contentType: string; body: Buffer | string }): void {
-  res.writeHead(d.status, { "content-type": d.contentType, "content-length": Buffer.byteLength(d.body) });
+function send(res: ServerResponse, d: { status: number; contentType: string; body: Buffer | string; headers?: Record<string, string> }): void {
+  res.writeHead(d.status, { ...d.headers, "content-type": d.contentType, "content-length": Buffer.byteLength(d.body) });
   res.end(d.body);
 }

@@ -4,6 +4,7 @@
  */
 import type { ServerResponse } from "node:http";
 import { listObjects } from "@kubefed/state";
+import type { KubeObject } from "@kubefed/events";
 import { groupVersion, type ResourceType } from "./resources.ts";
 import { selectorMatcher } from "./selectors.ts";
 import { ApiError, Reason, statusOf } from "./status.ts";
@@ -11,7 +12,7 @@ import type { Change, ReadModel } from "./readmodel.ts";
 
 const BOOKMARK_INTERVAL_MS = 5_000;
 
-export function serveWatch(res: ServerResponse, rm: ReadModel, rt: ResourceType, namespace: string | undefined, q: URLSearchParams, maxTimeoutS: number): void {
+export function serveWatch(res: ServerResponse, rm: ReadModel, rt: ResourceType, namespace: string | undefined, q: URLSearchParams, maxTimeoutS: number, render: (o: KubeObject) => unknown = (o) => o): void {
   const match = selectorMatcher(q.get("labelSelector"), q.get("fieldSelector"));
   const kindKey = `${rt.group}/${rt.kind}`;
   const rvParam = q.get("resourceVersion") ?? "";
@@ -21,7 +22,9 @@ export function serveWatch(res: ServerResponse, rm: ReadModel, rt: ResourceType,
   const timeoutS = requested > 0 ? Math.min(requested, maxTimeoutS) : maxTimeoutS;
 
   res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked", "cache-control": "no-cache" });
-  const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
+  // Clients wait for the headers before reading events; Node sends them only with the first write otherwise.
+  res.flushHeaders();
+  const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object: type === "ADDED" || type === "MODIFIED" || type === "DELETED" ? render(object as KubeObject) : object })}\n`);
   const relevant = (c: Change) => c.kindKey === kindKey && (namespace === undefined || c.namespace === namespace) && match(c.object as Record<string, unknown>);
   let lastRv = 0n;
   const emit = (changes: Change[]) => {
