@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
 import { up } from "./up.ts";
+import { history } from "./history.ts";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -42,6 +43,26 @@ Examples:
     )
     .action(async (o: { members: string[]; basePort?: number; kubeconfig: string; withDns: boolean; withOpa: boolean }) => {
       await up({ members: o.members, basePort: o.basePort, kubeconfig: o.kubeconfig, coredns: o.withDns, opa: o.withOpa });
+    });
+  p.command("history")
+    .description("List every revision of a federated object, from the event log: who changed what, when")
+    .argument("<TYPE/NAME>", "the object, e.g. deployment/web or configmap/settings")
+    .option("-n, --namespace <ns>", "namespace of the object (default: the context's, else default)")
+    .option("--context <name>", "kubeconfig context of the federation API")
+    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    .option("-o, --output <format>", "table or json", (v: string) => {
+      if (v !== "table" && v !== "json") throw new InvalidArgumentError("must be table or json");
+      return v;
+    }, "table")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  kubefed history deployment/web -n shop --context federation
+  kubefed history configmap/settings -o json`,
+    )
+    .action(async (target: string, o: { namespace?: string; context?: string; kubeconfig?: string; output: "table" | "json" }) => {
+      process.stdout.write(`${await history({ target, ...o })}\n`);
     });
   return p;
 }

@@ -14,6 +14,8 @@ import { objectsTopic, statusTopic, eventsTopic } from "@kubefed/names";
 import { Authenticator, parseCredentialFile } from "./auth.ts";
 import { Handlers } from "./handlers.ts";
 import { ReadModel } from "./readmodel.ts";
+import { concerns, revisionsOf } from "./history.ts";
+import { readLog } from "./logreader.ts";
 import { createMetrics, createRequestHandler } from "./server.ts";
 
 const cmd = new Command("ingest").description("Federation API server: Kubernetes API in front of the event log").allowExcessArguments(false);
@@ -76,7 +78,9 @@ try {
         logger.warn("no TLS certificate given: serving a self-signed one");
         return { cert: pems.cert, key: pems.private };
       })();
-  const server = createServer(tls, createRequestHandler({ auth, handlers, logger, maxBodyBytes: config.maxRequestBodyBytes, maxWatchTimeoutS: Math.floor(config.maxWatchTimeoutMs / 1000), ready: () => ready, registry: metrics.registry }, metrics));
+  const history = async (ref: { group: string; kind: string; namespace: string | null; name: string }) =>
+    revisionsOf(await readLog(kafka, objectsTopic(fed), keyring, (e) => concerns(e, ref)), ref);
+  const server = createServer(tls, createRequestHandler({ history, auth, handlers, logger, maxBodyBytes: config.maxRequestBodyBytes, maxWatchTimeoutS: Math.floor(config.maxWatchTimeoutMs / 1000), ready: () => ready, registry: metrics.registry }, metrics));
   await readModel.start();
   ready = true;
   await new Promise<void>((resolve, reject) => {

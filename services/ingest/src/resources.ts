@@ -70,3 +70,14 @@ export function findKind(apiVersion: string, kind: string): ResourceType | undef
 export function verbsOf(_r: ResourceType): string[] {
   return [...VERBS];
 }
+
+/**
+ * Resolves what a user types (plural, singular, short name or kind, any case, optionally `.group`) to a
+ * resource, as kubectl does for `kubectl get TYPE`.
+ */
+export function resolveResourceName(input: string): ResourceType | undefined {
+  const lower = input.toLowerCase();
+  const dot = lower.indexOf(".");
+  const [name, group] = dot > 0 ? [lower.slice(0, dot), lower.slice(dot + 1)] : [lower, undefined];
+  return RESOURCES.find((r) => (group === undefined || r.group === group) && [r.resource, r.singular, r.kind.toLowerCase(), ...r.shortNames].includes(name));
+}

@@ -14,8 +14,12 @@ import { parseBody, parseResourcePath, readBody, sendError, sendJson, type Resou
 import { applyPatch, PatchType } from "./patch.ts";
 import { ApiError, Reason, toApiError } from "./status.ts";
 import { toTable, wantsTable } from "./table.ts";
+import type { Revision } from "./history.ts";
+import { groupVersion, resolveResourceName } from "./resources.ts";
 
 export interface ServerDeps {
+  /** Revisions of one object, read from the log (GET /federation/history). */
+  history: (ref: { group: string; kind: string; namespace: string | null; name: string }) => Promise<Revision[]>;
   auth: Authenticator;
   handlers: Handlers;
   logger: Logger;
@@ -93,6 +97,7 @@ async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse
     res.writeHead(200, { "content-type": deps.registry.contentType });
     return void res.end(await deps.registry.metrics());
   }
+  if (path === "/federation/history") return historyRoute(deps, res, url.searchParams);
   const accept = req.headers.accept ?? "";
   const doc = path.startsWith("/openapi/") ? openapiResponse(path, accept) : discoveryResponse(path, accept);
   if (doc) return void send(res, doc);
@@ -171,6 +176,18 @@ async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse
     default:
       throw new ApiError(Reason.MethodNotAllowed, `the server does not allow this method on the requested resource`);
   }
+}
+
+async function historyRoute(deps: ServerDeps, res: ServerResponse, q: URLSearchParams): Promise<void> {
+  const typed = q.get("resource") ?? "";
+  const rt = resolveResourceName(typed);
+  if (!rt) throw new ApiError(Reason.NotFound, `the server doesn't have a resource type "${typed}"`);
+  const name = q.get("name");
+  if (!name) throw new ApiError(Reason.BadRequest, "a name is required: /federation/history?resource=TYPE&name=NAME[&namespace=NS]");
+  const namespace = rt.namespaced ? (q.get("namespace") || "default") : null;
+  const revisions = await deps.history({ group: rt.group, kind: rt.kind, namespace, name });
+  if (revisions.length === 0) throw new ApiError(Reason.NotFound, `${rt.resource} "${name}" has no history`, { name, group: rt.group, kind: rt.resource });
+  sendJson(res, 200, { kind: "History", apiVersion: "federation/v1beta1", object: { apiVersion: groupVersion(rt), kind: rt.kind, namespace, name }, revisions });
 }
 
 function send(res: ServerResponse, d: { status: number; contentType: string; body: Buffer | string; headers?: Record<string, string> }): void {
