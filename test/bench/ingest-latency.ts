@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { startEnvironment } from "@kubefed/localenv";
-import { startFederation } from "../integration/federation.ts";
+import { startFederation } from "@kubefed/localenv";
 
 const N = Number(process.env.BENCH_N ?? 300);
 const WARMUP = 30;

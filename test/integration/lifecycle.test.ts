@@ -8,19 +8,41 @@ import { describe, expect, it } from "vitest";
 const ROOT = resolve(import.meta.dirname, "../..");
 const KUBEFED = ["--import", "tsx", join(ROOT, "cli/src/main.ts")];
 
+/** Running (a zombie waiting for init to reap it is dead already). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return false;
   }
 }
 
-/** Processes whose command line mentions the run directory (kafka, etcd, kube-apiserver, coredns, opa). */
+/** SIGKILL is delivered at once, but a many-threaded process takes a moment to be torn down. */
+async function settled<T>(probe: () => T[], ms = 5000): Promise<T[]> {
+  const deadline = Date.now() + ms;
+  let left = probe();
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = probe();
+  }
+  return left;
+}
+
+/**
+ * Processes of the run: their command line mentions the run directory (kafka, etcd, kube-apiserver, coredns, opa) or
+ * their environment carries the run's marker (the node services: ingest).
+ */
 function processesOf(runDir: string): string[] {
   const ps = spawnSync("ps", ["-eo", "pid,args"], { encoding: "utf8" }).stdout;
-  return ps.split("\n").filter((l) => l.includes(runDir));
+  return ps.split("\n").filter((l) => {
+    if (l.includes(runDir)) return true;
+    const pid = Number(l.trim().split(" ")[0]);
+    try {
+      return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`KUBEFED_LOCALENV_RUN=${runDir}`);
+    } catch {
+      return false;
+    }
+  });
 }
 
 describe("kubefed up lifecycle", () => {
@@ -47,15 +69,16 @@ describe("kubefed up lifecycle", () => {
     expect(runDir, out).toBeDefined();
     expect(existsSync(kubeconfig)).toBe(true);
     const pids = readFileSync(join(runDir!, "pids"), "utf8").trim().split("\n").map((l) => Number(l.split(" ")[0]));
-    // kafka, etcd, one kube-apiserver, coredns, opa
-    expect(pids).toHaveLength(5);
+    // kafka, etcd, one kube-apiserver, coredns, opa, the ingest
+    expect(pids).toHaveLength(6);
     expect(pids.every(alive)).toBe(true);
-    expect(processesOf(runDir!).length).toBeGreaterThanOrEqual(5);
+    expect(processesOf(runDir!).length).toBeGreaterThanOrEqual(6);
+    expect(readFileSync(kubeconfig, "utf8")).toMatch(/current-context: federation/);
 
     child.kill("SIGINT");
     expect(await exited).toBe(130);
-    expect(pids.filter(alive)).toEqual([]);
-    expect(processesOf(runDir!)).toEqual([]);
+    expect(await settled(() => pids.filter(alive))).toEqual([]);
+    expect(await settled(() => processesOf(runDir!))).toEqual([]);
   }, 300_000);
 
   it("refuses a port that is already in use with one clear line and a non-zero exit", async () => {

@@ -47,7 +47,8 @@ export function startProcess(opts: StartOptions): Managed {
   try {
     child = spawn(opts.command, opts.args, {
       cwd: opts.cwd ?? opts.runDir,
-      env: opts.env ?? process.env,
+      // Marks the process as this run's, for the stale-run reaper (a node service's command line does not name the run).
+      env: { ...(opts.env ?? process.env), KUBEFED_LOCALENV_RUN: opts.runDir },
       stdio: ["ignore", fd, fd],
       detached: true,
     });
@@ -174,7 +175,8 @@ function isAlive(pid: number): boolean {
 function isOurs(pid: number, runDir: string): boolean {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    return cmdline.includes(runDir) || readlinkSync(`/proc/${pid}/cwd`).startsWith(runDir);
+    if (cmdline.includes(runDir) || readlinkSync(`/proc/${pid}/cwd`).startsWith(runDir)) return true;
+    return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`KUBEFED_LOCALENV_RUN=${runDir}`);
   } catch {
     return false;
   }

@@ -3,6 +3,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse as parseYaml } from "yaml";
 import { ApiError, Reason, statusOf } from "./status.ts";
 import { findResource, RESOURCES, type ResourceType } from "./resources.ts";
+import { decodeKubeProtobuf, isKubeProtobuf } from "./protobuf.ts";
+
+/** What object bodies (create, update, DeleteOptions) may be sent as. */
+export const BODY_MEDIA_TYPES = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"];
 
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? "0");
@@ -23,11 +27,18 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
-/** Parses a JSON or YAML body according to Content-Type; anything else is 415. */
-export function parseBody(body: Buffer, contentType: string | undefined, accepted: string[] = ["application/json", "application/yaml"]): unknown {
+/** Parses a JSON, YAML or Kubernetes protobuf body according to Content-Type; anything else is 415. */
+export function parseBody(body: Buffer, contentType: string | undefined, accepted: string[] = BODY_MEDIA_TYPES): unknown {
   const type = (contentType ?? "application/json").split(";")[0]!.trim().toLowerCase();
   if (!accepted.includes(type)) {
     throw new ApiError(Reason.UnsupportedMediaType, `the body of the request was in an unknown format - accepted media types include: ${accepted.join(", ")}`);
+  }
+  if (isKubeProtobuf(type)) {
+    try {
+      return decodeKubeProtobuf(body);
+    } catch (e) {
+      throw new ApiError(Reason.BadRequest, `the request body is not a valid Kubernetes protobuf object: ${(e as Error).message}`);
+    }
   }
   const text = body.toString("utf8");
   if (text.trim() === "") throw new ApiError(Reason.BadRequest, "the request body is empty");

@@ -1,0 +1,93 @@
+import { randomBytes } from "node:crypto";
+import { writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { Pki } from "./pki.ts";
+import { startProcess, type Managed } from "./process.ts";
+import { freePort, httpGet, waitReady } from "./ready.ts";
+import { REPO_ROOT } from "./versions.ts";
+import type { EnvironmentInfo } from "./env.ts";
+
+export interface Federation {
+  name: string;
+  url: string;
+  port: number;
+  token: string;
+  /** kubeconfig with the member contexts plus "federation" (token auth). */
+  kubeconfig: string;
+  caFile: string;
+  keyFile: string;
+  proc: Managed;
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+/**
+ * Starts the federation control plane (the ingest process, services/ingest) against the environment's Kafka, with a token file, a
+ * secrets keyring and a serving certificate from the environment's CA, under a federation name of its own.
+ */
+export async function startFederation(env: EnvironmentInfo, name: string, opts: { port?: number } = {}): Promise<Federation> {
+  const dir = join(env.runDir, "federations", name);
+  mkdirSync(dir, { recursive: true });
+  const pki = new Pki(join(env.runDir, "pki"));
+  const serving = pki.issue(`ingest-${name}`, { cn: `ingest-${name}`, sans: ["IP:127.0.0.1", "DNS:localhost"] });
+  const token = randomBytes(16).toString("hex");
+  const tokenFile = join(dir, "tokens.csv");
+  writeFileSync(tokenFile, `${token},admin,admin-uid,"system:masters"\nviewer-token-${token},viewer,viewer-uid\n`);
+  const keyFile = join(dir, "keys.json");
+  writeFileSync(keyFile, JSON.stringify({ primary: "k1", keys: { k1: randomBytes(32).toString("base64") } }));
+  const port = opts.port ?? (await freePort());
+  const url = `https://127.0.0.1:${port}`;
+  const kubeconfig = join(dir, "kubeconfig");
+  writeFileSync(
+    kubeconfig,
+    stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "federation", cluster: { server: url, "certificate-authority": pki.ca.cert } }, ...env.members.map((m) => ({ name: m.name, cluster: { server: m.server, "certificate-authority": m.caFile } }))],
+      users: [{ name: "federation-admin", user: { token } }, ...env.members.map((m) => ({ name: `admin@${m.name}`, user: { "client-certificate": m.clientCert, "client-key": m.clientKey } }))],
+      contexts: [{ name: "federation", context: { cluster: "federation", user: "federation-admin" } }, ...env.members.map((m) => ({ name: m.name, context: { cluster: m.name, user: `admin@${m.name}` } }))],
+      "current-context": "federation",
+    }),
+  );
+  const environment = {
+    ...process.env,
+    KUBEFED_FEDERATION_NAME: name,
+    KAFKA_BROKERS: env.kafka.bootstrap,
+    INGEST_SECURE_PORT: String(port),
+    INGEST_BIND_ADDRESS: "127.0.0.1",
+    INGEST_TLS_CERT_FILE: serving.cert,
+    INGEST_TLS_KEY_FILE: serving.key,
+    INGEST_TOKEN_AUTH_FILE: tokenFile,
+    INGEST_SECRETS_KEY_FILE: keyFile,
+    LOG_LEVEL: "warn",
+  };
+  const start = async () => {
+    const proc = startProcess({ name: `ingest-${name}`, command: process.execPath, args: ["--import", "tsx", join(REPO_ROOT, "services/ingest/src/main.ts")], runDir: env.runDir, cwd: REPO_ROOT, env: environment });
+    await waitReady(proc, async () => (await httpGet(`${url}/readyz`, { ca: pki.ca.cert })).status === 200, 60_000);
+    return proc;
+  };
+  const fed: Federation = {
+    name,
+    url,
+    port,
+    token,
+    kubeconfig,
+    caFile: pki.ca.cert,
+    keyFile,
+    proc: await start(),
+    stop: () => fed.proc.stop(),
+    kill: async () => {
+      process.kill(fed.proc.pid, "SIGKILL");
+      await fed.proc.exited;
+    },
+    restart: async () => {
+      await fed.proc.stop();
+      fed.proc = await start();
+    },
+  };
+  return fed;
+}
+
