@@ -21,3 +21,15 @@ export {
   type DecodeOptions,
   type HeaderValue,
 } from "./codec.ts";
+export {
+  StatusType,
+  ObservedOutcome,
+  STATUS_SCHEMA_FINGERPRINT,
+  statusKey,
+  encodeStatus,
+  decodeStatus,
+  type StatusReport,
+  type ClusterHealthReport,
+  type ObjectObservedReport,
+  type EncodedStatus,
+} from "./status.ts";

@@ -263,3 +263,24 @@ export function parseServiceDnsName(name: string, domain: string): ParsedService
   }
   return undefined;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Member clusters: how the federation reaches them
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * The federation's system namespace: in the federation it holds the member credentials Secrets (a Cluster's
+ * spec.secretRef names a Secret here); in each member it holds the ServiceAccount the federation acts as.
+ */
+export const FEDERATION_SYSTEM_NAMESPACE = "kubefed-system";
+
+/** The Secret (in FEDERATION_SYSTEM_NAMESPACE) with a member's credentials: data `token` and `ca.crt`. */
+export const clusterSecretName = (cluster: string): string => `${cluster}-credentials`;
+
+/** The ServiceAccount, ClusterRole and ClusterRoleBinding `kubefed join` creates in a member for a federation. */
+export const memberServiceAccountName = (federation: string): string => `kubefed-${federation}`;
+export const memberClusterRoleName = (federation: string): string => `kubefed:${federation}`;
+
+/** Cluster labels read by placement and DNS (the standard topology labels). */
+export const REGION_LABEL = "topology.kubernetes.io/region";
+export const ZONE_LABEL = "topology.kubernetes.io/zone";
