@@ -3,16 +3,19 @@ import { CommanderError, type Command } from "commander";
 import { program } from "./program.ts";
 
 /** Parses argv with a program whose errors are thrown and whose output is captured instead of printed. */
-function parse(args: string[]): { error?: CommanderError; out: string; err: string; parsed?: Record<string, unknown> } {
+function parse(args: string[]): { error?: CommanderError; out: string; err: string; parsed?: Record<string, unknown>; positional?: unknown[] } {
   let out = "";
   let err = "";
   let parsed: Record<string, unknown> | undefined;
+  let positional: unknown[] | undefined;
   const p = program();
   p.exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
   for (const c of p.commands as Command[]) {
     c.exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-    c.action((opts: Record<string, unknown>) => {
-      parsed = opts;
+    // Commander passes the arguments, then the options, then the command.
+    c.action((...a: unknown[]) => {
+      parsed = a[a.length - 2] as Record<string, unknown>;
+      positional = a.slice(0, -2);
     });
   }
   try {
@@ -21,7 +24,7 @@ function parse(args: string[]): { error?: CommanderError; out: string; err: stri
     if (e instanceof CommanderError) return { error: e, out, err };
     throw e;
   }
-  return { out, err, parsed };
+  return { out, err, parsed, positional };
 }
 
 describe("kubefed up flags", () => {
@@ -52,5 +55,42 @@ describe("kubefed up flags", () => {
     expect(r.error?.code).toBe("commander.helpDisplayed");
     expect(r.out).toContain("Examples:");
     expect(r.out).toContain("kubefed up --members 3");
+  });
+});
+
+describe("kubefed join and unjoin flags", () => {
+  const contexts = ["--host-cluster-context=federation", "--cluster-context=east"];
+
+  it("join takes NAME and the kubectl-style contexts; the federation name defaults to federation", () => {
+    const r = parse(["join", "east", ...contexts, "--region", "us-east1", "--labels", "env=prod"]);
+    expect(r.positional).toEqual(["east"]);
+    expect(r.parsed).toEqual({ hostClusterContext: "federation", clusterContext: "east", region: "us-east1", labels: "env=prod", federationName: "federation" });
+  });
+
+  it("unjoin needs only the federation context; --cleanup is off by default", () => {
+    expect(parse(["unjoin", "east", "--host-cluster-context", "federation"]).parsed).toEqual({ hostClusterContext: "federation", cleanup: false, federationName: "federation" });
+    expect(parse(["unjoin", "east", "--host-cluster-context", "federation", "--cleanup", "--federation-name", "f"]).parsed).toMatchObject({ cleanup: true, federationName: "f" });
+  });
+
+  it.each([
+    [["join", "east", "--cluster-context=east"], "required option '--host-cluster-context <context>' not specified"],
+    [["join", "east", "--host-cluster-context=federation"], "required option '--cluster-context <context>' not specified"],
+    [["join", ...contexts], "missing required argument 'NAME'"],
+    [["unjoin", "east"], "required option '--host-cluster-context <context>' not specified"],
+    [["unjoin", "east", "--host-cluster-context=f", "--purge"], "unknown option '--purge'"],
+  ])("refuses %j with one clear line", (args, message) => {
+    const r = parse(args);
+    expect(r.error?.exitCode).toBe(1);
+    expect(r.err.split("\n")[0]).toContain(message);
+  });
+
+  it.each([
+    ["join", "kubefed join eu-west --host-cluster-context=federation --cluster-context=eu-west"],
+    ["unjoin", "kubefed unjoin eu-west --host-cluster-context=federation --cleanup"],
+  ])("%s --help shows examples", (command, example) => {
+    const r = parse([command, "--help"]);
+    expect(r.error?.code).toBe("commander.helpDisplayed");
+    expect(r.out).toContain("Examples:");
+    expect(r.out).toContain(example);
   });
 });

@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError } from "commander";
 import { up } from "./up.ts";
 import { history } from "./history.ts";
+import { join } from "./join.ts";
+import { unjoin } from "./unjoin.ts";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -64,6 +66,51 @@ Examples:
     .action(async (target: string, o: { namespace?: string; context?: string; kubeconfig?: string; output: "table" | "json" }) => {
       process.stdout.write(`${await history({ target, ...o })}\n`);
     });
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const federationName = "name of the federation (its control plane's KUBEFED_FEDERATION_NAME): it names the service account and role in the member and is the value of the ownership label; the federation API does not report it";
+  p.command("join")
+    .description("Register a member cluster with a federation: a service account with rights to the federated types in the member, its token, and a Cluster in the federation")
+    .argument("<NAME>", "name of the Cluster in the federation (a DNS-1123 label)")
+    .requiredOption("--host-cluster-context <context>", "kubeconfig context of the federation API")
+    .requiredOption("--cluster-context <context>", "kubeconfig context of the cluster to join (its user must be able to set up RBAC, e.g. cluster-admin)")
+    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    .option("--region <region>", "region label of the Cluster, topology.kubernetes.io/region (default: the member's node labels, when all nodes agree)")
+    .option("--zone <zone>", "zone label of the Cluster, topology.kubernetes.io/zone (default: from the nodes, like --region)")
+    .option("--labels <k=v,...>", "more labels of the Cluster, for placement by cluster-selector")
+    .option("--federation-name <name>", federationName, "federation")
+    .addHelpText(
+      "after",
+      `
+The member needs no agent: the federation acts in it as service account kubefed-system/kubefed-<federation>,
+bound to ClusterRole kubefed:<federation> (the federated types, read-only nodes and endpointslices; not
+cluster-admin). Its token and the member's CA go to Secret kubefed-system/<NAME>-credentials of the federation.
+
+Examples:
+  kubefed join us-east --host-cluster-context=federation --cluster-context=gke-us-east
+  kubefed join eu-west --host-cluster-context=federation --cluster-context=eu-west \\
+      --region europe-west1 --zone europe-west1-b --labels env=prod,tier=gold --federation-name myfed`,
+    )
+    .action(async (name: string, o: { hostClusterContext: string; clusterContext: string; kubeconfig?: string; region?: string; zone?: string; labels?: string; federationName: string }) => {
+      await join({ name, ...o }, say);
+    });
+  p.command("unjoin")
+    .description("Remove a member cluster from a federation (its Cluster and credentials Secret); with --cleanup also what the federation left in the member")
+    .argument("<NAME>", "name of the Cluster in the federation")
+    .requiredOption("--host-cluster-context <context>", "kubeconfig context of the federation API")
+    .option("--cluster-context <context>", "kubeconfig context of the member, for --cleanup (default: the context whose server is the Cluster's address)")
+    .option("--cleanup", "in the member, delete every federated object labelled federation.kubernetes.io/owned-by=<federation> (namespaces last), then the federation's service account, role and binding, and kubefed-system when nothing else is in it", false)
+    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    .option("--federation-name <name>", federationName, "federation")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  kubefed unjoin us-east --host-cluster-context=federation
+  kubefed unjoin eu-west --host-cluster-context=federation --cleanup --federation-name myfed
+  kubefed unjoin eu-west --host-cluster-context=federation --cleanup --cluster-context=eu-west-admin`,
+    )
+    .action(async (name: string, o: { hostClusterContext: string; clusterContext?: string; kubeconfig?: string; cleanup: boolean; federationName: string }) => {
+      await unjoin({ name, ...o }, say);
+    });
   return p;
 }
-

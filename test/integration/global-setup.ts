@@ -8,7 +8,7 @@ declare module "vitest" {
 }
 
 /** Names of the member clusters every integration test can use. */
-export const MEMBERS = ["member1", "member2", "member3"].slice(0, Number(process.env.KUBEFED_TEST_MEMBERS ?? 2));
+export const MEMBERS = ["member1", "member2", "member3"].slice(0, Number(process.env.KUBEFED_TEST_MEMBERS ?? 3));
 
 /** ONE local environment per test run, shared by every integration test file. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

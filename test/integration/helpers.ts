@@ -21,7 +21,7 @@ export function kubeConfigFor(context: string): KubeConfig {
 /** Runs the kubectl built at the pinned Kubernetes version against the environment's kubeconfig (or another). */
 export async function kubectl(args: string[], opts: { input?: string; kubeconfig?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ stdout: string; stderr: string }> {
   const e = env();
-  const p = execFileP(e.kubectl, ["--kubeconfig", opts.kubeconfig ?? e.kubeconfig, ...args], { timeout: 60_000, env: { ...process.env, ...opts.env } });
+  const p = execFileP(e.kubectl, ["--kubeconfig", opts.kubeconfig ?? e.kubeconfig, ...args], { timeout: 60_000, maxBuffer: 512 * 1024 * 1024, env: { ...process.env, ...opts.env } });
   if (opts.input !== undefined) {
     p.child.stdin?.end(opts.input);
   }

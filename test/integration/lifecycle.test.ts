@@ -29,8 +29,8 @@ async function settled<T>(probe: () => T[], ms = 5000): Promise<T[]> {
 }
 
 /**
- * Processes of the run: their command line mentions the run directory (kafka, etcd, kube-apiserver, coredns, opa) or
- * their environment carries the run's marker (the node services: ingest).
+ * Processes of the run: their command line mentions the run directory (kafka, etcd, kube-apiserver,
+ * kube-controller-manager, coredns, opa) or their environment carries the run's marker (the node services: ingest).
  */
 function processesOf(runDir: string): string[] {
   const ps = spawnSync("ps", ["-eo", "pid,args"], { encoding: "utf8" }).stdout;
@@ -69,10 +69,10 @@ describe("kubefed up lifecycle", () => {
     expect(runDir, out).toBeDefined();
     expect(existsSync(kubeconfig)).toBe(true);
     const pids = readFileSync(join(runDir!, "pids"), "utf8").trim().split("\n").map((l) => Number(l.split(" ")[0]));
-    // kafka, etcd, one kube-apiserver, coredns, opa, the ingest
-    expect(pids).toHaveLength(6);
+    // kafka, etcd, one kube-apiserver and its kube-controller-manager, coredns, opa, the ingest
+    expect(pids).toHaveLength(7);
     expect(pids.every(alive)).toBe(true);
-    expect(processesOf(runDir!).length).toBeGreaterThanOrEqual(6);
+    expect(processesOf(runDir!).length).toBeGreaterThanOrEqual(7);
     expect(readFileSync(kubeconfig, "utf8")).toMatch(/current-context: federation/);
 
     child.kill("SIGINT");

@@ -1,7 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { CoreV1Api } from "@kubernetes/client-node";
+import { ApiException, CoreV1Api } from "@kubernetes/client-node";
 import { env, kubeConfigFor, kubectl, uniqueName } from "./helpers.ts";
 import { VERSIONS } from "@kubefed/localenv";
+
+/** Polls until `read` answers 404; fails with what is still there when `ms` runs out. */
+async function untilGone(what: string, read: () => Promise<unknown>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await read();
+    } catch (err) {
+      if (err instanceof ApiException && err.code === 404) return;
+      throw err;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} still exists after ${ms / 1000}s: ${JSON.stringify(last)}`);
+}
 
 describe("member clusters (real kube-apiservers on one shared etcd)", () => {
   const members = env().members;
@@ -35,5 +51,34 @@ describe("member clusters (real kube-apiservers on one shared etcd)", () => {
     const inFirst = await kubectl(["--context", first!.name, "get", "configmap", name, "-n", "default", "-o", "name"]);
     expect(inFirst.stdout.trim()).toBe(`configmap/${name}`);
     expect(new Set(members.map((m) => m.etcdPrefix)).size).toBe(members.length);
+  });
+
+  // The propagator deletes namespaces in members and `kubefed unjoin --cleanup` must leave nothing behind: that
+  // needs each member's kube-controller-manager (namespace controller, garbage collector).
+  it("finishes deleting a namespace with content in it, in each member", async () => {
+    const ns = uniqueName("doomed");
+    await Promise.all(
+      members.map(async (m) => {
+        const api = kubeConfigFor(m.name).makeApiClient(CoreV1Api);
+        await api.createNamespace({ body: { metadata: { name: ns } } });
+        await api.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: "inside" }, data: { cluster: m.name } } });
+        await api.deleteNamespace({ name: ns });
+        await untilGone(`namespace ${ns} in ${m.name}`, () => api.readNamespace({ name: ns }));
+      }),
+    );
+  });
+
+  it("garbage-collects an object whose owner was deleted, in each member", async () => {
+    const owner = uniqueName("owner");
+    await Promise.all(
+      members.map(async (m) => {
+        const api = kubeConfigFor(m.name).makeApiClient(CoreV1Api);
+        const created = await api.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: owner } } });
+        const ownerReferences = [{ apiVersion: "v1", kind: "ConfigMap", name: owner, uid: created.metadata!.uid! }];
+        await api.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: `${owner}-dependent`, ownerReferences } } });
+        await api.deleteNamespacedConfigMap({ namespace: "default", name: owner, propagationPolicy: "Background" });
+        await untilGone(`configmap ${owner}-dependent in ${m.name}`, () => api.readNamespacedConfigMap({ namespace: "default", name: `${owner}-dependent` }));
+      }),
+    );
   });
 });

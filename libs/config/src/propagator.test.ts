@@ -23,6 +23,8 @@ describe("loadPropagatorConfig", () => {
       successesToReady: 2,
       resyncPeriodMs: 600_000,
       metricsPort: 9090,
+      secretsKeyFile: undefined,
+      concurrency: 16,
     });
   });
 

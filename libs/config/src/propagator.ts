@@ -7,7 +7,7 @@ import {
   type CommonSettings,
   type ServiceDefinition,
 } from "./common.ts";
-import { dns1123Subdomain, duration, integer, labelValue, list, listenPort } from "./parse.ts";
+import { dns1123Subdomain, duration, integer, labelValue, list, listenPort, text } from "./parse.ts";
 import type { Env, Overrides } from "./spec.ts";
 
 export interface PropagatorSettings extends CommonSettings {
@@ -18,6 +18,8 @@ export interface PropagatorSettings extends CommonSettings {
   readonly successesToReady: number;
   readonly resyncPeriod: number;
   readonly metricsPort: number;
+  readonly secretsKeyFile?: string;
+  readonly concurrency: number;
 }
 
 /** Which member clusters this worker serves; two workers with overlapping selections fail over to each other. */
@@ -36,6 +38,10 @@ export interface PropagatorConfig extends CommonConfig {
   readonly resyncPeriodMs: number;
   /** Serves /metrics, /healthz and /readyz. */
   readonly metricsPort: number;
+  /** The keyring (same file as the ingest's) that decrypts member credentials Secrets from the log. */
+  readonly secretsKeyFile: string | undefined;
+  /** Reconciles in flight per member cluster. */
+  readonly concurrency: number;
 }
 
 export const propagatorDefinition: ServiceDefinition<PropagatorSettings, PropagatorConfig> = {
@@ -84,6 +90,18 @@ export const propagatorDefinition: ServiceDefinition<PropagatorSettings, Propaga
       port: true,
       parse: listenPort,
     },
+    secretsKeyFile: {
+      env: "PROPAGATOR_SECRETS_KEY_FILE",
+      description: "AES-256-GCM keyring JSON (the ingest's) to decrypt member credentials. Unset: members are reached anonymously.",
+      file: true,
+      parse: text("must be a file path"),
+    },
+    concurrency: {
+      env: "PROPAGATOR_CONCURRENCY",
+      description: "Reconciles in flight per member cluster.",
+      default: "16",
+      parse: integer(1, 1024),
+    },
   },
   check: (r) =>
     r.explicit.has("clusters") && r.explicit.has("region")
@@ -107,6 +125,8 @@ export const propagatorDefinition: ServiceDefinition<PropagatorSettings, Propaga
     successesToReady: s.successesToReady,
     resyncPeriodMs: s.resyncPeriod,
     metricsPort: s.metricsPort,
+    secretsKeyFile: s.secretsKeyFile,
+    concurrency: s.concurrency,
   }),
 };
 

@@ -65,6 +65,38 @@ export interface TailOptions {
   onBatch: (records: LogRecord[]) => Promise<void>;
 }
 
+/** What a group member's batch handler can do with the batch it was given. */
+export interface GroupBatch {
+  readonly records: LogRecord[];
+  /** Marks a record done: the group's committed offset may move past it (commits happen in the background). */
+  resolve(record: LogRecord): void;
+  /** Keeps the membership alive during long work. */
+  heartbeat(): Promise<void>;
+  /** True once the partition was taken away (rebalance) or the consumer is stopping: stop working on the batch. */
+  isStale(): boolean;
+  /** Stops fetching this partition; after `resume()` fetching starts again at `from` (the first unresolved record). */
+  pause(from: LogRecord): void;
+}
+
+export interface GroupOptions {
+  groupId: string;
+  topic: string;
+  /** Where a group without a committed offset starts. */
+  fromBeginning: boolean;
+  /** Time without heartbeats after which the broker hands the partitions to another member (min 6 s on stock brokers). */
+  sessionTimeoutMs?: number;
+  onBatch: (batch: GroupBatch) => Promise<void>;
+  /** Called with this member's partitions of the topic after every rebalance ([] = standby). */
+  onAssignment?: (partitions: number[]) => void;
+}
+
+export interface GroupMember {
+  /** Fetch again from the last resolved offset after `pause()` (no-op when not paused). */
+  resume(): void;
+  /** Commits what was resolved and leaves the group (the partitions move to another member at once). */
+  stop(): Promise<void>;
+}
+
 function headersOf(h: IHeaders | undefined): Record<string, Buffer> {
   const out: Record<string, Buffer> = {};
   for (const [k, v] of Object.entries(h ?? {})) {
@@ -197,6 +229,85 @@ export class KafkaClient {
     for (const s of seekTo) consumer.seek({ topic: opts.topic, partition: s.partition, offset: s.offset });
     return {
       stop: async () => {
+        this.consumers.delete(consumer);
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  /** The group's committed offsets on a topic; an entry is null where the group has committed nothing. */
+  async committedOffsets(groupId: string, topic: string): Promise<{ partition: number; offset: string | null }[]> {
+    const admin = await this.admin();
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (entry?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset === "-1" ? null : p.offset }));
+  }
+
+  /** Sets a group's committed offsets (the group must have no active member). */
+  async setCommittedOffsets(groupId: string, topic: string, offsets: { partition: number; offset: string }[]): Promise<void> {
+    const admin = await this.admin();
+    await admin.setOffsets({ groupId, topic, partitions: offsets });
+  }
+
+  /**
+   * Joins a consumer group: the broker gives each partition to one member, and to another one when that member
+   * leaves or stops heartbeating. Offsets are committed only up to records the handler resolved.
+   */
+  async join(opts: GroupOptions): Promise<GroupMember> {
+    const sessionTimeout = opts.sessionTimeoutMs ?? 6000;
+    const consumer = this.kafka.consumer({
+      groupId: opts.groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+      sessionTimeout,
+      rebalanceTimeout: Math.max(sessionTimeout, 10_000),
+      heartbeatInterval: Math.max(300, Math.floor(sessionTimeout / 10)),
+      retry: { retries: 1_000_000, initialRetryTime: 300, maxRetryTime: 5000 },
+    });
+    this.consumers.add(consumer);
+    let stopping = false;
+    const paused = new Set<number>();
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      const assigned = (e.payload.memberAssignment as Record<string, number[] | undefined>)[opts.topic] ?? [];
+      opts.onAssignment?.([...assigned]);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning });
+    await consumer.run({
+      autoCommit: true,
+      autoCommitInterval: 500,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) => {
+        const records: LogRecord[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key,
+          value: m.value ?? Buffer.alloc(0),
+          headers: headersOf(m.headers),
+          timestamp: m.timestamp,
+        }));
+        if (records.length === 0) return;
+        await opts.onBatch({
+          records,
+          resolve: (r) => resolveOffset(r.offset),
+          heartbeat,
+          isStale: () => stopping || !isRunning() || isStale(),
+          pause: (from) => {
+            paused.add(batch.partition);
+            pause();
+            consumer.seek({ topic: batch.topic, partition: batch.partition, offset: from.offset });
+          },
+        });
+      },
+    });
+    return {
+      resume: () => {
+        if (paused.size === 0) return;
+        consumer.resume([{ topic: opts.topic, partitions: [...paused] }]);
+        paused.clear();
+      },
+      stop: async () => {
+        stopping = true;
         this.consumers.delete(consumer);
         await consumer.disconnect();
       },

@@ -161,6 +161,83 @@ export async function startMember(bin: BinaryPaths, runDir: string, pki: Pki, na
   };
 }
 
+export interface ControllerManagerInfo {
+  member: string;
+  /** HTTPS port of its /healthz. */
+  port: number;
+}
+
+/**
+ * The kube-controller-manager of one member cluster, running only the controllers a member needs to behave like a
+ * real cluster for the federation: namespace deletion (the `kubernetes` finalizer) and garbage collection of
+ * owner references. Nothing here runs pods, so every other controller would only cost memory.
+ */
+export async function startControllerManager(bin: BinaryPaths, runDir: string, pki: Pki, member: MemberInfo, port: number, timeoutMs: number): Promise<Started<ControllerManagerInfo>> {
+  const dir = join(runDir, "kube", member.name);
+  mkdirSync(dir, { recursive: true });
+  const serving = pki.issue(`${member.name}-controller-manager-serving`, { cn: `kube-controller-manager-${member.name}`, sans: ["IP:127.0.0.1", "DNS:localhost"] });
+  // Without --use-service-account-credentials every controller acts as this one identity, and the bootstrap
+  // role of system:kube-controller-manager only covers the shared informers (list/watch), not the deletes the
+  // namespace controller and the garbage collector make: hence system:masters, like the member's admin.
+  const client = pki.issue(`${member.name}-controller-manager`, { cn: "system:kube-controller-manager", org: "system:masters" });
+  const kubeconfig = join(dir, "kube-controller-manager.kubeconfig");
+  // JSON is YAML: client-go reads it as a kubeconfig.
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: member.name, cluster: { server: member.server, "certificate-authority": member.caFile } }],
+      users: [{ name: "system:kube-controller-manager", user: { "client-certificate": client.cert, "client-key": client.key } }],
+      contexts: [{ name: member.name, context: { cluster: member.name, user: "system:kube-controller-manager" } }],
+      "current-context": member.name,
+    }),
+    { mode: 0o600 },
+  );
+  const started = Date.now();
+  const proc = startProcess({
+    name: `kube-controller-manager-${member.name}`,
+    command: bin.kubeControllerManager,
+    runDir,
+    args: [
+      `--kubeconfig=${kubeconfig}`,
+      `--controllers=${CONTROLLERS.join(",")}`,
+      "--leader-elect=false",
+      "--use-service-account-credentials=false",
+      "--bind-address=127.0.0.1",
+      `--secure-port=${port}`,
+      `--tls-cert-file=${serving.cert}`,
+      `--tls-private-key-file=${serving.key}`,
+      // Deleting a namespace walks every resource type with a list and a delete-collection each: the default
+      // 20 requests/s makes that take seconds; the member's apiserver is local and idle.
+      "--kube-api-qps=100",
+      "--kube-api-burst=200",
+      "--concurrent-namespace-syncs=2",
+      "--concurrent-gc-syncs=5",
+      "--profiling=false",
+      "--v=1",
+    ],
+  });
+  try {
+    // /healthz answers as soon as it serves; the per-controller checks are added once the controllers run.
+    await waitReady(
+      proc,
+      async () => {
+        const res = await httpGet(`https://127.0.0.1:${port}/healthz?verbose`, { ca: pki.ca.cert });
+        return res.status === 200 && CONTROLLERS.every((c) => res.body.includes(`[+]${c} ok`));
+      },
+      timeoutMs,
+    );
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return { proc, info: { member: member.name, port }, startupMs: Date.now() - started };
+}
+
+/** Controller names as `kube-controller-manager --controllers` knows them in v1.36. */
+const CONTROLLERS = ["namespace-controller", "garbage-collector-controller"] as const;
+
 export interface CorednsInfo {
   /** UDP and TCP port answering DNS. */
   port: number;

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { startCoredns, startEtcd, startKafka, startMember, startOpa, type CorednsInfo, type EtcdInfo, type KafkaInfo, type MemberInfo, type OpaInfo, type Started } from "./components.ts";
+import { startControllerManager, startCoredns, startEtcd, startKafka, startMember, startOpa, type CorednsInfo, type EtcdInfo, type KafkaInfo, type MemberInfo, type OpaInfo, type Started } from "./components.ts";
 import { LocalEnvError } from "./errors.ts";
 import { installAll, isInstalled, type Progress } from "./install.ts";
 import { Pki } from "./pki.ts";
@@ -64,7 +64,8 @@ export function writeKubeconfig(path: string, members: MemberInfo[], current?: s
 
 /**
  * Starts the local environment: Kafka (KRaft), one etcd shared by N kube-apiservers (one per member
- * cluster, each under its own --etcd-prefix), and optionally CoreDNS (etcd plugin) and OPA.
+ * cluster, each under its own --etcd-prefix) each with a kube-controller-manager, and optionally CoreDNS
+ * (etcd plugin) and OPA.
  * Every process is stopped by `stop()`, on SIGINT/SIGTERM, and when this process exits.
  */
 export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<Environment> {
@@ -120,10 +121,19 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     // Members start one after another: on 2 cores, parallel apiserver start-ups only slow each other down.
     pending.push(kafkaP, opaP, dnsP);
     const memberInfos: MemberInfo[] = [];
+    const controllerManagers: Promise<unknown>[] = [];
     for (const [i, name] of members.entries()) {
-      memberInfos.push(track(await startMember(bin, runDir, pki, name, await port(10 + i, `kube-apiserver-${name}`), etcd.endpoint, timeout)));
+      const member = track(await startMember(bin, runDir, pki, name, await port(10 + i, `kube-apiserver-${name}`), etcd.endpoint, timeout));
+      memberInfos.push(member);
+      // Without it a deleted namespace stays Terminating and owner references are never collected. It is light
+      // next to an apiserver, so it comes up while the next member's apiserver starts.
+      const kcmP = port(20 + i, `kube-controller-manager-${name}`).then((p) => startControllerManager(bin, runDir, pki, member, p, timeout)).then(track);
+      // Awaited below; until then a failure must not count as an unhandled rejection.
+      kcmP.catch(() => undefined);
+      pending.push(kcmP);
+      controllerManagers.push(kcmP);
     }
-    const [kafka, opa, coredns] = await Promise.all([kafkaP, opaP, dnsP]);
+    const [kafka, opa, coredns] = await Promise.all([kafkaP, opaP, dnsP, Promise.all(controllerManagers)]);
     const kubeconfig = join(runDir, "kubeconfig");
     writeKubeconfig(kubeconfig, memberInfos);
     const info: EnvironmentInfo = { runDir, kubeconfig, kubectl: bin.kubectl, kafka, etcd, members: memberInfos, components, ...(opa ? { opa } : {}), ...(coredns ? { coredns } : {}) };

@@ -91,3 +91,65 @@ export async function startFederation(env: EnvironmentInfo, name: string, opts: 
   return fed;
 }
 
+
+export interface Propagator {
+  readonly name: string;
+  /** Serves /metrics, /readyz and /clusters (which clusters it holds: `active`). */
+  readonly url: string;
+  proc: Managed;
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  /** The clusters this worker currently serves, and whether it is the active one for each. */
+  clusters(): Promise<{ name: string; active: boolean; ready: boolean | null }[]>;
+}
+
+export interface PropagatorOptions {
+  /** Distinguishes several workers of one federation (log file names). */
+  name?: string;
+  clusters?: string[];
+  region?: string;
+  /** Extra environment, e.g. PROPAGATOR_HEALTH_PROBE_INTERVAL. */
+  env?: Record<string, string>;
+}
+
+/** Starts a propagator worker (services/propagator) for a running federation. */
+export async function startPropagator(env: EnvironmentInfo, fed: Pick<Federation, "name" | "keyFile">, opts: PropagatorOptions = {}): Promise<Propagator> {
+  const name = opts.name ?? "propagator";
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const environment = {
+    ...process.env,
+    KUBEFED_FEDERATION_NAME: fed.name,
+    KAFKA_BROKERS: env.kafka.bootstrap,
+    KAFKA_CLIENT_ID: `${fed.name}-${name}`,
+    PROPAGATOR_METRICS_PORT: String(port),
+    PROPAGATOR_SECRETS_KEY_FILE: fed.keyFile,
+    ...(opts.clusters ? { PROPAGATOR_CLUSTERS: opts.clusters.join(",") } : {}),
+    ...(opts.region ? { PROPAGATOR_REGION: opts.region } : {}),
+    LOG_LEVEL: "info",
+    ...opts.env,
+  };
+  const start = async () => {
+    const proc = startProcess({ name: `${name}-${fed.name}`, command: process.execPath, args: ["--import", "tsx", join(REPO_ROOT, "services/propagator/src/main.ts")], runDir: env.runDir, cwd: REPO_ROOT, env: environment });
+    await waitReady(proc, async () => (await httpGet(`${url}/readyz`)).status === 200, 60_000);
+    return proc;
+  };
+  const p: Propagator = {
+    name,
+    url,
+    proc: await start(),
+    stop: () => p.proc.stop(),
+    kill: async () => {
+      process.kill(p.proc.pid, "SIGKILL");
+      await p.proc.exited;
+    },
+    restart: async () => {
+      await p.proc.stop();
+      p.proc = await start();
+    },
+    clusters: async () => JSON.parse((await httpGet(`${url}/clusters`)).body) as { name: string; active: boolean; ready: boolean | null }[],
+  };
+  return p;
+}

@@ -7,4 +7,4 @@ export type { MemberInfo, KafkaInfo, EtcdInfo, CorednsInfo, OpaInfo } from "./co
 export { Pki, type CertPair } from "./pki.ts";
 export { startProcess, type Managed } from "./process.ts";
 export { waitReady } from "./ready.ts";
-export { startFederation, type Federation } from "./federation.ts";
+export { startFederation, startPropagator, type Federation, type Propagator, type PropagatorOptions } from "./federation.ts";

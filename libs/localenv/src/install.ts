@@ -105,7 +105,7 @@ async function installGoComponents(progress: Progress): Promise<void> {
   const k8sModule = join(REPO_ROOT, "env/k8s");
   // One after another: each go build already uses every core.
   const goBuild = (cwd: string, pkg: string, flags = ldflags) => (tmp: string): GoBuild => ({ cwd, args: ["build", "-trimpath", flags, "-o", tmp, pkg], produced: tmp });
-  // Kubernetes stamps its version at link time; without it both binaries report v0.0.0-master and kubectl
+  // Kubernetes stamps its version at link time; without it the binaries report v0.0.0-master and kubectl
   // refuses to parse the version.
   const [major, minor] = VERSIONS.kubernetes.slice(1).split(".");
   const stamp = ["k8s.io/client-go/pkg/version", "k8s.io/component-base/version"]
@@ -117,6 +117,7 @@ async function installGoComponents(progress: Progress): Promise<void> {
   // One after another: each go build already uses every core.
   await buildGoBinary("etcd", VERSIONS.etcd, p.etcd, goBuild(join(REPO_ROOT, "env/etcd"), "go.etcd.io/etcd/server/v3"), progress);
   await buildGoBinary("kube-apiserver", VERSIONS.kubernetes, p.kubeApiserver, goBuild(k8sModule, "k8s.io/kubernetes/cmd/kube-apiserver", k8sFlags), progress);
+  await buildGoBinary("kube-controller-manager", VERSIONS.kubernetes, p.kubeControllerManager, goBuild(k8sModule, "k8s.io/kubernetes/cmd/kube-controller-manager", k8sFlags), progress);
   await buildGoBinary("kubectl", VERSIONS.kubernetes, p.kubectl, goBuild(k8sModule, "k8s.io/kubernetes/cmd/kubectl", k8sFlags), progress);
   await buildGoBinary("coredns", VERSIONS.coredns, p.coredns, goInstall(`github.com/coredns/coredns@${VERSIONS.coredns}`, "coredns"), progress);
   await buildGoBinary("opa", VERSIONS.opa, p.opa, goInstall(`github.com/open-policy-agent/opa@${VERSIONS.opa}`, "opa"), progress);
@@ -133,5 +134,5 @@ export async function installAll(progress: Progress = say): Promise<void> {
 /** True when every binary is already in the cache (nothing to build). */
 export function isInstalled(): boolean {
   const p = binaryPaths();
-  return existsSync(join(p.kafkaLibs, ".complete")) && [p.kubeApiserver, p.kubectl, p.etcd, p.coredns, p.opa].every((f) => existsSync(f));
+  return existsSync(join(p.kafkaLibs, ".complete")) && [p.kubeApiserver, p.kubeControllerManager, p.kubectl, p.etcd, p.coredns, p.opa].every((f) => existsSync(f));
 }

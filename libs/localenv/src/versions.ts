@@ -26,6 +26,7 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 export interface BinaryPaths {
   kafkaLibs: string;
   kubeApiserver: string;
+  kubeControllerManager: string;
   kubectl: string;
   etcd: string;
   coredns: string;
@@ -37,6 +38,7 @@ export function binaryPaths(root = cacheRoot()): BinaryPaths {
   return {
     kafkaLibs: join(root, `kafka-${VERSIONS.kafka}`, "libs"),
     kubeApiserver: join(k8s, "kube-apiserver"),
+    kubeControllerManager: join(k8s, "kube-controller-manager"),
     kubectl: join(k8s, "kubectl"),
     etcd: join(root, `etcd-${VERSIONS.etcd}`, "etcd"),
     coredns: join(root, `coredns-${VERSIONS.coredns}`, "coredns"),

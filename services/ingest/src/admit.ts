@@ -3,38 +3,12 @@
  * object against the real Kubernetes schema of its kind. Handlers only ever see objects that passed here.
  */
 import { CLUSTER_SELECTOR_ANNOTATION, isDNS1123Label, isDNS1123Subdomain, validateAnnotations, validateLabels } from "@kubefed/names";
+import { clusterSelectorProblems } from "@kubefed/placement";
 import { ApiError, Reason, messages, type StatusCause } from "./status.ts";
 import type { ResourceType } from "./resources.ts";
 import { validateObject } from "./validate.ts";
 
 export type Obj = Record<string, unknown>;
-
-const OPERATORS = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] as const;
-
-/** Parses the cluster-selector annotation: a JSON list of {key, operator, values}. Returns problems. */
-export function clusterSelectorProblems(value: string): string[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch (e) {
-    return [`must be a JSON list of {"key","operator","values"}: ${(e as Error).message}`];
-  }
-  if (!Array.isArray(parsed)) return ['must be a JSON list of {"key","operator","values"}'];
-  const problems: string[] = [];
-  parsed.forEach((r: unknown, i) => {
-    const at = `[${i}]`;
-    if (typeof r !== "object" || r === null || Array.isArray(r)) return void problems.push(`${at}: must be an object`);
-    const { key, operator, values } = r as Obj;
-    if (typeof key !== "string" || key === "") problems.push(`${at}.key: must be a non-empty string`);
-    if (!OPERATORS.includes(operator as (typeof OPERATORS)[number])) problems.push(`${at}.operator: must be one of ${OPERATORS.join(", ")}`);
-    const vals = values ?? [];
-    if (!Array.isArray(vals) || vals.some((v) => typeof v !== "string")) problems.push(`${at}.values: must be a list of strings`);
-    else if ((operator === "In" || operator === "NotIn") && vals.length === 0) problems.push(`${at}.values: must not be empty for ${operator}`);
-    else if ((operator === "Exists" || operator === "DoesNotExist") && vals.length > 0) problems.push(`${at}.values: must be empty for ${operator}`);
-    else if ((operator === "Gt" || operator === "Lt") && (vals.length !== 1 || !/^-?\d+$/.test(vals[0] as string))) problems.push(`${at}.values: must be exactly one integer for ${operator}`);
-  });
-  return problems;
-}
 
 /** Every problem with the object, as Kubernetes field causes; unknown fields come separately. */
 export function admit(rt: ResourceType, obj: Obj): { causes: StatusCause[]; unknown: StatusCause[] } {

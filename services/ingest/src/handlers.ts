@@ -5,12 +5,13 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { encodeEvent, EventType, PreconditionType, type FederationEvent, type Keyring, type KubeObject, type Precondition, type ObjectRef } from "@kubefed/events";
-import { getObject, listObjects, type FederationState, type Outcome } from "@kubefed/state";
+import { getObject, type FederationState, type Outcome } from "@kubefed/state";
 import type { Appender } from "@kubefed/kafka";
 import { admitOrThrow, type Obj } from "./admit.ts";
 import { ApiError, Reason, messages, successStatus } from "./status.ts";
 import { groupVersion, type ResourceType } from "./resources.ts";
 import type { ReadModel } from "./readmodel.ts";
+import type { StatusView } from "./statusview.ts";
 import type { UserInfo } from "./auth.ts";
 import { selectorMatcher } from "./selectors.ts";
 import { applyPatch, applyStrategicMergePatch, PatchType } from "./patch.ts";
@@ -27,6 +28,8 @@ export interface WriteContext {
 
 export interface HandlerDeps {
   readModel: ReadModel;
+  /** Reads merge the members' reported status in (and list the Events derived from it). */
+  view: StatusView;
   appender: Appender;
   topic: string;
   keyring: Keyring | undefined;
@@ -76,7 +79,21 @@ function normalise(rt: ResourceType, body: unknown, namespace: string | undefine
 function stripServerFields(obj: Obj): Obj {
   const meta = { ...metaOf(obj) };
   for (const f of SERVER_FIELDS) delete meta[f];
-  return { ...obj, metadata: meta };
+  return foldWriteOnlyFields({ ...obj, metadata: meta });
+}
+
+/**
+ * Write-only fields, as kube-apiserver treats them: a Secret's `stringData` is merged into `data` (base64, winning
+ * over the same key in `data`) and never stored. Anything that is not a string map is left for validation to refuse.
+ */
+export function foldWriteOnlyFields(obj: Obj): Obj {
+  if (obj.kind !== "Secret" || obj.stringData === undefined || obj.stringData === null) return obj;
+  const stringData = obj.stringData as unknown;
+  if (typeof stringData !== "object" || Array.isArray(stringData) || Object.values(stringData as object).some((v) => typeof v !== "string")) return obj;
+  const { stringData: _dropped, ...rest } = obj;
+  const data = { ...((rest.data as Record<string, string> | undefined) ?? {}) };
+  for (const [k, v] of Object.entries(stringData as Record<string, string>)) data[k] = Buffer.from(v, "utf8").toString("base64");
+  return { ...rest, data };
 }
 
 function rejectionToError(o: Extract<Outcome, { status: "rejected" }>, rt: ResourceType, name: string): ApiError {
@@ -106,8 +123,13 @@ export class Handlers {
     return this.d.readModel.current;
   }
 
+  /** The stored object (without reported status): what writes start from. */
   current(rt: ResourceType, namespace: string | undefined, name: string): KubeObject {
-    const o = getObject(this.state, refOf(rt, namespace, name));
+    const ref = refOf(rt, namespace, name);
+    const o = getObject(this.state, ref);
+    if (!o && this.d.view.isDerivedEvent(ref)) {
+      throw new ApiError(Reason.MethodNotAllowed, `events "${name}" is derived from the members' status reports and cannot be changed`, { name, kind: rt.resource });
+    }
     if (!o) throw new ApiError(Reason.NotFound, messages.notFound(rt.group ? `${rt.resource}.${rt.group}` : rt.resource, name), { name, group: rt.group, kind: rt.resource });
     return o;
   }
@@ -144,7 +166,7 @@ export class Handlers {
     try {
       const o = await Promise.race([outcome, timeout]);
       if (o.status === "rejected") throw rejectionToError(o, rt, ref.name);
-      return o.object;
+      return this.d.view.merge(o.object);
     } finally {
       clearTimeout(timer);
       this.d.readModel.forget(metadata.eventId);
@@ -158,12 +180,14 @@ export class Handlers {
   }
 
   get(rt: ResourceType, namespace: string | undefined, name: string): KubeObject {
-    return this.current(rt, namespace, name);
+    const o = this.d.view.get(refOf(rt, namespace, name));
+    if (!o) throw new ApiError(Reason.NotFound, messages.notFound(rt.group ? `${rt.resource}.${rt.group}` : rt.resource, name), { name, group: rt.group, kind: rt.resource });
+    return o;
   }
 
   list(rt: ResourceType, namespace: string | undefined, q: URLSearchParams): Obj {
-    const match = selectorMatcher(q.get("labelSelector"), q.get("fieldSelector"));
-    const all = listObjects(this.state, { group: rt.group, kind: rt.kind, ...(namespace !== undefined ? { namespace } : {}) }).filter((o) => match(o as Obj));
+    const match = selectorMatcher(q.get("labelSelector"), q.get("fieldSelector"), rt.kind);
+    const all = this.d.view.list({ group: rt.group, kind: rt.kind, ...(namespace !== undefined ? { namespace } : {}) }).filter((o) => match(o as Obj));
     const limit = Number(q.get("limit") ?? "0");
     let start = 0;
     const token = q.get("continue");
@@ -257,6 +281,8 @@ export class Handlers {
     const list = this.list(rt, namespace, q);
     for (const item of list.items as Obj[]) {
       const m = metaOf(item);
+      // Events derived from status reports are read-only; a collection delete leaves them.
+      if (this.d.view.isDerivedEvent(refOf(rt, m.namespace as string | undefined, String(m.name)))) continue;
       await this.delete(rt, m.namespace as string | undefined, String(m.name), undefined, ctx).catch((e) => {
         if (!(e instanceof ApiError && e.reason === Reason.NotFound)) throw e;
       });
@@ -265,7 +291,7 @@ export class Handlers {
   }
 
   scale(rt: ResourceType, namespace: string | undefined, name: string): Obj {
-    const cur = this.current(rt, namespace, name) as Obj;
+    const cur = this.get(rt, namespace, name) as Obj;
     const meta = metaOf(cur);
     const spec = (cur.spec ?? {}) as Obj;
     const sel = ((spec.selector ?? {}) as { matchLabels?: Record<string, string> }).matchLabels ?? {};
@@ -289,6 +315,6 @@ export class Handlers {
   }
 
   watch(res: ServerResponse, rt: ResourceType, namespace: string | undefined, q: URLSearchParams, maxTimeoutS: number, render?: (o: KubeObject) => unknown): void {
-    serveWatch(res, this.d.readModel, rt, namespace, q, maxTimeoutS, render);
+    serveWatch(res, this.d.readModel, this.d.view, rt, namespace, q, maxTimeoutS, render);
   }
 }

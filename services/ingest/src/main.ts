@@ -14,6 +14,7 @@ import { objectsTopic, statusTopic, eventsTopic } from "@kubefed/names";
 import { Authenticator, parseCredentialFile } from "./auth.ts";
 import { Handlers } from "./handlers.ts";
 import { ReadModel } from "./readmodel.ts";
+import { StatusView } from "./statusview.ts";
 import { concerns, revisionsOf } from "./history.ts";
 import { readLog } from "./logreader.ts";
 import { createMetrics, createRequestHandler } from "./server.ts";
@@ -65,9 +66,13 @@ try {
     watchWindow: 100_000,
     onPoison: (offset, err) => logger.error({ offset, err }, "skipped an event that can never be decoded"),
   });
+  // Constructed before either starts; started after the objects read model, so reports merge onto caught-up objects.
+  const statusView = new StatusView(readModel, kafka, statusTopic(fed), {
+    onPoison: (offset, err) => logger.error({ offset, err, topic: statusTopic(fed) }, "skipped a status report that can never be decoded"),
+  });
   let ready = false;
   const metrics = createMetrics();
-  const handlers = new Handlers({ readModel, appender, topic: objectsTopic(fed), keyring, foldTimeoutMs: 30_000, onAppended: (type) => metrics.appended.inc({ type }) });
+  const handlers = new Handlers({ readModel, view: statusView, appender, topic: objectsTopic(fed), keyring, foldTimeoutMs: 30_000, onAppended: (type) => metrics.appended.inc({ type }) });
   const tls = config.tls
     ? { cert: read(config.tls.certFile, "TLS certificate"), key: read(config.tls.keyFile, "TLS key") }
     : await (async () => {
@@ -82,6 +87,7 @@ try {
     revisionsOf(await readLog(kafka, objectsTopic(fed), keyring, (e) => concerns(e, ref)), ref);
   const server = createServer(tls, createRequestHandler({ history, auth, handlers, logger, maxBodyBytes: config.maxRequestBodyBytes, maxWatchTimeoutS: Math.floor(config.maxWatchTimeoutMs / 1000), ready: () => ready, registry: metrics.registry }, metrics));
   await readModel.start();
+  await statusView.start();
   ready = true;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -91,6 +97,7 @@ try {
   logger.info({ port: typeof addr === "object" && addr ? addr.port : config.securePort, objects: objectsTopic(fed), resourceVersion: readModel.resourceVersion }, "federation API serving");
   const shutdown = async () => {
     server.close();
+    await statusView.stop().catch(() => undefined);
     await readModel.stop().catch(() => undefined);
     await appender.close().catch(() => undefined);
     await kafka.close().catch(() => undefined);

@@ -10,8 +10,13 @@ import type { KafkaClient, LogRecord, Tail } from "@kubefed/kafka";
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
 
 export interface Change {
-  /** The offset of the event that made the change: the resourceVersion of the watch event. */
+  /**
+   * The offset of the event that made the change. For a status change (`status`), the objects offset folded
+   * when the status model changed: status does not advance the objects log, so see `publishStatus`.
+   */
   rv: bigint;
+  /** True when the change came from the status model, not from the objects log. */
+  status?: boolean;
   type: WatchEventType;
   /** `group/kind` of the object. */
   kindKey: string;
@@ -44,6 +49,8 @@ export class ReadModel {
   private readonly offsetWaiters: { offset: bigint; resolve: () => void }[] = [];
   private tail: Tail | undefined;
   private folded = 0n;
+  /** Offset that created each existing object: tells status reports about an earlier incarnation apart. */
+  private readonly created = new Map<string, bigint>();
   poisonEvents = 0;
 
   constructor(
@@ -62,9 +69,20 @@ export class ReadModel {
     return this.state.lastOffset ?? "0";
   }
 
-  /** The oldest resourceVersion a watch can still start from; older ones get 410 Gone. */
+  /**
+   * The oldest resourceVersion a watch can still start from; older ones get 410 Gone. A watch from X needs the
+   * objects changes after X and the status changes at X or later, so when the oldest kept change is a status
+   * change at X, earlier ones at X may be gone and X itself is no longer safe.
+   */
   get oldestWatchable(): bigint {
-    return this.changes.length > 0 && this.changes.length >= this.opts.watchWindow ? this.changes[0]!.rv : 0n;
+    const first = this.changes[0];
+    if (!first || this.changes.length < this.opts.watchWindow) return 0n;
+    return first.status ? first.rv + 1n : first.rv;
+  }
+
+  /** The offset that created the object with this key (`refKey`), while it exists. */
+  createdAt(key: string): bigint | undefined {
+    return this.created.get(key);
   }
 
   /** Replays the log from the start and keeps following it; resolves once caught up with the end at start. */
@@ -100,10 +118,32 @@ export class ReadModel {
     return () => this.listeners.delete(listener);
   }
 
-  /** Changes after `rv`, for a watch starting there; undefined when they are no longer kept (410 Gone). */
+  /**
+   * Changes a watch starting at `rv` must replay; undefined when they are no longer kept (410 Gone). Objects
+   * changes after `rv`; status changes at `rv` too, since they share the resourceVersion of the objects state
+   * they were folded on: some of those may precede the list the client got at `rv` (a harmless repeat of a
+   * MODIFIED), none that follow it is lost.
+   */
   changesSince(rv: bigint): Change[] | undefined {
     if (rv < this.oldestWatchable) return undefined;
-    return this.changes.filter((c) => c.rv > rv);
+    return this.changes.filter((c) => c.rv > rv || (c.status === true && c.rv === rv));
+  }
+
+  /**
+   * Tells watchers about changes of the status model. A status report does not advance the objects log, so such a
+   * change carries the current objects offset as its rv (and the object keeps its own resourceVersion): watches
+   * that resume from an rv replay the status changes at that rv too (see `changesSince`).
+   */
+  publishStatus(changes: Omit<Change, "rv" | "status">[]): void {
+    if (changes.length === 0) return;
+    const rv = BigInt(this.resourceVersion);
+    this.record(changes.map((c) => ({ ...c, rv, status: true })));
+  }
+
+  private record(batch: Change[]): void {
+    this.changes.push(...batch);
+    if (this.changes.length > this.opts.watchWindow) this.changes.splice(0, this.changes.length - this.opts.watchWindow);
+    for (const l of this.listeners) l(batch);
   }
 
   private apply(records: LogRecord[]): void {
@@ -130,8 +170,11 @@ export class ReadModel {
           const prev = lookup(before, key);
           const next = lookup(this.state, key);
           const { kindKey, namespace } = splitKey(key);
-          if (next) batch.push({ rv, type: prev ? "MODIFIED" : "ADDED", kindKey, namespace, object: next });
-          else if (prev) {
+          if (next) {
+            if (!prev) this.created.set(key, rv);
+            batch.push({ rv, type: prev ? "MODIFIED" : "ADDED", kindKey, namespace, object: next });
+          } else if (prev) {
+            this.created.delete(key);
             // Kubernetes reports a deleted object with the resourceVersion of its deletion.
             const metadata = { ...(prev.metadata as Record<string, unknown>), resourceVersion: r.offset };
             batch.push({ rv, type: "DELETED", kindKey, namespace, object: { ...prev, metadata } as KubeObject });
@@ -146,11 +189,7 @@ export class ReadModel {
         }
       }
     }
-    if (batch.length > 0) {
-      this.changes.push(...batch);
-      if (this.changes.length > this.opts.watchWindow) this.changes.splice(0, this.changes.length - this.opts.watchWindow);
-      for (const l of this.listeners) l(batch);
-    }
+    if (batch.length > 0) this.record(batch);
     const last = this.state.lastOffset === null ? -1n : BigInt(this.state.lastOffset);
     for (let i = this.offsetWaiters.length - 1; i >= 0; i--) {
       const w = this.offsetWaiters[i]!;

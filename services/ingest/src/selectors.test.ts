@@ -29,3 +29,13 @@ describe("label and field selectors", () => {
     expect(() => selectorMatcher(null, "spec.replicas=1")).toThrow("field label not supported: spec.replicas");
   });
 });
+
+describe("Event field selectors (kubectl describe)", () => {
+  const event = { metadata: { name: "web.1", namespace: "shop" }, involvedObject: { kind: "Deployment", namespace: "shop", name: "web", uid: "u-1" }, type: "Warning", source: { component: "federation-propagator" } };
+  it("select on involvedObject fields, type and source; absent fields are empty", () => {
+    expect(selectorMatcher(null, "involvedObject.name=web,involvedObject.namespace=shop,involvedObject.kind=Deployment,involvedObject.uid=u-1", "Event")(event)).toBe(true);
+    expect(selectorMatcher(null, "involvedObject.uid=u-2", "Event")(event)).toBe(false);
+    expect(selectorMatcher(null, "type=Warning,source=federation-propagator,involvedObject.fieldPath=", "Event")(event)).toBe(true);
+    expect(() => selectorMatcher(null, "involvedObject.name=web", "ConfigMap")).toThrow("field label not supported");
+  });
+});

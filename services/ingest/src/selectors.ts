@@ -66,21 +66,46 @@ function matches(reqs: Requirement[], get: (key: string) => string | undefined):
   });
 }
 
-const FIELDS = new Set(["metadata.name", "metadata.namespace"]);
+/** Field selectors every kind supports. */
+const COMMON_FIELDS: readonly string[] = ["metadata.name", "metadata.namespace"];
+/** Kubernetes' extra field labels per kind (those of core/v1 Events, which `kubectl describe` selects on). */
+const KIND_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  Event: [
+    "involvedObject.kind",
+    "involvedObject.namespace",
+    "involvedObject.name",
+    "involvedObject.uid",
+    "involvedObject.apiVersion",
+    "involvedObject.resourceVersion",
+    "involvedObject.fieldPath",
+    "reason",
+    "reportingComponent",
+    "source",
+    "type",
+  ],
+};
+/** Field labels that are not the JSON path of their field. */
+const FIELD_PATHS: Readonly<Record<string, string>> = { source: "source.component" };
 
-export function selectorMatcher(labelSelector: string | null, fieldSelector: string | null): Matcher {
+/** A field's value as a string, "" when absent (as Kubernetes' field sets have it). */
+function fieldValue(obj: Record<string, unknown>, label: string): string {
+  let v: unknown = obj;
+  for (const part of (FIELD_PATHS[label] ?? label).split(".")) v = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[part] : undefined;
+  return v === undefined || v === null ? "" : String(v);
+}
+
+/** Matches label and field selectors; `kind` enables that kind's own field labels. */
+export function selectorMatcher(labelSelector: string | null, fieldSelector: string | null, kind?: string): Matcher {
   const labels = parseLabelSelector(labelSelector);
   const fields = parseLabelSelector(fieldSelector);
+  const supported = new Set([...COMMON_FIELDS, ...(kind !== undefined ? (KIND_FIELDS[kind] ?? []) : [])]);
   for (const f of fields) {
-    if (!FIELDS.has(f.key) || (f.op !== "=" && f.op !== "!=")) {
+    if (!supported.has(f.key) || (f.op !== "=" && f.op !== "!=")) {
       throw new ApiError(Reason.BadRequest, `field label not supported: ${f.key}`);
     }
   }
   return (obj) => {
-    const meta = (obj.metadata ?? {}) as { labels?: Record<string, string>; name?: string; namespace?: string };
-    return (
-      matches(labels, (k) => meta.labels?.[k]) &&
-      matches(fields, (k) => (k === "metadata.name" ? meta.name : (meta.namespace ?? "")))
-    );
+    const meta = (obj.metadata ?? {}) as { labels?: Record<string, string>; name?: string };
+    return matches(labels, (k) => meta.labels?.[k]) && matches(fields, (k) => (k === "metadata.name" ? meta.name : fieldValue(obj, k)));
   };
 }

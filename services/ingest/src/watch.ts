@@ -1,19 +1,21 @@
 /**
  * Watch: a chunked stream of `{"type","object"}` lines, from any resourceVersion still kept (410 Gone as an
- * ERROR event otherwise, as kube-apiserver does), with bookmarks and timeoutSeconds.
+ * ERROR event otherwise, as kube-apiserver does), with bookmarks and timeoutSeconds. Objects are sent with the
+ * members' reported status merged in; a change of that status alone is a MODIFIED with the object's unchanged
+ * resourceVersion (see statusview.ts for why that is sound).
  */
 import type { ServerResponse } from "node:http";
-import { listObjects } from "@kubefed/state";
 import type { KubeObject } from "@kubefed/events";
 import { groupVersion, type ResourceType } from "./resources.ts";
 import { selectorMatcher } from "./selectors.ts";
 import { ApiError, Reason, statusOf } from "./status.ts";
 import type { Change, ReadModel } from "./readmodel.ts";
+import type { StatusView } from "./statusview.ts";
 
 const BOOKMARK_INTERVAL_MS = 5_000;
 
-export function serveWatch(res: ServerResponse, rm: ReadModel, rt: ResourceType, namespace: string | undefined, q: URLSearchParams, maxTimeoutS: number, render: (o: KubeObject) => unknown = (o) => o): void {
-  const match = selectorMatcher(q.get("labelSelector"), q.get("fieldSelector"));
+export function serveWatch(res: ServerResponse, rm: ReadModel, view: StatusView, rt: ResourceType, namespace: string | undefined, q: URLSearchParams, maxTimeoutS: number, render: (o: KubeObject) => unknown = (o) => o): void {
+  const match = selectorMatcher(q.get("labelSelector"), q.get("fieldSelector"), rt.kind);
   const kindKey = `${rt.group}/${rt.kind}`;
   const rvParam = q.get("resourceVersion") ?? "";
   const bookmarks = q.get("allowWatchBookmarks") === "true";
@@ -24,12 +26,13 @@ export function serveWatch(res: ServerResponse, rm: ReadModel, rt: ResourceType,
   res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked", "cache-control": "no-cache" });
   // Clients wait for the headers before reading events; Node sends them only with the first write otherwise.
   res.flushHeaders();
-  const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object: type === "ADDED" || type === "MODIFIED" || type === "DELETED" ? render(object as KubeObject) : object })}\n`);
+  const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object: type === "ADDED" || type === "MODIFIED" || type === "DELETED" ? render(view.merge(object as KubeObject)) : object })}\n`);
   const relevant = (c: Change) => c.kindKey === kindKey && (namespace === undefined || c.namespace === namespace) && match(c.object as Record<string, unknown>);
   let lastRv = 0n;
   const emit = (changes: Change[]) => {
     for (const c of changes) {
-      if (c.rv <= lastRv && c.type !== "DELETED") continue;
+      // Status changes share the rv of the objects state they were folded on: never "already seen" by rv alone.
+      if (c.rv <= lastRv && c.type !== "DELETED" && !c.status) continue;
       if (relevant(c)) send(c.type, c.object);
     }
     const tail = changes.at(-1);
@@ -47,7 +50,7 @@ export function serveWatch(res: ServerResponse, rm: ReadModel, rt: ResourceType,
   if (rvParam === "" || rvParam === "0") {
     // Start with the current state as ADDED events, then follow.
     lastRv = BigInt(rm.resourceVersion);
-    for (const o of listObjects(rm.current, { group: rt.group, kind: rt.kind, ...(namespace !== undefined ? { namespace } : {}) })) {
+    for (const o of view.list({ group: rt.group, kind: rt.kind, ...(namespace !== undefined ? { namespace } : {}) })) {
       if (match(o as Record<string, unknown>)) send("ADDED", o);
     }
   } else {
@@ -70,7 +73,7 @@ export function serveWatch(res: ServerResponse, rm: ReadModel, rt: ResourceType,
     lastRv = from;
     emit(since);
   }
-  emit(pending.filter((c) => c.rv > lastRv));
+  emit(pending.filter((c) => c.rv > lastRv || (c.status === true && c.rv === lastRv)));
   live = true;
 
   const bookmark = bookmarks

@@ -1,0 +1,427 @@
+/**
+ * Everything one worker does for one member cluster: its consumer in group `<fed>.propagator.<cluster>` (the
+ * committed offset is how far this member has converged), per-key reconciles with retries, drift watches on
+ * the member, the periodic resync, and health probes with flap damping.
+ */
+import { ObservedOutcome, StatusType, type KubeObject, type StatusReport } from "@kubefed/events";
+import type { GroupBatch, GroupMember, KafkaClient } from "@kubefed/kafka";
+import { OWNED_BY_LABEL, propagatorGroup } from "@kubefed/names";
+import type { Logger } from "@kubefed/logging";
+import { KeyQueue } from "./keyqueue.ts";
+import { MEMBER_KINDS, memberKind, parseKey, type MemberKind } from "@kubefed/placement";
+import { MemberClient, MemberError, type MemberWatch } from "./member.ts";
+import type { ClusterInfo, Projection } from "./projection.ts";
+import { desiredIn, reconcile, type ReconcileResult } from "./reconcile.ts";
+
+export interface ClusterWorkerOptions {
+  readonly federation: string;
+  readonly worker: string;
+  readonly topic: string;
+  readonly kafka: KafkaClient;
+  readonly projection: Projection;
+  readonly publish: (report: StatusReport) => void;
+  readonly logger: Logger;
+  readonly concurrency: number;
+  readonly healthProbeIntervalMs: number;
+  readonly failuresToOffline: number;
+  readonly successesToReady: number;
+  readonly resyncPeriodMs: number;
+  readonly sessionTimeoutMs?: number;
+  readonly metrics?: {
+    reconciles: (cluster: string, result: string) => void;
+    health: (cluster: string, ready: boolean) => void;
+  };
+}
+
+type RunResult = "done" | "parked" | "unreachable";
+
+const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000, 60_000];
+
+export class ClusterWorker {
+  private member: MemberClient | undefined;
+  private group: GroupMember | undefined;
+  private readonly queue: KeyQueue<RunResult>;
+  /** The member's copy from a watch event, for the next reconcile of that key (null = deleted). */
+  private readonly seen = new Map<string, KubeObject | null>();
+  private readonly retries = new Map<string, { attempt: number; timer: NodeJS.Timeout }>();
+  private readonly lastReport = new Map<string, string>();
+  private watches: MemberWatch[] = [];
+  private active = false;
+  private stopped = false;
+  private paused = false;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  /** Flap damping: the published state and the run of probes disagreeing with it. */
+  private health: { ready: boolean | undefined; streak: number; message: string } = { ready: undefined, streak: 0, message: "" };
+  private topology: { region: string | null; zones: string[] } = { region: null, zones: [] };
+
+  constructor(
+    private info: ClusterInfo,
+    private readonly o: ClusterWorkerOptions,
+  ) {
+    this.queue = new KeyQueue(o.concurrency, (key) => this.runOnce(key));
+    this.member = info.endpoint ? new MemberClient(info.name, info.endpoint, { maxSockets: o.concurrency + MEMBER_KINDS.length + 2 }) : undefined;
+  }
+
+  get name(): string {
+    return this.info.name;
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  get isReady(): boolean | undefined {
+    return this.health.ready;
+  }
+
+  async start(): Promise<void> {
+    const groupId = propagatorGroup(this.o.federation, this.info.name);
+    const committed = await this.o.kafka.committedOffsets(groupId, this.o.topic);
+    if (committed.length === 0 || committed.every((c) => c.offset === null)) {
+      // A new member: no replay of history. The resync that runs when this worker becomes active converges
+      // everything the projection holds; the cursor starts where the projection stands.
+      await this.o.kafka.setCommittedOffsets(groupId, this.o.topic, [{ partition: 0, offset: String(this.o.projection.nextOffset) }]).catch((e: unknown) => {
+        // Another worker of the group is already a member: it owns the cursor.
+        this.o.logger.debug({ cluster: this.name, err: e }, "cursor not initialised here");
+      });
+    }
+    await this.probe();
+    this.healthTimer = setInterval(() => void this.probe(), this.o.healthProbeIntervalMs);
+    this.group = await this.o.kafka.join({
+      groupId,
+      topic: this.o.topic,
+      fromBeginning: true,
+      sessionTimeoutMs: this.o.sessionTimeoutMs,
+      onBatch: (b) => this.onBatch(b),
+      onAssignment: (partitions) => this.setActive(partitions.length > 0),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.healthTimer);
+    clearInterval(this.resyncTimer);
+    for (const r of this.retries.values()) clearTimeout(r.timer);
+    this.retries.clear();
+    this.stopWatches();
+    await this.group?.stop().catch(() => undefined);
+    this.member?.close();
+  }
+
+  /** The Cluster object or its credentials changed. */
+  update(info: ClusterInfo): void {
+    const endpointChanged = JSON.stringify(info.endpoint) !== JSON.stringify(this.info.endpoint);
+    const labelsChanged = JSON.stringify(info.labels) !== JSON.stringify(this.info.labels);
+    this.info = info;
+    if (endpointChanged) {
+      this.member?.close();
+      this.member = info.endpoint ? new MemberClient(info.name, info.endpoint, { maxSockets: this.o.concurrency + MEMBER_KINDS.length + 2 }) : undefined;
+      if (this.active) {
+        this.stopWatches();
+        void this.startWatchesAndResync();
+      }
+    } else if (labelsChanged && this.active) {
+      // Placement may have moved objects in or out of this cluster.
+      void this.resync("cluster labels changed");
+    }
+  }
+
+  private setActive(active: boolean): void {
+    if (active === this.active) return;
+    this.active = active;
+    this.o.logger.info({ cluster: this.name, active }, active ? "serving this cluster" : "standing by for this cluster");
+    if (active) {
+      void this.startWatchesAndResync();
+      this.resyncTimer = setInterval(() => void this.resync("periodic resync"), this.o.resyncPeriodMs);
+    } else {
+      clearInterval(this.resyncTimer);
+      this.stopWatches();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // The cursor: keys that changed in the log
+  // ---------------------------------------------------------------------------------------------------------
+
+  private async onBatch(b: GroupBatch): Promise<void> {
+    const first = b.records[0]!;
+    if (this.paused || this.health.ready === false) {
+      this.paused = true;
+      b.pause(first);
+      return;
+    }
+    const last = b.records[b.records.length - 1]!;
+    await this.o.projection.waitFor(BigInt(last.offset) + 1n);
+    const keys = [...new Set(b.records.map((r) => r.key?.toString("utf8") ?? "").filter((k) => k !== "" && memberKind(parseKey(k)) !== undefined))];
+    const beat = setInterval(() => void b.heartbeat().catch(() => undefined), 1000);
+    try {
+      const results = await Promise.all(keys.map((k) => this.queue.run(k)));
+      if (b.isStale()) return;
+      if (results.includes("unreachable")) {
+        // Nothing is lost: the cursor stays before this batch until the member is back.
+        this.paused = true;
+        b.pause(first);
+        void this.probe();
+        return;
+      }
+      b.resolve(last);
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Reconcile, retries and reports
+  // ---------------------------------------------------------------------------------------------------------
+
+  private ctx(actual?: KubeObject | null) {
+    const p = this.o.projection;
+    return {
+      federation: this.o.federation,
+      cluster: this.name,
+      clusterLabels: this.info.labels,
+      member: this.member!,
+      desired: (k: string) => p.get(k),
+      inNamespace: (ns: string) => MEMBER_KINDS.filter((m) => m.namespaced).flatMap((m) => p.objectsOf(`${m.group}/${m.kind}`).filter(([k]) => parseKey(k).namespace === ns).map(([, o]) => o)),
+      ...(actual !== undefined ? { actual } : {}),
+    };
+  }
+
+  private async runOnce(key: string): Promise<RunResult> {
+    if (!this.member) {
+      this.o.logger.warn({ cluster: this.name, problem: this.info.problem }, "cluster cannot be reached");
+      this.park(key);
+      return "parked";
+    }
+    const actual = this.seen.get(key);
+    this.seen.delete(key);
+    let result: ReconcileResult;
+    try {
+      result = await reconcile(this.ctx(actual), key);
+    } catch (e) {
+      if (e instanceof MemberError && e.unreachable) {
+        this.o.metrics?.reconciles(this.name, "unreachable");
+        return "unreachable";
+      }
+      const message = e instanceof Error ? e.message : String(e);
+      this.o.logger.warn({ cluster: this.name, key, err: message }, "reconcile failed; will retry");
+      this.o.metrics?.reconciles(this.name, "failed");
+      const fed = this.o.projection.get(key);
+      const ref = parseKey(key);
+      const kind = memberKind(ref)!;
+      this.report(key, {
+        ref: { group: kind.group, version: kind.version, kind: kind.kind, namespace: ref.namespace, name: ref.name },
+        generation: Number((fed?.metadata as { generation?: number } | undefined)?.generation ?? 0),
+        resourceVersion: String((fed?.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? ""),
+        outcome: ObservedOutcome.Failed,
+        message: `apply failed: ${message}`,
+        created: false,
+        status: null,
+      });
+      this.park(key);
+      return "parked";
+    }
+    const retry = this.retries.get(key);
+    if (retry) {
+      clearTimeout(retry.timer);
+      this.retries.delete(key);
+    }
+    this.o.metrics?.reconciles(this.name, result?.outcome ?? "none");
+    if (result) this.report(key, result);
+    else this.lastReport.delete(key);
+    return "done";
+  }
+
+  /** Retries a key later with backoff, outside the log (the cursor moves on; a restart's resync covers it). */
+  private park(key: string): void {
+    if (this.stopped) return;
+    const prev = this.retries.get(key);
+    if (prev) clearTimeout(prev.timer);
+    const attempt = (prev?.attempt ?? 0) + 1;
+    const delay = BACKOFF_MS[Math.min(attempt - 1, BACKOFF_MS.length - 1)]!;
+    const timer = setTimeout(() => {
+      if (this.stopped || this.health.ready === false) return;
+      void this.queue.run(key);
+    }, delay);
+    timer.unref();
+    this.retries.set(key, { attempt, timer });
+  }
+
+  private report(key: string, r: NonNullable<ReconcileResult>): void {
+    // Only changes are worth a message: "unchanged" with the same status says nothing new.
+    const fingerprint = JSON.stringify([r.outcome, r.generation, r.outcome === ObservedOutcome.Failed ? r.message : "", r.status]);
+    if (this.lastReport.get(key) === fingerprint && !r.created) return;
+    this.lastReport.set(key, fingerprint);
+    this.o.publish({ type: StatusType.ObjectObserved, cluster: this.name, time: new Date().toISOString(), worker: this.o.worker, ...r });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Drift: watches on the member, and the resync that backs them up
+  // ---------------------------------------------------------------------------------------------------------
+
+  private selector(): string {
+    return `${OWNED_BY_LABEL}=${this.o.federation}`;
+  }
+
+  private async startWatchesAndResync(): Promise<void> {
+    if (!this.member || this.stopped || !this.active) return;
+    const member = this.member;
+    const owned = new Map<string, KubeObject>();
+    for (const kind of MEMBER_KINDS) {
+      try {
+        const { items, resourceVersion } = await member.list(kind, this.selector());
+        for (const o of items) owned.set(keyOf(kind, o), o);
+        this.watchKind(member, kind, resourceVersion);
+      } catch (e) {
+        this.o.logger.warn({ cluster: this.name, kind: kind.kind, err: (e as Error).message }, "cannot list owned objects; retrying");
+        setTimeout(() => {
+          if (this.member === member && this.active) {
+            this.stopWatches();
+            void this.startWatchesAndResync();
+          }
+        }, 2000).unref();
+        return;
+      }
+    }
+    await this.converge(owned, "start");
+  }
+
+  /** Reconciles every key that is desired here or owned here and differs. */
+  private async converge(owned: Map<string, KubeObject>, why: string): Promise<void> {
+    const keys = new Set<string>(owned.keys());
+    const ctx = this.ctx();
+    for (const kind of MEMBER_KINDS) {
+      for (const [key] of this.o.projection.objectsOf(`${kind.group}/${kind.kind}`)) {
+        if (desiredIn(ctx, key) !== undefined) keys.add(key);
+      }
+    }
+    const started = Date.now();
+    // Namespaces first, so that their contents do not each have to create them.
+    const ordered = [...keys].sort((a, b) => Number(!a.startsWith("/Namespace/")) - Number(!b.startsWith("/Namespace/")));
+    for (const k of ordered) if (owned.has(k)) this.seen.set(k, owned.get(k)!);
+    else this.seen.set(k, null);
+    const nsKeys = ordered.filter((k) => k.startsWith("/Namespace/"));
+    await Promise.all(nsKeys.map((k) => this.queue.run(k)));
+    await Promise.all(ordered.filter((k) => !k.startsWith("/Namespace/")).map((k) => this.queue.run(k)));
+    this.o.logger.info({ cluster: this.name, keys: keys.size, ms: Date.now() - started, why }, "cluster resynced");
+  }
+
+  private async resync(why: string): Promise<void> {
+    if (!this.member || !this.active || this.stopped) return;
+    const owned = new Map<string, KubeObject>();
+    try {
+      for (const kind of MEMBER_KINDS) for (const o of (await this.member.list(kind, this.selector())).items) owned.set(keyOf(kind, o), o);
+    } catch (e) {
+      this.o.logger.warn({ cluster: this.name, err: (e as Error).message }, "resync postponed");
+      return;
+    }
+    await this.converge(owned, why);
+  }
+
+  private watchKind(member: MemberClient, kind: MemberKind, resourceVersion: string): void {
+    let rv = resourceVersion;
+    const loop = async () => {
+      while (!this.stopped && this.active && this.member === member) {
+        let expired = false;
+        const w = member.watch(kind, this.selector(), rv, (e) => {
+          if (e.type === "BOOKMARK") {
+            rv = String((e.object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? rv);
+            return;
+          }
+          if (e.type === "ERROR") {
+            expired = true;
+            return;
+          }
+          const o = { apiVersion: e.object.apiVersion ?? kind.version, kind: kind.kind, ...e.object } as KubeObject;
+          rv = String((o.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? rv);
+          const key = keyOf(kind, o);
+          this.seen.set(key, e.type === "DELETED" ? null : o);
+          void this.queue.run(key);
+        });
+        this.watches.push(w);
+        await w.done;
+        this.watches = this.watches.filter((x) => x !== w);
+        if (this.stopped || !this.active || this.member !== member) return;
+        if (expired) {
+          // Too old a resourceVersion (410) or a refusal: relist this kind and converge what it holds.
+          await new Promise((r) => setTimeout(r, 1000));
+          try {
+            const { items, resourceVersion: fresh } = await member.list(kind, this.selector());
+            rv = fresh;
+            for (const o of items) this.seen.set(keyOf(kind, o), o);
+            await Promise.all(items.map((o) => this.queue.run(keyOf(kind, o))));
+          } catch {
+            // Unreachable: the health probe pauses the cursor; keep trying.
+          }
+        } else {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    };
+    void loop();
+  }
+
+  private stopWatches(): void {
+    for (const w of this.watches) w.stop();
+    this.watches = [];
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Health
+  // ---------------------------------------------------------------------------------------------------------
+
+  private async probe(): Promise<void> {
+    if (this.stopped) return;
+    const r = this.member ? await this.member.ready(Math.min(2000, this.o.healthProbeIntervalMs)) : { ok: false, message: this.info.problem ?? "no endpoint" };
+    const h = this.health;
+    if (h.ready === undefined) {
+      if (r.ok) this.topology = await this.member!.topology();
+      this.transition(r.ok, r.message);
+      return;
+    }
+    if (r.ok === h.ready) {
+      h.streak = 0;
+      // The cursor paused on a failed request while probes still pass: the blip is over.
+      if (r.ok && this.paused) this.unpause();
+      return;
+    }
+    h.streak++;
+    if (h.streak >= (r.ok ? this.o.successesToReady : this.o.failuresToOffline)) {
+      if (r.ok) this.topology = await this.member!.topology();
+      this.transition(r.ok, r.message);
+    }
+  }
+
+  private transition(ready: boolean, message: string): void {
+    this.health = { ready, streak: 0, message };
+    this.o.metrics?.health(this.name, ready);
+    this.o.logger.info({ cluster: this.name, ready, message }, ready ? "cluster is ready" : "cluster is offline");
+    this.o.publish({
+      type: StatusType.ClusterHealth,
+      cluster: this.name,
+      time: new Date().toISOString(),
+      worker: this.o.worker,
+      ready,
+      reason: ready ? "ClusterReady" : this.member ? "ClusterNotReachable" : "ClusterNotConfigured",
+      message: ready ? "/readyz ok" : message,
+      region: this.topology.region,
+      zones: this.topology.zones,
+    });
+    if (ready && this.paused) this.unpause();
+  }
+
+  private unpause(): void {
+    this.paused = false;
+    this.group?.resume();
+    if (this.active) {
+      this.stopWatches();
+      void this.startWatchesAndResync();
+    }
+  }
+}
+
+function keyOf(kind: MemberKind, o: KubeObject): string {
+  const m = (o.metadata ?? {}) as { name?: string; namespace?: string };
+  return `${kind.group}/${kind.kind}/${kind.namespaced ? (m.namespace ?? "") : ""}/${m.name ?? ""}`;
+}

@@ -1,0 +1,249 @@
+/**
+ * A small HTTPS client for one member cluster's API: get, server-side apply, delete, list and watch of the
+ * propagated kinds, and /readyz. Plain node:https with a keep-alive agent: the propagator makes many small
+ * requests to few servers, and needs the exact Status of every refusal.
+ */
+import { Agent, request } from "node:https";
+import type { IncomingMessage } from "node:http";
+import { FIELD_MANAGER } from "@kubefed/names";
+import type { KubeObject } from "@kubefed/events";
+import { pathOf, type MemberKind } from "@kubefed/placement";
+
+export interface MemberEndpoint {
+  /** https://host:port */
+  readonly server: string;
+  readonly token?: string;
+  /** PEM; absent: the system's roots. */
+  readonly ca?: string;
+}
+
+export interface KubeStatus {
+  kind?: string;
+  code?: number;
+  reason?: string;
+  message?: string;
+  details?: { causes?: { reason?: string; message?: string; field?: string }[] };
+}
+
+/** A refusal or failure talking to a member. `unreachable` when no HTTP answer came back at all. */
+export class MemberError extends Error {
+  constructor(
+    readonly cluster: string,
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly status?: KubeStatus,
+    readonly unreachable = false,
+  ) {
+    super(message);
+    this.name = "MemberError";
+  }
+}
+
+export interface WatchEvent {
+  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+  object: KubeObject;
+}
+
+export interface MemberWatch {
+  stop(): void;
+  /** Resolves when the stream ends (server timeout, error or stop). */
+  readonly done: Promise<void>;
+}
+
+export class MemberClient {
+  private readonly agent: Agent;
+  private readonly url: URL;
+
+  constructor(
+    readonly cluster: string,
+    readonly endpoint: MemberEndpoint,
+    opts: { maxSockets?: number } = {},
+  ) {
+    this.url = new URL(endpoint.server);
+    this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32, ca: endpoint.ca, timeout: 30_000 });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private call(method: string, path: string, opts: { body?: string; contentType?: string; timeoutMs?: number } = {}): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          protocol: this.url.protocol,
+          hostname: this.url.hostname,
+          port: this.url.port,
+          path,
+          method,
+          agent: this.agent,
+          headers: {
+            accept: "application/json",
+            ...(this.endpoint.token ? { authorization: `Bearer ${this.endpoint.token}` } : {}),
+            ...(opts.body !== undefined ? { "content-type": opts.contentType ?? "application/json", "content-length": Buffer.byteLength(opts.body) } : {}),
+          },
+          timeout: opts.timeoutMs ?? 15_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+          res.on("error", (e) => reject(this.unreachable(e)));
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error(`no answer within ${opts.timeoutMs ?? 15_000} ms`)));
+      req.on("error", (e) => reject(this.unreachable(e)));
+      req.end(opts.body);
+    });
+  }
+
+  private unreachable(e: Error): MemberError {
+    return new MemberError(this.cluster, 0, "Unreachable", `cannot reach cluster ${this.cluster} at ${this.endpoint.server}: ${e.message}`, undefined, true);
+  }
+
+  private refused(status: number, body: string, what: string): MemberError {
+    let s: KubeStatus | undefined;
+    try {
+      s = JSON.parse(body) as KubeStatus;
+    } catch {
+      s = undefined;
+    }
+    const reason = s?.reason ?? `HTTP${status}`;
+    return new MemberError(this.cluster, status, reason, `${what} in cluster ${this.cluster}: ${s?.message ?? body.slice(0, 200)}`, s);
+  }
+
+  /** The object, or undefined when it does not exist. */
+  async get(kind: MemberKind, namespace: string | null, name: string): Promise<KubeObject | undefined> {
+    const r = await this.call("GET", pathOf(kind, namespace, name));
+    if (r.status === 404) return undefined;
+    if (r.status !== 200) throw this.refused(r.status, r.body, `get ${kind.kind} ${name}`);
+    return JSON.parse(r.body) as KubeObject;
+  }
+
+  /** Server-side apply with the federation's field manager, taking over conflicting fields. */
+  async apply(kind: MemberKind, object: KubeObject): Promise<KubeObject> {
+    const meta = object.metadata as { name: string; namespace?: string };
+    const path = `${pathOf(kind, meta.namespace ?? null, meta.name)}?fieldManager=${FIELD_MANAGER}&force=true`;
+    const r = await this.call("PATCH", path, { body: JSON.stringify(object), contentType: "application/apply-patch+yaml" });
+    if (r.status !== 200 && r.status !== 201) throw this.refused(r.status, r.body, `apply ${kind.kind} ${meta.namespace ? `${meta.namespace}/` : ""}${meta.name}`);
+    return JSON.parse(r.body) as KubeObject;
+  }
+
+  /** Deletes with background propagation; true when it existed. `uid` guards against deleting a recreated object. */
+  async delete(kind: MemberKind, namespace: string | null, name: string, uid?: string): Promise<boolean> {
+    const body = JSON.stringify({ kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: "Background", ...(uid ? { preconditions: { uid } } : {}) });
+    const r = await this.call("DELETE", pathOf(kind, namespace, name), { body });
+    if (r.status === 404) return false;
+    // A uid precondition failing means the object was replaced meanwhile: the next reconcile looks again.
+    if (r.status === 409) return false;
+    if (r.status !== 200 && r.status !== 202) throw this.refused(r.status, r.body, `delete ${kind.kind} ${name}`);
+    return true;
+  }
+
+  /** Every object of a kind (all namespaces) matching a label selector, with the list's resourceVersion. */
+  async list(kind: MemberKind, labelSelector: string): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+    const items: KubeObject[] = [];
+    let cont = "";
+    let resourceVersion = "";
+    do {
+      const q = new URLSearchParams({ labelSelector, limit: "500", ...(cont ? { continue: cont } : {}) });
+      const r = await this.call("GET", `${pathOf(kind, null)}?${q}`, { timeoutMs: 60_000 });
+      if (r.status !== 200) throw this.refused(r.status, r.body, `list ${kind.plural}`);
+      const list = JSON.parse(r.body) as { items?: KubeObject[]; metadata?: { continue?: string; resourceVersion?: string } };
+      for (const item of list.items ?? []) items.push({ apiVersion: kind.group === "" ? kind.version : `${kind.group}/${kind.version}`, kind: kind.kind, ...item });
+      cont = list.metadata?.continue ?? "";
+      resourceVersion = list.metadata?.resourceVersion ?? resourceVersion;
+    } while (cont);
+    return { items, resourceVersion };
+  }
+
+  /** Watches a kind (all namespaces) from a resourceVersion; events arrive in order on `onEvent`. */
+  watch(kind: MemberKind, labelSelector: string, resourceVersion: string, onEvent: (e: WatchEvent) => void): MemberWatch {
+    const q = new URLSearchParams({ watch: "1", labelSelector, resourceVersion, allowWatchBookmarks: "true", timeoutSeconds: String(240 + Math.floor(Math.random() * 120)) });
+    let res: IncomingMessage | undefined;
+    let stopped = false;
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((r) => (finish = r));
+    const req = request(
+      {
+        protocol: this.url.protocol,
+        hostname: this.url.hostname,
+        port: this.url.port,
+        path: `${pathOf(kind, null)}?${q}`,
+        method: "GET",
+        agent: this.agent,
+        headers: { accept: "application/json", ...(this.endpoint.token ? { authorization: `Bearer ${this.endpoint.token}` } : {}) },
+      },
+      (r) => {
+        res = r;
+        if (r.statusCode !== 200) {
+          r.resume();
+          onEvent({ type: "ERROR", object: { kind: "Status", code: r.statusCode ?? 0, message: `watch ${kind.plural}: HTTP ${r.statusCode}` } });
+          finish();
+          return;
+        }
+        let buf = "";
+        r.setEncoding("utf8");
+        r.on("data", (chunk: string) => {
+          buf += chunk;
+          let nl;
+          while ((nl = buf.indexOf("\n")) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (line === "" || stopped) continue;
+            try {
+              onEvent(JSON.parse(line) as WatchEvent);
+            } catch {
+              // A truncated line at a dropped connection: the caller relists.
+            }
+          }
+        });
+        r.on("end", finish);
+        r.on("error", finish);
+        r.on("close", finish);
+      },
+    );
+    req.on("error", finish);
+    req.end();
+    return {
+      done,
+      stop: () => {
+        stopped = true;
+        res?.destroy();
+        req.destroy();
+        finish();
+      },
+    };
+  }
+
+  /** True when the member's /readyz answers 200 within the timeout. */
+  async ready(timeoutMs: number): Promise<{ ok: boolean; message: string }> {
+    try {
+      const r = await this.call("GET", "/readyz", { timeoutMs });
+      return r.status === 200 ? { ok: true, message: "/readyz ok" } : { ok: false, message: `/readyz answered ${r.status}: ${r.body.slice(0, 200).trim()}` };
+    } catch (e) {
+      return { ok: false, message: (e as Error).message };
+    }
+  }
+
+  /** Region and zones from the member's node topology labels (none when it has no nodes or we may not list them). */
+  async topology(): Promise<{ region: string | null; zones: string[] }> {
+    try {
+      const r = await this.call("GET", "/api/v1/nodes?limit=500");
+      if (r.status !== 200) return { region: null, zones: [] };
+      const nodes = (JSON.parse(r.body) as { items?: { metadata?: { labels?: Record<string, string> } }[] }).items ?? [];
+      const zones = new Set<string>();
+      let region: string | null = null;
+      for (const n of nodes) {
+        const l = n.metadata?.labels ?? {};
+        region ??= l["topology.kubernetes.io/region"] ?? null;
+        const z = l["topology.kubernetes.io/zone"];
+        if (z) zones.add(z);
+      }
+      return { region, zones: [...zones].sort() };
+    } catch {
+      return { region: null, zones: [] };
+    }
+  }
+}

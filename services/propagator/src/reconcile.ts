@@ -1,0 +1,127 @@
+/**
+ * reconcile(cluster, key): level-based and idempotent. Compares what the federation wants in this member (the
+ * projection's object, placement applied) with what the member has, and closes the gap: server-side apply, or
+ * delete of what the federation owns and no longer places there. Objects the federation does not own are never
+ * touched. Safe to run twice, in any order, at any time.
+ */
+import { ObservedOutcome, type JsonObject, type KubeObject, type ObjectObservedReport, type ObjectRef } from "@kubefed/events";
+import { FEDERATION_SYSTEM_NAMESPACE, isOwnedBy } from "@kubefed/names";
+import { desiredForMember, isConverged, isImmutableFieldError, isPlaced, withDesiredHash } from "@kubefed/placement";
+import { apiVersionOfKind, memberKind, parseKey, type MemberKind } from "@kubefed/placement";
+import { MemberError, type MemberClient } from "./member.ts";
+
+export interface ReconcileContext {
+  readonly federation: string;
+  readonly cluster: string;
+  readonly clusterLabels: Readonly<Record<string, string>>;
+  readonly member: MemberClient;
+  /** The federated object under a key, from the projection. */
+  desired(key: string): KubeObject | undefined;
+  /** Every federated object in a namespace (to keep a namespace wherever something in it is placed). */
+  inNamespace(namespace: string): KubeObject[];
+  /** The member's copy when the caller already has it (from a watch event): saves a GET. */
+  readonly actual?: KubeObject | null;
+}
+
+/** What reconcile did, as reported on the status topic (null: nothing of ours there and nothing wanted). */
+export type ReconcileResult = Omit<ObjectObservedReport, "type" | "cluster" | "time" | "worker"> | null;
+
+const meta = (o: KubeObject) => (o.metadata ?? {}) as { name?: string; namespace?: string; uid?: string; labels?: Record<string, string>; generation?: number; resourceVersion?: string };
+
+function refOf(kind: MemberKind, namespace: string | null, name: string): ObjectRef {
+  return { group: kind.group, version: kind.version, kind: kind.kind, namespace, name };
+}
+
+/** The desired member object for `key`, or undefined when the federation does not place it in this cluster. */
+export function desiredIn(ctx: Pick<ReconcileContext, "federation" | "clusterLabels" | "desired" | "inNamespace">, key: string): KubeObject | undefined {
+  const fed = ctx.desired(key);
+  if (!fed) return undefined;
+  // The federation's own system namespace (member credentials) never leaves the federation.
+  const { group: g, kind: k, namespace: n, name: nm } = parseKey(key);
+  if (n === FEDERATION_SYSTEM_NAMESPACE || (g === "" && k === "Namespace" && nm === FEDERATION_SYSTEM_NAMESPACE)) return undefined;
+  if (!isPlaced(fed, ctx.clusterLabels)) {
+    // A Namespace stays wherever an object in it is placed, whatever its own selector says.
+    const { group, kind, name } = parseKey(key);
+    const needed = group === "" && kind === "Namespace" && ctx.inNamespace(name).some((o) => isPlaced(o, ctx.clusterLabels));
+    if (!needed) return undefined;
+  }
+  // Federated objects in a namespace the federation is deleting are on their way out.
+  if ((fed.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp) return undefined;
+  return withDesiredHash(desiredForMember(fed, { federation: ctx.federation }));
+}
+
+export async function reconcile(ctx: ReconcileContext, key: string): Promise<ReconcileResult> {
+  const { group, kind: kindName, namespace, name } = parseKey(key);
+  const kind = memberKind({ group, kind: kindName });
+  if (!kind) return null;
+  const ref = refOf(kind, namespace, name);
+  const fed = ctx.desired(key);
+  const desired = desiredIn(ctx, key);
+  const actual = ctx.actual !== undefined ? (ctx.actual ?? undefined) : await ctx.member.get(kind, namespace, name);
+  const owned = actual !== undefined && isOwnedBy(meta(actual).labels, ctx.federation);
+
+  if (!desired) {
+    if (!actual || !owned) return null;
+    await ctx.member.delete(kind, namespace, name, meta(actual).uid);
+    return { ref, generation: 0, resourceVersion: "", outcome: ObservedOutcome.Removed, message: `removed from cluster ${ctx.cluster}`, created: false, status: null };
+  }
+
+  const applied = { generation: Number(meta(fed!).generation ?? 0), resourceVersion: String(meta(fed!).resourceVersion ?? "") };
+  if (actual && !owned) {
+    return {
+      ref,
+      ...applied,
+      outcome: ObservedOutcome.Failed,
+      message: `${kind.kind} ${namespace ? `${namespace}/` : ""}${name} already exists in cluster ${ctx.cluster} and is not owned by the federation; leaving it alone`,
+      created: false,
+      status: statusOf(actual),
+    };
+  }
+  if (actual && isConverged(desired, actual)) {
+    return { ref, ...applied, outcome: ObservedOutcome.Applied, message: "unchanged", created: false, status: statusOf(actual) };
+  }
+  let result: KubeObject;
+  let created = actual === undefined;
+  try {
+    result = await applyWithNamespace(ctx, kind, desired);
+  } catch (e) {
+    if (!(e instanceof MemberError) || e.code !== 422 || !actual || !isImmutableFieldError(e.status ?? {})) throw e;
+    // An immutable field changed (a Job's template, a Deployment's selector): replace the object, once.
+    await ctx.member.delete(kind, namespace, name, meta(actual).uid);
+    await waitGone(ctx.member, kind, namespace, name, meta(actual).uid);
+    result = await ctx.member.apply(kind, desired);
+    created = true;
+  }
+  return { ref, ...applied, outcome: ObservedOutcome.Applied, message: created ? `created in cluster ${ctx.cluster}` : `updated in cluster ${ctx.cluster}`, created, status: statusOf(result) };
+}
+
+/** Applies; when the namespace is missing in the member, creates it (owned, as the federation's copy says) first. */
+async function applyWithNamespace(ctx: ReconcileContext, kind: MemberKind, desired: KubeObject): Promise<KubeObject> {
+  try {
+    return await ctx.member.apply(kind, desired);
+  } catch (e) {
+    const ns = meta(desired).namespace;
+    if (!(e instanceof MemberError) || e.code !== 404 || !kind.namespaced || !ns) throw e;
+    const nsKind = memberKind({ group: "", kind: "Namespace" })!;
+    // The federation's Namespace when it has one (even if its own placement leaves this cluster out: the
+    // object placed here needs it), else a bare namespace; owned either way.
+    const fedNs = ctx.desired(`/Namespace//${ns}`) ?? { apiVersion: apiVersionOfKind(nsKind), kind: "Namespace", metadata: { name: ns } };
+    await ctx.member.apply(nsKind, withDesiredHash(desiredForMember(fedNs, { federation: ctx.federation })));
+    return ctx.member.apply(kind, desired);
+  }
+}
+
+async function waitGone(member: MemberClient, kind: MemberKind, namespace: string | null, name: string, uid: string | undefined): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const o = await member.get(kind, namespace, name);
+    if (!o || meta(o).uid !== uid) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new MemberError(member.cluster, 409, "Conflict", `${kind.kind} ${name} in cluster ${member.cluster} is still being deleted`);
+}
+
+/** The member's status of an object (null when it has none). */
+export function statusOf(o: KubeObject | undefined): JsonObject | null {
+  const s = o?.status;
+  return s && typeof s === "object" && !Array.isArray(s) && Object.keys(s).length > 0 ? (s as JsonObject) : null;
+}

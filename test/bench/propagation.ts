@@ -1,0 +1,211 @@
+/**
+ * Benchmark (run on demand: `npm run bench:propagation`): propagation through the federation versus the same
+ * writes applied straight to the member clusters, in one run, on one machine.
+ *
+ *   latency     one ConfigMap at a time: from the request to the federation until all three members show it
+ *               (watched), versus the same write sent to the three members in parallel until all three show it.
+ *   throughput  a burst of ConfigMaps, 16 in flight: until all three members hold every one, versus the same
+ *               burst applied directly to the three members (16 in flight each).
+ *   join        a fourth member joins a federation holding N ConfigMaps: until it holds all of them, versus
+ *               applying the same N ConfigMaps to it directly (16 in flight).
+ *
+ * Prints medians/p99 and ratios. Not a test: the machine is shared, so read medians and ratios.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { Agent, request } from "node:https";
+import { resolve } from "node:path";
+import { startEnvironment, startFederation, startPropagator, type EnvironmentInfo } from "@kubefed/localenv";
+
+const LATENCY_N = Number(process.env.BENCH_LATENCY_N ?? 200);
+const BURST_N = Number(process.env.BENCH_BURST_N ?? 1000);
+const JOIN_N = Number(process.env.BENCH_JOIN_N ?? 5000);
+const PARALLEL = 16;
+const ROOT = resolve(import.meta.dirname, "../..");
+
+interface Target {
+  name: string;
+  base: string;
+  agent: Agent;
+  headers: Record<string, string>;
+}
+
+function call(t: Target, method: string, path: string, body?: unknown, contentType = "application/json"): Promise<void> {
+  return new Promise((res, rej) => {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(`${t.base}${path}`, { method, agent: t.agent, headers: { ...t.headers, ...(text ? { "content-type": contentType, "content-length": Buffer.byteLength(text) } : {}) } }, (r) => {
+      const chunks: Buffer[] = [];
+      r.on("data", (c: Buffer) => chunks.push(c));
+      r.on("end", () => ((r.statusCode ?? 0) >= 300 ? rej(new Error(`${t.name} ${method} ${path}: HTTP ${r.statusCode} ${Buffer.concat(chunks).toString().slice(0, 200)}`)) : res()));
+    });
+    req.on("error", rej);
+    req.end(text);
+  });
+}
+
+/** Watches ConfigMaps of a namespace in a member; resolves waiters when a name is first seen. */
+class Visibility {
+  private readonly seen = new Map<string, number>();
+  private readonly waiters = new Map<string, (() => void)[]>();
+  constructor(t: Target, namespace: string) {
+    const req = request(`${t.base}/api/v1/namespaces/${namespace}/configmaps?watch=1&timeoutSeconds=3600`, { agent: new Agent({ ...t.agent.options }), headers: t.headers }, (r) => {
+      let buf = "";
+      r.setEncoding("utf8");
+      r.on("data", (c: string) => {
+        buf += c;
+        let nl;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const e = JSON.parse(buf.slice(0, nl)) as { type: string; object: { metadata: { name: string } } };
+          buf = buf.slice(nl + 1);
+          if (e.type !== "ADDED") continue;
+          const name = e.object.metadata.name;
+          if (!this.seen.has(name)) this.seen.set(name, performance.now());
+          for (const w of this.waiters.get(name) ?? []) w();
+          this.waiters.delete(name);
+        }
+      });
+    });
+    req.end();
+  }
+  get count(): number {
+    return this.seen.size;
+  }
+  when(name: string): Promise<number> {
+    const at = this.seen.get(name);
+    if (at !== undefined) return Promise.resolve(at);
+    return new Promise((r) => this.waiters.set(name, [...(this.waiters.get(name) ?? []), () => r(this.seen.get(name)!)]));
+  }
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const cm = (ns: string, name: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: ns }, data: { payload: name } });
+
+async function parallel(n: number, width: number, one: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < n) await one(next++);
+  }));
+}
+
+function memberTarget(m: EnvironmentInfo["members"][number]): Target {
+  return { name: m.name, base: m.server, agent: new Agent({ keepAlive: true, ca: readFileSync(m.caFile), cert: readFileSync(m.clientCert), key: readFileSync(m.clientKey) }), headers: {} };
+}
+
+const members = ["bench1", "bench2", "bench3", "bench4"];
+const env = await startEnvironment({ members, coredns: false, opa: false });
+try {
+  const info = env.info;
+  const fed = await startFederation(info, "bench");
+  const kubefed = (args: string[]) => execFileSync(process.execPath, ["--import", "tsx", resolve(ROOT, "cli/src/main.ts"), ...args], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  const joinMember = (name: string) => kubefed(["join", name, "--host-cluster-context=federation", `--cluster-context=${name}`, `--kubeconfig=${fed.kubeconfig}`, "--federation-name=bench"]);
+  for (const m of members.slice(0, 3)) joinMember(m);
+  const worker = await startPropagator(info, fed, { env: { LOG_LEVEL: "warn" } });
+  const federation: Target = { name: "federation", base: fed.url, agent: new Agent({ keepAlive: true, ca: readFileSync(fed.caFile) }), headers: { authorization: `Bearer ${fed.token}` } };
+  const three = info.members.slice(0, 3).map(memberTarget);
+  const fourth = memberTarget(info.members[3]!);
+  const out: string[] = [];
+
+  // Namespaces: "fed-*" written through the federation, "direct-*" written to the members themselves.
+  await call(federation, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "fed-lat" } });
+  for (const t of [...three, fourth]) for (const ns of ["direct-lat", "direct-burst", "direct-join"]) await call(t, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+  await new Promise((r) => setTimeout(r, 2000));
+
+  // --- latency -------------------------------------------------------------------------------------------
+  const fedVis = three.map((t) => new Visibility(t, "fed-lat"));
+  const directVis = three.map((t) => new Visibility(t, "direct-lat"));
+  await new Promise((r) => setTimeout(r, 500));
+  const viaFed: number[] = [];
+  const viaFedAccepted: number[] = [];
+  const direct: number[] = [];
+  for (let i = 0; i < LATENCY_N + 10; i++) {
+    const name = `lat-${i}`;
+    let t0 = performance.now();
+    await call(federation, "POST", "/api/v1/namespaces/fed-lat/configmaps", cm("fed-lat", name));
+    const accepted = performance.now();
+    const f = Math.max(...(await Promise.all(fedVis.map((v) => v.when(name)))));
+    t0 = i >= 10 ? (viaFed.push(f - t0), viaFedAccepted.push(f - accepted), performance.now()) : performance.now();
+    await Promise.all(three.map((t) => call(t, "POST", "/api/v1/namespaces/direct-lat/configmaps", cm("direct-lat", name))));
+    const d = Math.max(...(await Promise.all(directVis.map((v) => v.when(name)))));
+    if (i >= 10) direct.push(d - t0);
+  }
+  out.push(
+    `latency (${LATENCY_N} sequential ConfigMap creates, visible in all 3 members by watch)`,
+    `  direct to 3 members in parallel: p50 ${pct(direct, 50).toFixed(1)} ms  p99 ${pct(direct, 99).toFixed(1)} ms`,
+    `  through the federation:          p50 ${pct(viaFed, 50).toFixed(1)} ms  p99 ${pct(viaFed, 99).toFixed(1)} ms   (from acceptance: p50 ${pct(viaFedAccepted, 50).toFixed(1)} ms)`,
+    `  ratio p50 ${(pct(viaFed, 50) / pct(direct, 50)).toFixed(2)}  p99 ${(pct(viaFed, 99) / pct(direct, 99)).toFixed(2)}`,
+  );
+  process.stdout.write(`${out.join("\n")}\n`);
+
+  // --- throughput ----------------------------------------------------------------------------------------
+  await call(federation, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "fed-burst" } });
+  await new Promise((r) => setTimeout(r, 1000));
+  const burstVis = three.map((t) => new Visibility(t, "fed-burst"));
+  const directBurstVis = three.map((t) => new Visibility(t, "direct-burst"));
+  await new Promise((r) => setTimeout(r, 500));
+  let t0 = performance.now();
+  await Promise.all(three.map((t) => parallel(BURST_N, PARALLEL, (i) => call(t, "POST", "/api/v1/namespaces/direct-burst/configmaps", cm("direct-burst", `b-${i}`)))));
+  await Promise.all(directBurstVis.map((v) => v.when(`b-${BURST_N - 1}`)));
+  const directMs = performance.now() - t0;
+  t0 = performance.now();
+  await parallel(BURST_N, PARALLEL, (i) => call(federation, "POST", "/api/v1/namespaces/fed-burst/configmaps", cm("fed-burst", `b-${i}`)));
+  const acceptedMs = performance.now() - t0;
+  while (burstVis.some((v) => v.count < BURST_N)) await new Promise((r) => setTimeout(r, 20));
+  const fedMs = performance.now() - t0;
+  const burstLines = [
+    `throughput (${BURST_N} ConfigMaps into each of 3 members, ${PARALLEL} in flight)`,
+    `  direct:          ${directMs.toFixed(0)} ms  (${((3 * BURST_N) / (directMs / 1000)).toFixed(0)} member writes/s)`,
+    `  federation:      ${fedMs.toFixed(0)} ms  (${((3 * BURST_N) / (fedMs / 1000)).toFixed(0)} member writes/s; all accepted after ${acceptedMs.toFixed(0)} ms)`,
+    `  ratio (federation/direct throughput) ${(directMs / fedMs).toFixed(2)}`,
+  ];
+  process.stdout.write(`${burstLines.join("\n")}\n`);
+
+  // --- join ----------------------------------------------------------------------------------------------
+  await call(federation, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "fed-join" } });
+  await parallel(JOIN_N, PARALLEL, (i) => call(federation, "POST", "/api/v1/namespaces/fed-join/configmaps", cm("fed-join", `j-${i}`)));
+  // Let the three members settle so the join is measured alone.
+  const settle = three.map((t) => new Visibility(t, "fed-join"));
+  while (settle.some((v) => v.count < JOIN_N)) await new Promise((r) => setTimeout(r, 100));
+  const directJoinVis = new Visibility(fourth, "direct-join");
+  await new Promise((r) => setTimeout(r, 500));
+  t0 = performance.now();
+  await parallel(JOIN_N, PARALLEL, (i) => call(fourth, "POST", "/api/v1/namespaces/direct-join/configmaps", cm("direct-join", `j-${i}`)));
+  while (directJoinVis.count < JOIN_N) await new Promise((r) => setTimeout(r, 20));
+  const directJoinMs = performance.now() - t0;
+  // The fourth member gets the federation's namespace on join; watch it (the watch waits for it to exist).
+  t0 = performance.now();
+  joinMember("bench4");
+  const joinedAt = performance.now();
+  let joinVis: Visibility | undefined;
+  for (;;) {
+    try {
+      await call(fourth, "GET", "/api/v1/namespaces/fed-join");
+      joinVis ??= new Visibility(fourth, "fed-join");
+      const list = await new Promise<number>((res, rej) => {
+        const req = request(`${fourth.base}/api/v1/namespaces/fed-join/configmaps?limit=1`, { agent: fourth.agent, headers: fourth.headers }, (r) => {
+          let b = "";
+          r.on("data", (c) => (b += c));
+          r.on("end", () => res(Number(JSON.parse(b).metadata?.remainingItemCount ?? 0) + (JSON.parse(b).items?.length ?? 0)));
+        });
+        req.on("error", rej);
+        req.end();
+      });
+      if (list >= JOIN_N) break;
+    } catch {
+      // not there yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const joinMs = performance.now() - t0;
+  const joinLines = [
+    `join (a 4th member joins a federation holding ${JOIN_N} ConfigMaps)`,
+    `  direct apply of ${JOIN_N} to it: ${directJoinMs.toFixed(0)} ms`,
+    `  join until it holds all:  ${joinMs.toFixed(0)} ms (kubefed join itself: ${(joinedAt - t0).toFixed(0)} ms)`,
+    `  ratio ${(joinMs / directJoinMs).toFixed(2)}`,
+  ];
+  process.stdout.write(`${joinLines.join("\n")}\n`);
+  await worker.stop();
+  await fed.stop();
+  process.exit(0);
+} finally {
+  await env.stop();
+}

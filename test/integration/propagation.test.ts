@@ -1,0 +1,237 @@
+// Propagation against three real member kube-apiservers and a real Kafka: create once, converge everywhere
+// selected; placement moves; drift is repaired; an unreachable member catches up; a killed worker loses nothing.
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OWNED_BY_LABEL } from "@kubefed/names";
+import type { Federation, Propagator } from "@kubefed/localenv";
+import { env, uniqueName } from "./helpers.ts";
+import { eventually, expectMemberEquals, federationWithMembers, fedctl, memberctl, ownedIn, propagator, writeConfigMaps } from "./propagation-helpers.ts";
+
+const MEMBERS = [
+  { name: "member1", region: "eu", zone: "eu-a" },
+  { name: "member2", region: "us", zone: "us-a" },
+  { name: "member3", region: "eu", zone: "eu-b" },
+];
+const names = MEMBERS.map((m) => m.name);
+
+let fed: Federation;
+let worker: Propagator;
+const ns = uniqueName("prop");
+
+function manifests(namespace: string, v: string): string {
+  return `
+apiVersion: v1
+kind: Namespace
+metadata: {name: ${namespace}, labels: {team: web}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: ${namespace}}
+data: {version: "${v}"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: creds, namespace: ${namespace}}
+stringData: {password: "s3cret-${v}"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: ${namespace}}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: ${namespace}}
+spec:
+  replicas: ${v === "1" ? 2 : 3}
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: "nginx:1.${v}"}]}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: cache, namespace: ${namespace}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: cache}}
+  template:
+    metadata: {labels: {app: cache}}
+    spec: {containers: [{name: cache, image: "redis:7.${v}"}]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: ${namespace}}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {containers: [{name: agent, image: "busybox:1.${v}"}]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: ${namespace}}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: migrate, image: "busybox:1.${v}", command: ["true"]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: ${namespace}}
+spec:
+  rules:
+  - host: web.example.com
+    http:
+      paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web, namespace: ${namespace}}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 1
+  maxReplicas: ${v === "1" ? 5 : 7}
+`;
+}
+
+beforeAll(async () => {
+  expect(env().members.map((m) => m.name)).toEqual(expect.arrayContaining(names));
+  fed = await federationWithMembers(uniqueName("pf"), MEMBERS);
+  worker = await propagator(fed);
+  await eventually(async () => expect((await worker.clusters()).map((c) => [c.name, c.active, c.ready]).sort()).toEqual(names.map((n) => [n, true, true])), 30_000);
+}, 180_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await fed?.stop();
+});
+
+describe("propagation into three member clusters", () => {
+  it("converges create, update and delete of every federated type in every member", async () => {
+    await fedctl(fed, ["apply", "-f", "-"], manifests(ns, "1"));
+    for (const m of names) await eventually(() => expectMemberEquals(fed, m, [ns]), 30_000);
+    // The member's Secret has the plaintext the user wrote (the log has it encrypted).
+    const { stdout } = await memberctl("member1", ["get", "secret", "creds", "-n", ns, "-o", "jsonpath={.data.password}"]);
+    expect(Buffer.from(stdout, "base64").toString()).toBe("s3cret-1");
+    // The federation's system namespace (member credentials) is never propagated.
+    for (const m of names) expect([...(await ownedIn(m, fed.name, ["namespaces", "secrets"])).keys()].filter((k) => k.includes("kubefed-system"))).toEqual([]);
+
+    await fedctl(fed, ["apply", "-f", "-"], manifests(ns, "2").replace(/\n---\napiVersion: batch\/v1[\s\S]*?(?=\n---)/, ""));
+    for (const m of names) await eventually(() => expectMemberEquals(fed, m, [ns]), 30_000);
+    const dep = JSON.parse((await memberctl("member2", ["get", "deployment", "web", "-n", ns, "-o", "json"])).stdout);
+    expect(dep.spec.replicas).toBe(3);
+    expect(dep.metadata.managedFields.some((f: any) => f.manager === "federation")).toBe(true);
+
+    // A Job's template is immutable in the members: the propagator replaces the Job instead of looping.
+    await fedctl(fed, ["delete", "job", "migrate", "-n", ns]);
+    for (const m of names) await eventually(async () => expect((await ownedIn(m, fed.name, ["jobs.batch"])).size).toBe(0));
+    await fedctl(fed, ["delete", "deployment,service,configmap", "--all", "-n", ns]);
+    for (const m of names) await eventually(() => expectMemberEquals(fed, m, [ns]), 30_000);
+  }, 180_000);
+
+  it("replaces a Job whose template changed (immutable in the member)", async () => {
+    const job = (image: string) => `apiVersion: batch/v1
+kind: Job
+metadata: {name: once, namespace: ${ns}}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: once, image: "${image}"}]
+`;
+    await fedctl(fed, ["apply", "-f", "-"], job("busybox:1.36"));
+    await eventually(async () => expect((await ownedIn("member1", fed.name, ["jobs.batch"])).get(`Job/${ns}/once`)?.spec.template.spec.containers[0].image).toBe("busybox:1.36"));
+    const uid = (await ownedIn("member1", fed.name, ["jobs.batch"])).get(`Job/${ns}/once`).metadata.uid;
+    await fedctl(fed, ["delete", "job", "once", "-n", ns]);
+    await fedctl(fed, ["apply", "-f", "-"], job("busybox:1.37"));
+    await eventually(async () => {
+      const j = (await ownedIn("member1", fed.name, ["jobs.batch"])).get(`Job/${ns}/once`);
+      expect(j?.spec.template.spec.containers[0].image).toBe("busybox:1.37");
+      expect(j?.metadata.uid).not.toBe(uid);
+    });
+  }, 60_000);
+
+  it("moves objects in and out of clusters with the selector annotation and the cluster labels", async () => {
+    const cm = (selector: string) => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: placed
+  namespace: ${ns}
+  annotations:
+    federation.alpha.kubernetes.io/cluster-selector: '${selector}'
+data: {a: b}
+`;
+    const where = async () => {
+      const out: string[] = [];
+      for (const m of names) if ((await ownedIn(m, fed.name, ["configmaps"])).has(`ConfigMap/${ns}/placed`)) out.push(m);
+      return out;
+    };
+    await fedctl(fed, ["apply", "-f", "-"], cm('[{"key": "topology.kubernetes.io/region", "operator": "In", "values": ["eu"]}]'));
+    await eventually(async () => expect(await where()).toEqual(["member1", "member3"]));
+    await fedctl(fed, ["apply", "-f", "-"], cm('[{"key": "topology.kubernetes.io/region", "operator": "NotIn", "values": ["eu"]}]'));
+    await eventually(async () => expect(await where()).toEqual(["member2"]));
+    await fedctl(fed, ["apply", "-f", "-"], cm('[{"key": "tier", "operator": "Exists", "values": []}]'));
+    await eventually(async () => expect(await where()).toEqual([]));
+    // A cluster label change moves the object in.
+    await fedctl(fed, ["label", "cluster", "member3", "tier=gold"]);
+    await eventually(async () => expect(await where()).toEqual(["member3"]));
+    await fedctl(fed, ["label", "cluster", "member3", "tier-"]);
+    await eventually(async () => expect(await where()).toEqual([]));
+  }, 90_000);
+
+  it("repairs drift: an owned object deleted or edited in a member is restored within 5 s", async () => {
+    await fedctl(fed, ["-n", ns, "create", "configmap", "drift", "--from-literal=k=federation"]);
+    await eventually(async () => expect((await ownedIn("member2", fed.name, ["configmaps"])).get(`ConfigMap/${ns}/drift`)?.data).toEqual({ k: "federation" }));
+
+    await memberctl("member2", ["-n", ns, "delete", "configmap", "drift"]);
+    let t = Date.now();
+    await eventually(async () => expect((await ownedIn("member2", fed.name, ["configmaps"])).get(`ConfigMap/${ns}/drift`)?.data).toEqual({ k: "federation" }), 5000, 100);
+    const restoredAfterDelete = Date.now() - t;
+
+    await memberctl("member2", ["-n", ns, "patch", "configmap", "drift", "--type=merge", "-p", '{"data":{"k":"by-hand"}}']);
+    t = Date.now();
+    await eventually(async () => expect((await ownedIn("member2", fed.name, ["configmaps"])).get(`ConfigMap/${ns}/drift`)?.data).toEqual({ k: "federation" }), 5000, 100);
+    const restoredAfterEdit = Date.now() - t;
+    console.log(`drift repaired: deleted → ${restoredAfterDelete} ms, edited → ${restoredAfterEdit} ms`);
+
+    // Objects the federation does not own are never touched.
+    await memberctl("member2", ["-n", ns, "create", "configmap", "local-only", "--from-literal=x=y"]);
+    await new Promise((r) => setTimeout(r, 1500));
+    const local = JSON.parse((await memberctl("member2", ["-n", ns, "get", "configmap", "local-only", "-o", "json"])).stdout);
+    expect(local.metadata.labels?.[OWNED_BY_LABEL]).toBeUndefined();
+  }, 60_000);
+
+  it("keeps the others converging while a member is unreachable, then catches it up exactly", async () => {
+    const outage = uniqueName("outage");
+    await fedctl(fed, ["create", "namespace", outage]);
+    for (const m of names) await eventually(async () => expect((await ownedIn(m, fed.name, ["namespaces"])).has(`Namespace//${outage}`)).toBe(true));
+    const member3 = env().members.find((m) => m.name === "member3")!;
+    const pid = apiserverPid("member3");
+    process.kill(pid, "SIGSTOP"); // frozen: connections hang, like a partition
+    try {
+      await eventually(async () => expect((await worker.clusters()).find((c) => c.name === "member3")?.ready).toBe(false), 20_000);
+      // 100 changes: creates, updates and deletes.
+      await writeConfigMaps(fed, outage, 60, "a");
+      await writeConfigMaps(fed, outage, 40, "b");
+      for (let i = 50; i < 60; i++) await fedctl(fed, ["-n", outage, "delete", "configmap", `cm-${i}`]);
+      for (const m of ["member1", "member2"]) await eventually(() => expectMemberEquals(fed, m, [outage], ["namespaces", "configmaps"]), 60_000);
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    expect(member3.server).toMatch(/^https:/);
+    await eventually(() => expectMemberEquals(fed, "member3", [outage], ["namespaces", "configmaps"]), 90_000, 500);
+  }, 240_000);
+});
+
+/** The pid of a member's kube-apiserver, from the environment's pids file. */
+function apiserverPid(member: string): number {
+  const line = readFileSync(`${env().runDir}/pids`, "utf8")
+    .split("\n")
+    .find((l) => l.split(" ")[1] === `kube-apiserver-${member}`);
+  if (!line) throw new Error(`no kube-apiserver-${member} in ${env().runDir}/pids`);
+  return Number(line.split(" ")[0]);
+}
