@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { startEnvironment, startFederation, type EnvironmentInfo, type Federation } from "@kubefed/localenv";
+import { startEnvironment, startFederation, startPropagator, type EnvironmentInfo, type Federation } from "@kubefed/localenv";
+import { join } from "./join.ts";
 
 export interface UpOptions {
   members: string[];
@@ -27,8 +28,9 @@ export function usage(info: EnvironmentInfo, fed: Pick<Federation, "url" | "name
     `  export KUBECONFIG=${kubeconfig}`,
     "  kubectl --context=federation create namespace demo",
     "  kubectl --context=federation -n demo create configmap hello --from-literal=greeting=hi",
+    "  kubectl --context=federation get clusters",
+    ...info.members.map((m) => `  kubectl --context=${m.name} -n demo get configmap hello      # propagated`),
     "  kubefed history configmap/hello -n demo --context=federation",
-    ...info.members.map((m) => `  kubectl --context=${m.name} get namespaces`),
     "",
     "Press Ctrl-C to stop everything.",
   ];
@@ -39,6 +41,12 @@ export async function up(opts: UpOptions): Promise<void> {
   const env = await startEnvironment({ members: opts.members, basePort: opts.basePort, coredns: opts.coredns, opa: opts.opa });
   process.stderr.write("[localenv] starting the federation API (ingest)\n");
   const fed = await startFederation(env.info, "federation");
+  for (const m of env.info.members) {
+    process.stderr.write(`[localenv] joining ${m.name}\n`);
+    await join({ name: m.name, hostClusterContext: "federation", clusterContext: m.name, kubeconfig: fed.kubeconfig, federationName: fed.name }, (line) => process.stderr.write(`[join] ${line}\n`));
+  }
+  process.stderr.write("[localenv] starting the propagator\n");
+  await startPropagator(env.info, fed);
   const target = resolve(opts.kubeconfig);
   mkdirSync(dirname(target), { recursive: true });
   // The federation's kubeconfig has its own context and one per member.

@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { env } from "./helpers.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const KUBEFED = ["--import", "tsx", join(ROOT, "cli/src/main.ts")];
@@ -69,11 +70,25 @@ describe("kubefed up lifecycle", () => {
     expect(runDir, out).toBeDefined();
     expect(existsSync(kubeconfig)).toBe(true);
     const pids = readFileSync(join(runDir!, "pids"), "utf8").trim().split("\n").map((l) => Number(l.split(" ")[0]));
-    // kafka, etcd, one kube-apiserver and its kube-controller-manager, coredns, opa, the ingest
-    expect(pids).toHaveLength(7);
+    // kafka, etcd, one kube-apiserver and its kube-controller-manager, coredns, opa, the ingest, the propagator
+    expect(pids).toHaveLength(8);
     expect(pids.every(alive)).toBe(true);
-    expect(processesOf(runDir!).length).toBeGreaterThanOrEqual(7);
+    expect(processesOf(runDir!).length).toBeGreaterThanOrEqual(8);
     expect(readFileSync(kubeconfig, "utf8")).toMatch(/current-context: federation/);
+
+    // The README's promise: create through the federation context, see it in the member.
+    const kubectlBin = env().kubectl;
+    const k = (...args: string[]) => spawnSync(kubectlBin, ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
+    expect(k("--context=federation", "create", "configmap", "up-check", "--from-literal=a=b").status).toBe(0);
+    const deadline = Date.now() + 30_000;
+    let seen = k("--context=member1", "get", "configmap", "up-check", "-o", "jsonpath={.data.a}");
+    while (seen.stdout !== "b" && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      seen = k("--context=member1", "get", "configmap", "up-check", "-o", "jsonpath={.data.a}");
+    }
+    expect(seen.stdout).toBe("b");
+    const clusters = k("--context=federation", "get", "clusters");
+    expect(clusters.stdout).toMatch(/member1\s+Ready/);
 
     child.kill("SIGINT");
     expect(await exited).toBe(130);

@@ -122,7 +122,7 @@ describe("propagation into three member clusters", () => {
 
     await fedctl(fed, ["apply", "-f", "-"], manifests(ns, "2").replace(/\n---\napiVersion: batch\/v1[\s\S]*?(?=\n---)/, ""));
     for (const m of names) await eventually(() => expectMemberEquals(fed, m, [ns]), 30_000);
-    const dep = JSON.parse((await memberctl("member2", ["get", "deployment", "web", "-n", ns, "-o", "json"])).stdout);
+    const dep = JSON.parse((await memberctl("member2", ["get", "deployment", "web", "-n", ns, "-o", "json", "--show-managed-fields"])).stdout);
     expect(dep.spec.replicas).toBe(3);
     expect(dep.metadata.managedFields.some((f: any) => f.manager === "federation")).toBe(true);
 
