@@ -48,7 +48,10 @@ export interface Appended {
 }
 
 export interface Appender {
-  /** Appends messages to one topic and resolves once every in-sync replica has them (acks=all). */
+  /**
+   * Appends messages to one topic and resolves once every in-sync replica has them (acks=all), with their offsets.
+   * Offsets are exact for single-partition topics and for messages given a partition.
+   */
   append(topic: string, messages: OutgoingMessage[]): Promise<Appended[]>;
   close(): Promise<void>;
 }
@@ -174,25 +177,58 @@ export class KafkaClient {
   async appender(): Promise<Appender> {
     const producer: Producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await producer.connect();
-    return {
-      async append(topic, messages) {
-        const res = await producer.send({
-          topic,
-          acks: -1,
-          compression: CompressionTypes.None,
-          messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition: m.partition })),
-        });
-        // kafkajs reports the base offset of the batch per partition; offsets inside a batch are consecutive.
-        const out: Appended[] = [];
-        const next = new Map<number, bigint>();
-        for (const r of res) next.set(r.partition, BigInt(r.baseOffset ?? r.offset ?? "0"));
-        for (const m of messages) {
-          const partition = m.partition ?? res[0]?.partition ?? 0;
-          const off = next.get(partition) ?? 0n;
-          next.set(partition, off + 1n);
-          out.push({ topic, partition, offset: off.toString() });
+    // Group commit: the idempotent producer has one request in flight, so appends that arrive meanwhile wait and
+    // then go out together in the next request (their order kept). One round trip serves many writers.
+    interface Pending {
+      topic: string;
+      messages: OutgoingMessage[];
+      resolve: (a: Appended[]) => void;
+      reject: (e: unknown) => void;
+    }
+    let queue: Pending[] = [];
+    let sending = false;
+    const pump = async () => {
+      sending = true;
+      while (queue.length > 0) {
+        const batch = queue;
+        queue = [];
+        const byTopic = new Map<string, OutgoingMessage[]>();
+        for (const p of batch) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), ...p.messages]);
+        try {
+          const res = await producer.sendBatch({
+            acks: -1,
+            compression: CompressionTypes.None,
+            topicMessages: [...byTopic].map(([topic, messages]) => ({
+              topic,
+              messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition: m.partition })),
+            })),
+          });
+          // kafkajs reports the base offset per topic-partition; offsets inside a request are consecutive, in order.
+          const next = new Map<string, bigint>();
+          for (const r of res) next.set(`${r.topicName}/${r.partition}`, BigInt(r.baseOffset ?? r.offset ?? "0"));
+          for (const p of batch) {
+            const out: Appended[] = [];
+            for (const m of p.messages) {
+              const partition = m.partition ?? res.find((r) => r.topicName === p.topic)?.partition ?? 0;
+              const k = `${p.topic}/${partition}`;
+              const off = next.get(k) ?? 0n;
+              next.set(k, off + 1n);
+              out.push({ topic: p.topic, partition, offset: off.toString() });
+            }
+            p.resolve(out);
+          }
+        } catch (e) {
+          for (const p of batch) p.reject(e);
         }
-        return out;
+      }
+      sending = false;
+    };
+    return {
+      append(topic, messages) {
+        return new Promise<Appended[]>((resolve, reject) => {
+          queue.push({ topic, messages, resolve, reject });
+          if (!sending) void pump();
+        });
       },
       async close() {
         await producer.disconnect();
@@ -270,6 +306,9 @@ export class KafkaClient {
       const assigned = (e.payload.memberAssignment as Record<string, number[] | undefined>)[opts.topic] ?? [];
       opts.onAssignment?.([...assigned]);
     });
+    // A crashed or stopped consumer holds nothing (kafkajs rejoins after a retriable crash: GROUP_JOIN again).
+    consumer.on(consumer.events.CRASH, () => opts.onAssignment?.([]));
+    consumer.on(consumer.events.STOP, () => opts.onAssignment?.([]));
     await consumer.connect();
     await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning });
     await consumer.run({
@@ -287,17 +326,17 @@ export class KafkaClient {
           timestamp: m.timestamp,
         }));
         if (records.length === 0) return;
-        await opts.onBatch({
-          records,
-          resolve: (r) => resolveOffset(r.offset),
-          heartbeat,
-          isStale: () => stopping || !isRunning() || isStale(),
-          pause: (from) => {
-            paused.add(batch.partition);
-            pause();
-            consumer.seek({ topic: batch.topic, partition: batch.partition, offset: from.offset });
-          },
-        });
+        try {
+          await this.handleBatch(opts, records, resolveOffset, heartbeat, () => stopping || !isRunning() || isStale(), pause, paused, consumer);
+        } catch (e) {
+          // A handler failure must not stop the consumer for good: fetch the batch again a little later.
+          this.opts.onLog?.("error", `batch handler of group ${opts.groupId} failed; retrying the batch`, { error: String(e) });
+          const resume = pause();
+          consumer.seek({ topic: batch.topic, partition: batch.partition, offset: records[0]!.offset });
+          setTimeout(() => {
+            if (!stopping) resume();
+          }, 1000).unref();
+        }
       },
     });
     return {
@@ -312,6 +351,30 @@ export class KafkaClient {
         await consumer.disconnect();
       },
     };
+  }
+
+  private async handleBatch(
+    opts: GroupOptions,
+    records: LogRecord[],
+    resolveOffset: (offset: string) => void,
+    heartbeat: () => Promise<void>,
+    isStale: () => boolean,
+    pause: () => () => void,
+    paused: Set<number>,
+    consumer: Consumer,
+  ): Promise<void> {
+    const first = records[0]!;
+    await opts.onBatch({
+      records,
+      resolve: (r) => resolveOffset(r.offset),
+      heartbeat,
+      isStale,
+      pause: (from) => {
+        paused.add(first.partition);
+        pause();
+        consumer.seek({ topic: first.topic, partition: first.partition, offset: from.offset });
+      },
+    });
   }
 
   async close(): Promise<void> {

@@ -152,11 +152,21 @@ export class Handlers {
       : { type, data: { ref, precondition, object: object as KubeObject, ...(ctx.fieldManager ? { fieldManager: ctx.fieldManager } : {}) }, metadata }) as FederationEvent;
     const msg = encodeEvent(event, { keyring: this.d.keyring });
     const outcome = this.d.readModel.expect(metadata.eventId);
+    let appended;
     try {
-      await this.d.appender.append(this.d.topic, [{ key: msg.key, value: msg.value, headers: msg.headers }]);
+      [appended] = await this.d.appender.append(this.d.topic, [{ key: msg.key, value: msg.value, headers: msg.headers }]);
     } catch (e) {
       this.d.readModel.forget(metadata.eventId);
       throw new ApiError(Reason.ServiceUnavailable, `the event log is not accepting writes right now: ${(e as Error).message}`, { retryAfterSeconds: 1 });
+    }
+    if (appended) {
+      // Headers as the tail would see them (Buffers), so the fold reads the very same bytes.
+      const headers = Object.fromEntries(Object.entries(msg.headers).map(([k, v]) => [k, Buffer.isBuffer(v) ? v : Buffer.from(v)]));
+      try {
+        this.d.readModel.foldOwn({ value: msg.value, headers }, appended.offset);
+      } catch {
+        // The tail folds it (and retries what needs retrying); the outcome arrives from there.
+      }
     }
     this.d.onAppended(type);
     let timer: NodeJS.Timeout | undefined;

@@ -146,9 +146,24 @@ export class ReadModel {
     for (const l of this.listeners) l(batch);
   }
 
+  /**
+   * Folds an event this process has just appended at `offset`, when everything before it is folded already: the
+   * single-partition log guarantees it is exactly what the tail will deliver there, so the write is answered
+   * without waiting for the consumer's fetch. The tail skips it when it arrives. Returns false (nothing done)
+   * when the model is behind or ahead; the tail then folds it as usual.
+   */
+  foldOwn(record: Pick<LogRecord, "value" | "headers">, offset: string): boolean {
+    const last = this.state.lastOffset === null ? -1n : BigInt(this.state.lastOffset);
+    if (BigInt(offset) !== last + 1n) return false;
+    this.apply([{ ...record, offset, topic: this.topic, partition: 0, key: null, timestamp: "0" }]);
+    return true;
+  }
+
   private apply(records: LogRecord[]): void {
     const batch: Change[] = [];
     for (const r of records) {
+      // Already folded (an own write folded at append time).
+      if (this.state.lastOffset !== null && BigInt(r.offset) <= BigInt(this.state.lastOffset)) continue;
       let event;
       try {
         event = decodeEvent({ value: r.value, headers: r.headers }, { keyring: this.keyring });

@@ -19,7 +19,8 @@ export interface ClusterWorkerOptions {
   readonly topic: string;
   readonly kafka: KafkaClient;
   readonly projection: Projection;
-  readonly publish: (report: StatusReport) => void;
+  /** Appends a report to the status topic; `onLost` runs when it could not be appended. */
+  readonly publish: (report: StatusReport, onLost: () => void) => void;
   readonly logger: Logger;
   readonly concurrency: number;
   readonly healthProbeIntervalMs: number;
@@ -46,6 +47,10 @@ export class ClusterWorker {
   private readonly retries = new Map<string, { attempt: number; timer: NodeJS.Timeout }>();
   private readonly lastReport = new Map<string, string>();
   private watches: MemberWatch[] = [];
+  /** Bumped by stopWatches: a watch loop of an older generation ends instead of watching again. */
+  private watchGen = 0;
+  /** The last health report could not be appended: publish the state again at the next probe. */
+  private healthLost = false;
   private active = false;
   private stopped = false;
   private paused = false;
@@ -152,10 +157,10 @@ export class ClusterWorker {
       return;
     }
     const last = b.records[b.records.length - 1]!;
-    await this.o.projection.waitFor(BigInt(last.offset) + 1n);
-    const keys = [...new Set(b.records.map((r) => r.key?.toString("utf8") ?? "").filter((k) => k !== "" && memberKind(parseKey(k)) !== undefined))];
     const beat = setInterval(() => void b.heartbeat().catch(() => undefined), 1000);
     try {
+      await this.o.projection.waitFor(BigInt(last.offset) + 1n);
+      const keys = this.keysOf(b);
       const results = await Promise.all(keys.map((k) => this.queue.run(k)));
       if (b.isStale()) return;
       if (results.includes("unreachable")) {
@@ -169,6 +174,20 @@ export class ClusterWorker {
     } finally {
       clearInterval(beat);
     }
+  }
+
+  /**
+   * The keys a batch changed: each record's key, plus what its event changed besides (a Namespace deletion
+   * removes the namespace's objects in the same event), as the projection recorded it.
+   */
+  private keysOf(b: GroupBatch): string[] {
+    const keys = new Set<string>();
+    for (const r of b.records) {
+      const k = r.key?.toString("utf8") ?? "";
+      if (k !== "") keys.add(k);
+      for (const extra of this.o.projection.changedAt(r.offset)) keys.add(extra);
+    }
+    return [...keys].filter((k) => memberKind(parseKey(k)) !== undefined);
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -189,6 +208,8 @@ export class ClusterWorker {
   }
 
   private async runOnce(key: string): Promise<RunResult> {
+    // Known offline: do not wait for timeouts; the recovery resync covers the key.
+    if (this.health.ready === false) return "unreachable";
     if (!this.member) {
       this.o.logger.warn({ cluster: this.name, problem: this.info.problem }, "cluster cannot be reached");
       this.park(key);
@@ -241,8 +262,10 @@ export class ClusterWorker {
     const attempt = (prev?.attempt ?? 0) + 1;
     const delay = BACKOFF_MS[Math.min(attempt - 1, BACKOFF_MS.length - 1)]!;
     const timer = setTimeout(() => {
-      if (this.stopped || this.health.ready === false) return;
-      void this.queue.run(key);
+      if (this.stopped) return;
+      void this.queue.run(key).then((r) => {
+        if (r === "unreachable") this.park(key);
+      });
     }, delay);
     timer.unref();
     this.retries.set(key, { attempt, timer });
@@ -253,7 +276,7 @@ export class ClusterWorker {
     const fingerprint = JSON.stringify([r.outcome, r.generation, r.outcome === ObservedOutcome.Failed ? r.message : "", r.status]);
     if (this.lastReport.get(key) === fingerprint && !r.created) return;
     this.lastReport.set(key, fingerprint);
-    this.o.publish({ type: StatusType.ObjectObserved, cluster: this.name, time: new Date().toISOString(), worker: this.o.worker, ...r });
+    this.o.publish({ type: StatusType.ObjectObserved, cluster: this.name, time: new Date().toISOString(), worker: this.o.worker, ...r }, () => this.lastReport.delete(key));
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -299,8 +322,9 @@ export class ClusterWorker {
     const started = Date.now();
     // Namespaces first, so that their contents do not each have to create them.
     const ordered = [...keys].sort((a, b) => Number(!a.startsWith("/Namespace/")) - Number(!b.startsWith("/Namespace/")));
+    // Only what the owned list holds is known; for the rest the reconcile looks (an unlabelled object of the same
+    // name may be there, and must be left alone).
     for (const k of ordered) if (owned.has(k)) this.seen.set(k, owned.get(k)!);
-    else this.seen.set(k, null);
     const nsKeys = ordered.filter((k) => k.startsWith("/Namespace/"));
     await Promise.all(nsKeys.map((k) => this.queue.run(k)));
     await Promise.all(ordered.filter((k) => !k.startsWith("/Namespace/")).map((k) => this.queue.run(k)));
@@ -321,8 +345,10 @@ export class ClusterWorker {
 
   private watchKind(member: MemberClient, kind: MemberKind, resourceVersion: string): void {
     let rv = resourceVersion;
+    const gen = this.watchGen;
+    const current = () => !this.stopped && this.active && this.member === member && this.watchGen === gen;
     const loop = async () => {
-      while (!this.stopped && this.active && this.member === member) {
+      while (current()) {
         let expired = false;
         const w = member.watch(kind, this.selector(), rv, (e) => {
           if (e.type === "BOOKMARK") {
@@ -336,13 +362,17 @@ export class ClusterWorker {
           const o = { apiVersion: e.object.apiVersion ?? kind.version, kind: kind.kind, ...e.object } as KubeObject;
           rv = String((o.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? rv);
           const key = keyOf(kind, o);
-          this.seen.set(key, e.type === "DELETED" ? null : o);
+          // DELETED also means "no longer matches the selector" (someone removed our label): then look again
+          // rather than assume it is gone, and never claim it back.
+          const stillOurs = ((o.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {})[OWNED_BY_LABEL] === this.o.federation;
+          if (e.type === "DELETED" && !stillOurs) this.seen.delete(key);
+          else this.seen.set(key, e.type === "DELETED" ? null : o);
           void this.queue.run(key);
         });
         this.watches.push(w);
         await w.done;
         this.watches = this.watches.filter((x) => x !== w);
-        if (this.stopped || !this.active || this.member !== member) return;
+        if (!current()) return;
         if (expired) {
           // Too old a resourceVersion (410) or a refusal: relist this kind and converge what it holds.
           await new Promise((r) => setTimeout(r, 1000));
@@ -363,6 +393,7 @@ export class ClusterWorker {
   }
 
   private stopWatches(): void {
+    this.watchGen++;
     for (const w of this.watches) w.stop();
     this.watches = [];
   }
@@ -382,6 +413,11 @@ export class ClusterWorker {
     }
     if (r.ok === h.ready) {
       h.streak = 0;
+      if (this.healthLost) {
+        this.healthLost = false;
+        this.transition(r.ok, r.message);
+        return;
+      }
       // The cursor paused on a failed request while probes still pass: the blip is over.
       if (r.ok && this.paused) this.unpause();
       return;
@@ -394,6 +430,7 @@ export class ClusterWorker {
   }
 
   private transition(ready: boolean, message: string): void {
+    const wasOffline = this.health.ready === false || this.paused;
     this.health = { ready, streak: 0, message };
     this.o.metrics?.health(this.name, ready);
     this.o.logger.info({ cluster: this.name, ready, message }, ready ? "cluster is ready" : "cluster is offline");
@@ -407,13 +444,19 @@ export class ClusterWorker {
       message: ready ? "/readyz ok" : message,
       region: this.topology.region,
       zones: this.topology.zones,
-    });
-    if (ready && this.paused) this.unpause();
+    }, () => (this.healthLost = true));
+    // Back from Offline: resume the cursor and resync (retries dropped while offline are covered by it).
+    if (ready && wasOffline) this.unpause();
   }
 
   private unpause(): void {
     this.paused = false;
-    this.group?.resume();
+    try {
+      this.group?.resume();
+    } catch (e) {
+      // The consumer is restarting after a crash: it fetches from the committed offset anyway.
+      this.o.logger.warn({ cluster: this.name, err: (e as Error).message }, "could not resume the cursor");
+    }
     if (this.active) {
       this.stopWatches();
       void this.startWatchesAndResync();

@@ -30,7 +30,9 @@ export class KeyQueue<T> {
   }
 
   private start(key: string): Promise<T> {
-    const entry: { promise: Promise<T>; again?: Promise<T> } = { promise: undefined as unknown as Promise<T> };
+    // A re-run asked for while this run was being scheduled stays the one re-run (never two runs at once).
+    const placeholder = this.inFlight.get(key);
+    const entry: { promise: Promise<T>; again?: Promise<T> } = { promise: undefined as unknown as Promise<T>, ...(placeholder?.again ? { again: placeholder.again } : {}) };
     entry.promise = (async () => {
       await this.slot();
       try {

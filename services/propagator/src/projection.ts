@@ -31,6 +31,8 @@ export class Projection {
   private readonly waiters: { offset: bigint; resolve: () => void }[] = [];
   private readonly listeners = new Set<ProjectionListener>();
   poisonEvents = 0;
+  /** Keys changed by recent events besides the event's own key (cascades), by offset; bounded. */
+  private readonly extraChanges = new Map<string, readonly string[]>();
 
   constructor(
     private readonly kafka: KafkaClient,
@@ -65,6 +67,11 @@ export class Projection {
     return new Promise((resolve) => this.waiters.push({ offset, resolve }));
   }
 
+  /** Keys an event changed besides its own (a Namespace deletion removes its contents): [] when none or too old. */
+  changedAt(offset: string): readonly string[] {
+    return this.extraChanges.get(offset) ?? [];
+  }
+
   subscribe(l: ProjectionListener): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
@@ -97,6 +104,7 @@ export class Projection {
     const version = `${meta.resourceVersion ?? ""}/${(secret?.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? ""}`;
     if (!server) return { ...base, endpoint: undefined, problem: "the Cluster has no spec.serverAddressByClientCIDRs[].serverAddress", version };
     const url = /^https?:\/\//.test(server) ? server : `https://${server}`;
+    if (!URL.canParse(url)) return { ...base, endpoint: undefined, problem: `its server address ${JSON.stringify(server)} is not a URL`, version };
     if (secretName && !secret) {
       return { ...base, endpoint: undefined, problem: `its credentials Secret ${FEDERATION_SYSTEM_NAMESPACE}/${secretName} does not exist`, version };
     }
@@ -124,7 +132,13 @@ export class Projection {
       }
       this.state = evolve(this.state, event, { offset: r.offset });
       const outcome = this.state.outcomes[event.metadata.eventId];
-      if (outcome && outcome.offset === r.offset && outcome.status === "applied") changed.push(...outcome.changedKeys);
+      if (outcome && outcome.offset === r.offset && outcome.status === "applied") {
+        changed.push(...outcome.changedKeys);
+        if (outcome.changedKeys.length > 1) {
+          this.extraChanges.set(r.offset, outcome.changedKeys);
+          if (this.extraChanges.size > 10_000) this.extraChanges.delete(this.extraChanges.keys().next().value!);
+        }
+      }
       this.next = BigInt(r.offset) + 1n;
     }
     if (changed.length > 0) for (const l of this.listeners) l(changed);

@@ -28,7 +28,7 @@ export class Worker {
   readonly projection: Projection;
   private readonly clusters = new Map<string, { worker: ClusterWorker; version: string; starting: Promise<void> }>();
   private appender: Appender | undefined;
-  private pending: StatusReport[] = [];
+  private pending: { report: StatusReport; onLost: () => void }[] = [];
   private flushing: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly name: string;
@@ -51,10 +51,10 @@ export class Worker {
     await this.projection.start();
     this.unsubscribe = this.projection.subscribe((keys) => {
       if (keys.some((k) => k.startsWith(`${CLUSTER_KIND_KEY}/`) || k.startsWith(`/Secret/${FEDERATION_SYSTEM_NAMESPACE}/`))) {
-        this.refreshing = this.refreshing.then(() => this.refresh());
+        this.scheduleRefresh();
       }
     });
-    this.refreshing = this.refreshing.then(() => this.refresh());
+    this.scheduleRefresh();
     await this.refreshing;
   }
 
@@ -65,6 +65,10 @@ export class Worker {
     await this.flush();
     await this.projection.stop();
     await this.appender?.close();
+  }
+
+  private scheduleRefresh(): void {
+    this.refreshing = this.refreshing.then(() => this.refresh()).catch((e: unknown) => this.o.logger.error({ err: (e as Error).message }, "cluster refresh failed"));
   }
 
   /** Starts, updates and stops cluster workers to match the Cluster objects this worker selects. */
@@ -91,18 +95,25 @@ export class Worker {
         worker: this.name,
         topic: objectsTopic(this.o.federation),
         projection: this.projection,
-        publish: (r) => this.publish(r),
+        publish: (r, onLost) => this.publish(r, onLost),
       });
-      const starting = worker.start().catch((e: unknown) => this.o.logger.error({ cluster: name, err: (e as Error).message }, "cannot start serving the cluster"));
+      const starting = worker.start().catch(async (e: unknown) => {
+        this.o.logger.error({ cluster: name, err: (e as Error).message }, "cannot start serving the cluster; retrying in 5s");
+        // Forget it so that the next refresh starts it again.
+        if (this.clusters.get(name)?.worker === worker) this.clusters.delete(name);
+        await worker.stop().catch(() => undefined);
+        setTimeout(() => this.scheduleRefresh(), 5000).unref();
+      });
       this.clusters.set(name, { worker, version: info.version, starting });
       this.o.logger.info({ cluster: name, problem: info.problem }, "serving cluster");
     }
+    // Wait for the ones started now (not a retry loop of an earlier failure).
     await Promise.all([...this.clusters.values()].map((c) => c.starting));
   }
 
   /** Status reports are appended in small batches: many reconciles finish at once. */
-  private publish(report: StatusReport): void {
-    this.pending.push(report);
+  private publish(report: StatusReport, onLost: () => void): void {
+    this.pending.push({ report, onLost });
     this.flushing ??= new Promise<void>((r) => setTimeout(r, 20)).then(() => this.flush());
   }
 
@@ -112,10 +123,11 @@ export class Worker {
     this.flushing = undefined;
     if (batch.length === 0 || !this.appender) return;
     try {
-      await this.appender.append(statusTopic(this.o.federation), batch.map((r) => encodeStatus(r)));
+      await this.appender.append(statusTopic(this.o.federation), batch.map((p) => encodeStatus(p.report)));
     } catch (e) {
-      // Status is an observation: the next change reports again. Losing one costs freshness, not correctness.
+      // Status is an observation: its producer reports again at the next reconcile or probe.
       this.o.logger.warn({ err: (e as Error).message, reports: batch.length }, "could not publish status reports");
+      for (const p of batch) p.onLost();
     }
   }
 }
