@@ -8,6 +8,12 @@ import { freePort, httpGet, waitReady } from "./ready.ts";
 import { REPO_ROOT } from "./versions.ts";
 import type { EnvironmentInfo } from "./env.ts";
 
+/** Node flags of the services: KUBEFED_CPU_PROFILE_DIR=dir writes a V8 CPU profile of each service there on exit. */
+function nodeArgs(entry: string): string[] {
+  const dir = process.env.KUBEFED_CPU_PROFILE_DIR;
+  return [...(dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : []), "--import", "tsx", join(REPO_ROOT, entry)];
+}
+
 export interface Federation {
   name: string;
   url: string;
@@ -65,7 +71,7 @@ export async function startFederation(env: EnvironmentInfo, name: string, opts: 
     LOG_LEVEL: "warn",
   };
   const start = async () => {
-    const proc = startProcess({ name: `ingest-${name}`, command: process.execPath, args: ["--import", "tsx", join(REPO_ROOT, "services/ingest/src/main.ts")], runDir: env.runDir, cwd: REPO_ROOT, env: environment });
+    const proc = startProcess({ name: `ingest-${name}`, command: process.execPath, args: nodeArgs("services/ingest/src/main.ts"), runDir: env.runDir, cwd: REPO_ROOT, env: environment });
     await waitReady(proc, async () => (await httpGet(`${url}/readyz`, { ca: pki.ca.cert })).status === 200, 60_000);
     return proc;
   };
@@ -132,7 +138,7 @@ export async function startPropagator(env: EnvironmentInfo, fed: Pick<Federation
     ...opts.env,
   };
   const start = async () => {
-    const proc = startProcess({ name: `${name}-${fed.name}`, command: process.execPath, args: ["--import", "tsx", join(REPO_ROOT, "services/propagator/src/main.ts")], runDir: env.runDir, cwd: REPO_ROOT, env: environment });
+    const proc = startProcess({ name: `${name}-${fed.name}`, command: process.execPath, args: nodeArgs("services/propagator/src/main.ts"), runDir: env.runDir, cwd: REPO_ROOT, env: environment });
     await waitReady(proc, async () => (await httpGet(`${url}/readyz`)).status === 200, 60_000);
     return proc;
   };

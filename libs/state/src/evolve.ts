@@ -1,7 +1,7 @@
 // The fold of the objects log: `evolve(state, event, position)`. Pure and deterministic: everything it needs
 // (uid, time, resourceVersion) arrives with the event and its position, so every consumer that folds the same log
 // reaches the same state, and the fold (not the ingest) arbitrates conflicts.
-import { castDraft, freeze, produce, type Draft } from "immer";
+import { castDraft, freeze, isDraft, original, produce, type Draft } from "immer";
 import {
   ErrorCode,
   EventType,
@@ -14,17 +14,19 @@ import {
   type ObjectRef,
 } from "@kubefed/events";
 import { isJsonObject, jsonEqual } from "./json.ts";
-import { isNamespaceRef, joinKey, kindKey, lowerBound, nameKey, objectKey, prefixRange } from "./keys.ts";
+import { bucketOf, isNamespaceRef, joinKey, kindKey, lowerBound, nameKey, objectKey, prefixRange } from "./keys.ts";
 import { checkEvent } from "./preconditions.ts";
 import { getObject } from "./queries.ts";
-import type { FederationState, Outcome, Position } from "./types.ts";
+import type { FederationState, KindIndex, Outcome, Position } from "./types.ts";
 
 /**
  * Enough for any request still waiting on its event: the API waits for its own offset to be folded, which is at
- * most a few hundred events behind on a busy federation. Bounded by count in log order (not by time, which the
+ * most a few hundred events behind on a busy federation (the ingest reads its own outcome the moment it folds its
+ * event, so in practice it needs only the latest; the window also drops a duplicate event id within it). Each
+ * event copies the outcome map, so it is kept small. Bounded by count in log order (not by time, which the
  * fold cannot read), so every replica evicts the same outcomes at the same offset.
  */
-export const DEFAULT_OUTCOME_LIMIT = 1024;
+export const DEFAULT_OUTCOME_LIMIT = 256;
 
 export interface InitialStateOptions {
   readonly outcomeLimit?: number;
@@ -118,21 +120,44 @@ function serverFieldsOf(object: KubeObject): Omit<ServerFields, "resourceVersion
 
 type StateDraft = Draft<FederationState>;
 
+/**
+ * The plain array behind a draft array. Arrays of the state are never mutated through their draft (an insert
+ * into a draft array moves every later element through a proxy trap: quadratic on big kinds); they are rebuilt
+ * natively from this and assigned.
+ */
+function plain(a: readonly string[]): readonly string[] {
+  return isDraft(a) ? (original(a as string[]) as readonly string[]) : a;
+}
+
 function putObject(draft: StateDraft, ref: ObjectRef, object: KubeObject): void {
   const kk = kindKey(ref);
-  const index = (draft.kinds[kk] ??= { objects: {}, order: [] });
+  const index = (draft.kinds[kk] ??= { buckets: {}, order: [] });
   const nk = nameKey(ref);
-  if (!Object.hasOwn(index.objects, nk)) index.order.splice(lowerBound(index.order, nk), 0, nk);
-  index.objects[nk] = object;
+  const bucket = (index.buckets[bucketOf(nk)] ??= {});
+  if (!Object.hasOwn(bucket, nk)) {
+    const order = plain(index.order);
+    const i = lowerBound(order, nk);
+    // Frozen here so that immer's finalize does not walk it element by element.
+    index.order = Object.freeze([...order.slice(0, i), nk, ...order.slice(i)]) as string[];
+  }
+  bucket[nk] = castDraft(freeze(object, true));
+}
+
+function deleteFromBucket(index: Draft<KindIndex>, nk: string): void {
+  const b = bucketOf(nk);
+  const bucket = index.buckets[b];
+  if (!bucket) return;
+  delete bucket[nk];
+  if (Object.keys(bucket).length === 0) delete index.buckets[b];
 }
 
 function removeObject(draft: StateDraft, kk: string, nk: string): void {
   const index = draft.kinds[kk];
   if (!index) return;
-  delete index.objects[nk];
-  const i = lowerBound(index.order, nk);
-  if (index.order[i] === nk) index.order.splice(i, 1);
-  // Drop empty kinds, so that creating and deleting an object leaves the state as if neither happened.
+  deleteFromBucket(index, nk);
+  const order = plain(index.order);
+  const i = lowerBound(order, nk);
+  if (order[i] === nk) index.order = Object.freeze([...order.slice(0, i), ...order.slice(i + 1)]) as string[];
   if (index.order.length === 0) delete draft.kinds[kk];
 }
 
@@ -142,24 +167,25 @@ function removeNamespaceContents(draft: StateDraft, namespace: string): string[]
   for (const kk of Object.keys(draft.kinds).sort()) {
     const index = draft.kinds[kk];
     if (!index) continue;
-    const [start, end] = prefixRange(index.order, `${namespace}/`);
-    for (const nk of index.order.slice(start, end)) {
-      delete index.objects[nk];
+    const order = plain(index.order);
+    const [start, end] = prefixRange(order, `${namespace}/`);
+    if (start === end) continue;
+    for (const nk of order.slice(start, end)) {
+      deleteFromBucket(index, nk);
       removed.push(joinKey(kk, nk));
     }
-    index.order.splice(start, end - start);
+    index.order = Object.freeze([...order.slice(0, start), ...order.slice(end)]) as string[];
     if (index.order.length === 0) delete draft.kinds[kk];
   }
   return removed;
 }
 
 function recordOutcome(draft: StateDraft, outcome: Outcome): void {
-  draft.outcomes[outcome.eventId] = castDraft(outcome);
-  draft.outcomeOrder.push(outcome.eventId);
-  while (draft.outcomeOrder.length > draft.outcomeLimit) {
-    const evicted = draft.outcomeOrder.shift();
-    if (evicted !== undefined) delete draft.outcomes[evicted];
-  }
+  draft.outcomes[outcome.eventId] = castDraft(freeze(outcome, true));
+  const order = [...plain(draft.outcomeOrder), outcome.eventId];
+  const evict = Math.max(0, order.length - draft.outcomeLimit);
+  for (const evicted of order.slice(0, evict)) delete draft.outcomes[evicted];
+  draft.outcomeOrder = Object.freeze(evict > 0 ? order.slice(evict) : order) as string[];
 }
 
 // ---- the fold ----------------------------------------------------------------------------------------------

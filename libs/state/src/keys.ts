@@ -43,3 +43,16 @@ export const isNamespaceRef = (ref: Pick<ObjectRef, "group" | "kind">): boolean 
  * object so that `kubectl get ns` shows it.
  */
 export const IMPLICIT_NAMESPACES: ReadonlySet<string> = new Set(["default"]);
+
+/** How many buckets a kind's objects are spread over (see KindIndex.buckets). Part of the state's shape. */
+export const OBJECT_BUCKETS = 64;
+
+/** The bucket of a `namespace/name` key: FNV-1a over its UTF-16 code units, modulo OBJECT_BUCKETS. */
+export function bucketOf(nameKey: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < nameKey.length; i++) {
+    h ^= nameKey.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return String(h % OBJECT_BUCKETS);
+}

@@ -1,13 +1,25 @@
 // Read-only queries over the folded state.
 import type { KubeObject, ObjectIdentity } from "@kubefed/events";
-import { IMPLICIT_NAMESPACES, NAMESPACE_KIND, CORE_GROUP, kindKey, nameKey, prefixRange } from "./keys.ts";
-import type { FederationState, Outcome } from "./types.ts";
+import { IMPLICIT_NAMESPACES, NAMESPACE_KIND, CORE_GROUP, bucketOf, kindKey, nameKey, prefixRange } from "./keys.ts";
+import type { FederationState, KindIndex, Outcome } from "./types.ts";
+
+/** The object under a `namespace/name` key of a kind's index. */
+export function objectIn(index: KindIndex | undefined, nk: string): KubeObject | undefined {
+  return index?.buckets[bucketOf(nk)]?.[nk];
+}
+
+/** Every object of a `group/kind`, as [`namespace/name`, object], in list order. */
+export function objectsOfKind(state: FederationState, kk: string): [string, KubeObject][] {
+  const index = state.kinds[kk];
+  if (!index) return [];
+  return index.order.map((nk) => [nk, objectIn(index, nk) as KubeObject]);
+}
 
 export function getObject(
   state: FederationState,
   ref: ObjectIdentity,
 ): KubeObject | undefined {
-  return state.kinds[kindKey(ref)]?.objects[nameKey(ref)];
+  return objectIn(state.kinds[kindKey(ref)], nameKey(ref));
 }
 
 export interface ListSelector {
@@ -26,7 +38,7 @@ export function listObjects(state: FederationState, selector: ListSelector): rea
     const [start, end] = prefixRange(index.order, `${selector.namespace}/`);
     keys = index.order.slice(start, end);
   }
-  return keys.map((k) => index.objects[k] as KubeObject);
+  return keys.map((k) => objectIn(index, k) as KubeObject);
 }
 
 export function namespaceExists(state: FederationState, namespace: string): boolean {

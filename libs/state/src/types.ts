@@ -41,8 +41,13 @@ export type Outcome =
 
 /** The objects of one (group, kind). */
 export interface KindIndex {
-  /** By `namespace/name` (namespace "" for cluster-scoped objects). */
-  readonly objects: Readonly<Record<string, KubeObject>>;
+  /**
+   * By `namespace/name` (namespace "" for cluster-scoped objects), spread over OBJECT_BUCKETS buckets by a hash of
+   * that key (`bucketOf`): the fold copies what it changes, and copying one small bucket per event instead of one
+   * map of every object keeps a write O(objects / buckets) on kinds with thousands of objects. Read through
+   * `objectIn` / `objectsOfKind`.
+   */
+  readonly buckets: Readonly<Record<string, Readonly<Record<string, KubeObject>>>>;
   /**
    * The `namespace/name` keys in ascending code-unit order: the order etcd lists `/registry/<res>/<ns>/<name>` in,
    * so lists come out as Kubernetes would return them, and one namespace is one contiguous range.

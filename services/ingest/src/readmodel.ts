@@ -4,7 +4,7 @@
  * model has folded its event, so a client always reads its own writes.
  */
 import { decodeEvent, FederationError, ErrorCode, type KubeObject, type Keyring } from "@kubefed/events";
-import { evolve, initialState, type FederationState, type Outcome } from "@kubefed/state";
+import { evolve, initialState, objectIn, type FederationState, type Outcome } from "@kubefed/state";
 import type { KafkaClient, LogRecord, Tail } from "@kubefed/kafka";
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
@@ -37,7 +37,7 @@ function splitKey(key: string): { kindKey: string; nameKey: string; namespace: s
 
 function lookup(state: FederationState, key: string): KubeObject | undefined {
   const { kindKey, nameKey } = splitKey(key);
-  return state.kinds[kindKey]?.objects[nameKey];
+  return objectIn(state.kinds[kindKey], nameKey);
 }
 
 export class ReadModel {

@@ -4,7 +4,7 @@
  * read what is desired from here, after waiting until the projection has folded at least that far.
  */
 import { decodeEvent, FederationError, ErrorCode, type KubeObject, type Keyring } from "@kubefed/events";
-import { evolve, initialState, type FederationState } from "@kubefed/state";
+import { evolve, initialState, objectIn, objectsOfKind, type FederationState } from "@kubefed/state";
 import { clusterSecretName, FEDERATION_SYSTEM_NAMESPACE } from "@kubefed/names";
 import type { KafkaClient, LogRecord, Tail } from "@kubefed/kafka";
 import type { MemberEndpoint } from "./member.ts";
@@ -80,18 +80,18 @@ export class Projection {
   /** The federated object under a refKey (`group/kind/namespace/name`). */
   get(key: string): KubeObject | undefined {
     const [group = "", kind = "", namespace = "", ...rest] = key.split("/");
-    return this.state.kinds[`${group}/${kind}`]?.objects[`${namespace}/${rest.join("/")}`];
+    return objectIn(this.state.kinds[`${group}/${kind}`], `${namespace}/${rest.join("/")}`);
   }
 
   /** Every object of a `group/kind`. */
   objectsOf(kindKey: string): [string, KubeObject][] {
     const [group = "", kind = ""] = kindKey.split("/");
-    return Object.entries(this.state.kinds[kindKey]?.objects ?? {}).map(([nameKey, o]) => [`${group}/${kind}/${nameKey}`, o]);
+    return objectsOfKind(this.state, kindKey).map(([nameKey, o]) => [`${group}/${kind}/${nameKey}`, o]);
   }
 
   /** The member clusters registered in the federation, with how to reach each. */
   clusters(): ClusterInfo[] {
-    return Object.values(this.state.kinds[CLUSTER_KIND_KEY]?.objects ?? {}).map((c) => this.clusterInfo(c));
+    return objectsOfKind(this.state, CLUSTER_KIND_KEY).map(([, c]) => this.clusterInfo(c));
   }
 
   private clusterInfo(c: KubeObject): ClusterInfo {
