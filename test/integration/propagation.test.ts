@@ -203,6 +203,16 @@ data: {a: b}
     await new Promise((r) => setTimeout(r, 1500));
     const local = JSON.parse((await memberctl("member2", ["-n", ns, "get", "configmap", "local-only", "-o", "json"])).stdout);
     expect(local.metadata.labels?.[OWNED_BY_LABEL]).toBeUndefined();
+
+    // Not even when the federation wants an object of the same name there: the member's own copy stays as it is,
+    // the other members get the federation's.
+    await memberctl("member1", ["-n", ns, "create", "configmap", "same-name", "--from-literal=x=local"]);
+    await fedctl(fed, ["-n", ns, "create", "configmap", "same-name", "--from-literal=x=federation"]);
+    for (const m of ["member2", "member3"]) await eventually(async () => expect((await ownedIn(m, fed.name, ["configmaps"])).get(`ConfigMap/${ns}/same-name`)?.data).toEqual({ x: "federation" }));
+    await new Promise((r) => setTimeout(r, 1500));
+    const foreign = JSON.parse((await memberctl("member1", ["-n", ns, "get", "configmap", "same-name", "-o", "json"])).stdout);
+    expect(foreign.data).toEqual({ x: "local" });
+    expect(foreign.metadata.labels?.[OWNED_BY_LABEL]).toBeUndefined();
   }, 60_000);
 
   it("keeps the others converging while a member is unreachable, then catches it up exactly", async () => {

@@ -42,8 +42,10 @@ export class ClusterWorker {
   private member: MemberClient | undefined;
   private group: GroupMember | undefined;
   private readonly queue: KeyQueue<RunResult>;
-  /** The member's copy from a watch event, for the next reconcile of that key (null = deleted). */
-  private readonly seen = new Map<string, KubeObject | null>();
+  /** The member's objects of the propagated kinds, by key, kept by list + watch while this worker is active. */
+  private readonly cache = new Map<string, KubeObject>();
+  /** `group/kind`s whose cache is complete (listed and watched in the current watch generation). */
+  private readonly synced = new Set<string>();
   private readonly retries = new Map<string, { attempt: number; timer: NodeJS.Timeout }>();
   private readonly lastReport = new Map<string, string>();
   private watches: MemberWatch[] = [];
@@ -215,8 +217,7 @@ export class ClusterWorker {
       this.park(key);
       return "parked";
     }
-    const actual = this.seen.get(key);
-    this.seen.delete(key);
+    const actual = this.cached(key);
     let result: ReconcileResult;
     try {
       result = await reconcile(this.ctx(actual), key);
@@ -283,36 +284,50 @@ export class ClusterWorker {
   // Drift: watches on the member, and the resync that backs them up
   // ---------------------------------------------------------------------------------------------------------
 
-  private selector(): string {
-    return `${OWNED_BY_LABEL}=${this.o.federation}`;
+  /** What the member has under a key: its object, null when absent, undefined when the cache cannot say. */
+  private cached(key: string): KubeObject | null | undefined {
+    const { group, kind } = parseKey(key);
+    if (!this.synced.has(`${group}/${kind}`)) return undefined;
+    return this.cache.get(key) ?? null;
   }
 
-  private async startWatchesAndResync(): Promise<void> {
+  private ownedByUs(o: KubeObject): boolean {
+    return ((o.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {})[OWNED_BY_LABEL] === this.o.federation;
+  }
+
+  /**
+   * Lists every object of the propagated kinds in the member (owned or not: reconcile must know what exists to
+   * leave foreign objects alone without a GET each), keeps the cache by watching from there, then converges.
+   */
+  private async startWatchesAndResync(why = "start"): Promise<void> {
     if (!this.member || this.stopped || !this.active) return;
     const member = this.member;
-    const owned = new Map<string, KubeObject>();
+    const gen = this.watchGen;
     for (const kind of MEMBER_KINDS) {
       try {
-        const { items, resourceVersion } = await member.list(kind, this.selector());
-        for (const o of items) owned.set(keyOf(kind, o), o);
+        const { items, resourceVersion } = await member.list(kind, "");
+        if (this.watchGen !== gen) return;
+        for (const o of items) this.cache.set(keyOf(kind, o), o);
+        this.synced.add(`${kind.group}/${kind.kind}`);
         this.watchKind(member, kind, resourceVersion);
       } catch (e) {
-        this.o.logger.warn({ cluster: this.name, kind: kind.kind, err: (e as Error).message }, "cannot list owned objects; retrying");
+        this.o.logger.warn({ cluster: this.name, kind: kind.kind, err: (e as Error).message }, "cannot list the member's objects; retrying");
         setTimeout(() => {
-          if (this.member === member && this.active) {
+          if (this.member === member && this.active && this.watchGen === gen) {
             this.stopWatches();
-            void this.startWatchesAndResync();
+            void this.startWatchesAndResync(why);
           }
         }, 2000).unref();
         return;
       }
     }
-    await this.converge(owned, "start");
+    await this.converge(why);
   }
 
-  /** Reconciles every key that is desired here or owned here and differs. */
-  private async converge(owned: Map<string, KubeObject>, why: string): Promise<void> {
-    const keys = new Set<string>(owned.keys());
+  /** Reconciles every key that is desired here or owned here (the cache says what the member has). */
+  private async converge(why: string): Promise<void> {
+    const keys = new Set<string>();
+    for (const [k, o] of this.cache) if (this.ownedByUs(o)) keys.add(k);
     const ctx = this.ctx();
     for (const kind of MEMBER_KINDS) {
       for (const [key] of this.o.projection.objectsOf(`${kind.group}/${kind.kind}`)) {
@@ -322,25 +337,17 @@ export class ClusterWorker {
     const started = Date.now();
     // Namespaces first, so that their contents do not each have to create them.
     const ordered = [...keys].sort((a, b) => Number(!a.startsWith("/Namespace/")) - Number(!b.startsWith("/Namespace/")));
-    // Only what the owned list holds is known; for the rest the reconcile looks (an unlabelled object of the same
-    // name may be there, and must be left alone).
-    for (const k of ordered) if (owned.has(k)) this.seen.set(k, owned.get(k)!);
     const nsKeys = ordered.filter((k) => k.startsWith("/Namespace/"));
     await Promise.all(nsKeys.map((k) => this.queue.run(k)));
     await Promise.all(ordered.filter((k) => !k.startsWith("/Namespace/")).map((k) => this.queue.run(k)));
     this.o.logger.info({ cluster: this.name, keys: keys.size, ms: Date.now() - started, why }, "cluster resynced");
   }
 
+  /** Relists the member (the cache starts over) and converges: the safety net behind the watches. */
   private async resync(why: string): Promise<void> {
     if (!this.member || !this.active || this.stopped) return;
-    const owned = new Map<string, KubeObject>();
-    try {
-      for (const kind of MEMBER_KINDS) for (const o of (await this.member.list(kind, this.selector())).items) owned.set(keyOf(kind, o), o);
-    } catch (e) {
-      this.o.logger.warn({ cluster: this.name, err: (e as Error).message }, "resync postponed");
-      return;
-    }
-    await this.converge(owned, why);
+    this.stopWatches();
+    await this.startWatchesAndResync(why);
   }
 
   private watchKind(member: MemberClient, kind: MemberKind, resourceVersion: string): void {
@@ -350,7 +357,8 @@ export class ClusterWorker {
     const loop = async () => {
       while (current()) {
         let expired = false;
-        const w = member.watch(kind, this.selector(), rv, (e) => {
+        const w = member.watch(kind, "", rv, (e) => {
+          if (!current()) return;
           if (e.type === "BOOKMARK") {
             rv = String((e.object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? rv);
             return;
@@ -362,31 +370,23 @@ export class ClusterWorker {
           const o = { apiVersion: e.object.apiVersion ?? kind.version, kind: kind.kind, ...e.object } as KubeObject;
           rv = String((o.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? rv);
           const key = keyOf(kind, o);
-          // DELETED also means "no longer matches the selector" (someone removed our label): then look again
-          // rather than assume it is gone, and never claim it back.
-          const stillOurs = ((o.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {})[OWNED_BY_LABEL] === this.o.federation;
-          if (e.type === "DELETED" && !stillOurs) this.seen.delete(key);
-          else this.seen.set(key, e.type === "DELETED" ? null : o);
-          void this.queue.run(key);
+          const before = this.cache.get(key);
+          if (e.type === "DELETED") this.cache.delete(key);
+          else this.cache.set(key, o);
+          // Only ours, or what we want there, is any of our business.
+          if (this.ownedByUs(o) || (before && this.ownedByUs(before)) || desiredIn(this.ctx(), key) !== undefined) void this.queue.run(key);
         });
         this.watches.push(w);
         await w.done;
         this.watches = this.watches.filter((x) => x !== w);
         if (!current()) return;
         if (expired) {
-          // Too old a resourceVersion (410) or a refusal: relist this kind and converge what it holds.
+          // Too old a resourceVersion (410) or a refusal: relist everything and converge.
           await new Promise((r) => setTimeout(r, 1000));
-          try {
-            const { items, resourceVersion: fresh } = await member.list(kind, this.selector());
-            rv = fresh;
-            for (const o of items) this.seen.set(keyOf(kind, o), o);
-            await Promise.all(items.map((o) => this.queue.run(keyOf(kind, o))));
-          } catch {
-            // Unreachable: the health probe pauses the cursor; keep trying.
-          }
-        } else {
-          await new Promise((r) => setTimeout(r, 200));
+          if (current()) void this.resync("watch expired");
+          return;
         }
+        await new Promise((r) => setTimeout(r, 200));
       }
     };
     void loop();
@@ -396,6 +396,9 @@ export class ClusterWorker {
     this.watchGen++;
     for (const w of this.watches) w.stop();
     this.watches = [];
+    // Without watches the cache goes stale: reconcile GETs until the next list.
+    this.synced.clear();
+    this.cache.clear();
   }
 
   // ---------------------------------------------------------------------------------------------------------
