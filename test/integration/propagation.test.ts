@@ -224,6 +224,7 @@ data: {a: b}
     process.kill(pid, "SIGSTOP"); // frozen: connections hang, like a partition
     try {
       await eventually(async () => expect((await worker.clusters()).find((c) => c.name === "member3")?.ready).toBe(false), 20_000);
+      await eventually(async () => expect((await fedctl(fed, ["get", "clusters"])).stdout).toMatch(/member3\s+Offline/), 20_000);
       // 100 changes: creates, updates and deletes.
       await writeConfigMaps(fed, outage, 60, "a");
       await writeConfigMaps(fed, outage, 40, "b");
@@ -234,6 +235,7 @@ data: {a: b}
     }
     expect(member3.server).toMatch(/^https:/);
     await eventually(() => expectMemberEquals(fed, "member3", [outage], ["namespaces", "configmaps"]), 90_000, 500);
+    await eventually(async () => expect((await fedctl(fed, ["get", "clusters"])).stdout).toMatch(/member3\s+Ready/), 20_000);
   }, 240_000);
 });
 

@@ -1,0 +1,102 @@
+// Status flows back: what the members report about the objects (ready replicas, load-balancer ingress) and about
+// themselves (health) reaches the federation API through the status topic, and `kubectl describe` shows Events.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Federation, Propagator } from "@kubefed/localenv";
+import { uniqueName } from "./helpers.ts";
+import { eventually, federationWithMembers, fedctl, memberctl, ownedIn, propagator } from "./propagation-helpers.ts";
+
+const MEMBERS = [
+  { name: "member1", region: "eu", zone: "eu-a" },
+  { name: "member2", region: "us", zone: "us-a" },
+];
+let fed: Federation;
+let worker: Propagator;
+const ns = uniqueName("st");
+
+beforeAll(async () => {
+  fed = await federationWithMembers(uniqueName("ps"), MEMBERS);
+  worker = await propagator(fed);
+  await fedctl(fed, ["create", "namespace", ns]);
+}, 180_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await fed?.stop();
+});
+
+describe("status from the members", () => {
+  it("shows every member Ready with its region and zone in `kubectl get clusters`", async () => {
+    await eventually(async () => {
+      const { stdout } = await fedctl(fed, ["get", "clusters"]);
+      expect(stdout).toMatch(/member1\s+Ready\s+eu\s+eu-a/);
+      expect(stdout).toMatch(/member2\s+Ready\s+us\s+us-a/);
+    }, 30_000);
+  });
+
+  it("aggregates ready replicas and load-balancer ingress, per cluster too, and records Events", async () => {
+    await fedctl(
+      fed,
+      ["apply", "-f", "-"],
+      `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: ${ns}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: ${ns}}
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports: [{port: 80}]
+`,
+    );
+    for (const m of ["member1", "member2"]) {
+      await eventually(async () => expect((await ownedIn(m, fed.name, ["deployments.apps", "services"])).size).toBe(2));
+    }
+    // The members have no kubelets or cloud: set the status as they would.
+    const status = (m: string, ready: number, ip: string) =>
+      Promise.all([
+        memberctl(m, ["-n", ns, "patch", "deployment", "web", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { replicas: 2, readyReplicas: ready, availableReplicas: ready, updatedReplicas: 2 } })]),
+        memberctl(m, ["-n", ns, "patch", "service", "web", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { loadBalancer: { ingress: [{ ip }] } } })]),
+      ]);
+    await status("member1", 2, "203.0.113.10");
+    await status("member2", 1, "203.0.113.20");
+
+    await eventually(async () => {
+      const dep = JSON.parse((await fedctl(fed, ["-n", ns, "get", "deployment", "web", "-o", "json"])).stdout);
+      expect(dep.status.readyReplicas).toBe(3);
+      expect(dep.status.replicas).toBe(4);
+      expect(dep.status.clusters.map((c: any) => [c.name, c.status?.readyReplicas])).toEqual([
+        ["member1", 2],
+        ["member2", 1],
+      ]);
+    }, 30_000);
+    await eventually(async () => {
+      const svc = JSON.parse((await fedctl(fed, ["-n", ns, "get", "service", "web", "-o", "json"])).stdout);
+      expect(svc.status.loadBalancer.ingress.map((i: any) => i.ip).sort()).toEqual(["203.0.113.10", "203.0.113.20"]);
+    }, 30_000);
+    // `kubectl get` reads the aggregate: READY 3/2 for a federated Deployment of 2 replicas in 2 clusters.
+    const { stdout: table } = await fedctl(fed, ["-n", ns, "get", "deployment", "web"]);
+    expect(table).toMatch(/web\s+3\/2/);
+    const { stdout: described } = await fedctl(fed, ["-n", ns, "describe", "deployment", "web"]);
+    expect(described).toContain("created in cluster member1");
+    expect(described).toContain("created in cluster member2");
+  }, 120_000);
+
+  it("reports an apply a member refuses as a Warning Event", async () => {
+    // The member already has an object of that name the federation does not own: reported, left alone.
+    await memberctl("member2", ["-n", ns, "create", "configmap", "taken", "--from-literal=a=local"]);
+    await fedctl(fed, ["-n", ns, "create", "configmap", "taken", "--from-literal=a=federation"]);
+    await eventually(async () => {
+      const { stdout } = await fedctl(fed, ["-n", ns, "describe", "configmap", "taken"]);
+      expect(stdout).toMatch(/Warning\s+FailedInCluster/);
+      expect(stdout).toContain("cluster member2");
+    }, 30_000);
+  }, 60_000);
+});
