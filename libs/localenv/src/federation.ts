@@ -34,16 +34,20 @@ export interface Federation {
  * Starts the federation control plane (the ingest process, services/ingest) against the environment's Kafka, with a token file, a
  * secrets keyring and a serving certificate from the environment's CA, under a federation name of its own.
  */
-export async function startFederation(env: EnvironmentInfo, name: string, opts: { port?: number } = {}): Promise<Federation> {
-  const dir = join(env.runDir, "federations", name);
+export async function startFederation(env: EnvironmentInfo, name: string, opts: { port?: number; replicaOf?: Federation } = {}): Promise<Federation> {
+  // A replica serves the same federation (same log, tokens and keys) from a process and port of its own.
+  const replica = opts.replicaOf;
+  const base = join(env.runDir, "federations", replica ? replica.name : name);
+  const dir = replica ? join(base, `replica-${randomBytes(3).toString("hex")}`) : base;
+  if (replica) name = replica.name;
   mkdirSync(dir, { recursive: true });
   const pki = new Pki(join(env.runDir, "pki"));
   const serving = pki.issue(`ingest-${name}`, { cn: `ingest-${name}`, sans: ["IP:127.0.0.1", "DNS:localhost"] });
-  const token = randomBytes(16).toString("hex");
-  const tokenFile = join(dir, "tokens.csv");
-  writeFileSync(tokenFile, `${token},admin,admin-uid,"system:masters"\nviewer-token-${token},viewer,viewer-uid\n`);
-  const keyFile = join(dir, "keys.json");
-  writeFileSync(keyFile, JSON.stringify({ primary: "k1", keys: { k1: randomBytes(32).toString("base64") } }));
+  const token = replica ? replica.token : randomBytes(16).toString("hex");
+  const tokenFile = join(base, "tokens.csv");
+  if (!replica) writeFileSync(tokenFile, `${token},admin,admin-uid,"system:masters"\nviewer-token-${token},viewer,viewer-uid\n`);
+  const keyFile = join(base, "keys.json");
+  if (!replica) writeFileSync(keyFile, JSON.stringify({ primary: "k1", keys: { k1: randomBytes(32).toString("base64") } }));
   const port = opts.port ?? (await freePort());
   const url = `https://127.0.0.1:${port}`;
   const kubeconfig = join(dir, "kubeconfig");
@@ -71,7 +75,7 @@ export async function startFederation(env: EnvironmentInfo, name: string, opts: 
     LOG_LEVEL: "warn",
   };
   const start = async () => {
-    const proc = startProcess({ name: `ingest-${name}`, command: process.execPath, args: nodeArgs("services/ingest/src/main.ts"), runDir: env.runDir, cwd: REPO_ROOT, env: environment });
+    const proc = startProcess({ name: `ingest-${name}${replica ? `-${port}` : ""}`, command: process.execPath, args: nodeArgs("services/ingest/src/main.ts"), runDir: env.runDir, cwd: REPO_ROOT, env: environment });
     await waitReady(proc, async () => (await httpGet(`${url}/readyz`, { ca: pki.ca.cert })).status === 200, 60_000);
     return proc;
   };
