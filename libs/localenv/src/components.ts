@@ -62,7 +62,9 @@ export async function startKafka(bin: BinaryPaths, runDir: string, port: number,
   const cp = `${bin.kafkaLibs}/*`;
   // A modest heap: the machine is shared with several kube-apiservers.
   const jvm = ["-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${log4j}`];
-  const clusterId = randomBytes(16).toString("base64url");
+  // A KRaft cluster id is 16 bytes in base64url; one starting with "-" would be read as an option by the tool.
+  let clusterId = randomBytes(16).toString("base64url");
+  while (clusterId.startsWith("-")) clusterId = randomBytes(16).toString("base64url");
   // Asynchronous: the JVM takes seconds to start and etcd and the members start meanwhile.
   await execFileP("java", [...jvm, "-cp", cp, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props], { encoding: "utf8" }).catch((e: { stdout?: string; stderr?: string }) => {
     throw new LocalEnvError("kafka", "formatting the KRaft storage failed", "check that Java 17 is installed", `${e.stdout ?? ""}\n${e.stderr ?? String(e)}`.trim());

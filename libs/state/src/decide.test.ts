@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FederationError, type EventMetadata } from "@kubefed/events";
 import { cmRef, created, nsRef } from "./testing/builders.ts";
-import { CommandType, decide, evolve, initialState, type Command } from "./index.ts";
+import { CommandType, decide, evolve, getOutcome, initialState, type Command } from "./index.ts";
 
 const metadata: EventMetadata = { eventId: "c-1", time: "2024-01-01T00:00:00Z", actor: { user: "u", groups: [] }, requestId: "r" };
 const state = [created(nsRef("shop")), created(cmRef("shop", "a"), { data: { k: "v" } })].reduce(
@@ -69,6 +69,6 @@ describe("decide", () => {
     const [event] = decide(cmd, state);
     if (!event) throw new Error("no event");
     const next = evolve(state, event, { offset: "2" });
-    expect(next.outcomes["c-1"]).toMatchObject({ status: "applied" });
+    expect(getOutcome(next, "c-1")).toMatchObject({ status: "applied" });
   });
 });

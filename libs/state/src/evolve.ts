@@ -14,9 +14,9 @@ import {
   type ObjectRef,
 } from "@kubefed/events";
 import { isJsonObject, jsonEqual } from "./json.ts";
-import { bucketOf, isNamespaceRef, joinKey, kindKey, lowerBound, nameKey, objectKey, prefixRange } from "./keys.ts";
+import { OUTCOME_BUCKETS, bucketOf, isNamespaceRef, joinKey, kindKey, lowerBound, nameKey, objectKey, prefixRange } from "./keys.ts";
 import { checkEvent } from "./preconditions.ts";
-import { getObject } from "./queries.ts";
+import { getObject, getOutcome } from "./queries.ts";
 import type { FederationState, KindIndex, Outcome, Position } from "./types.ts";
 
 /**
@@ -181,10 +181,16 @@ function removeNamespaceContents(draft: StateDraft, namespace: string): string[]
 }
 
 function recordOutcome(draft: StateDraft, outcome: Outcome): void {
-  draft.outcomes[outcome.eventId] = castDraft(freeze(outcome, true));
+  (draft.outcomes[bucketOf(outcome.eventId, OUTCOME_BUCKETS)] ??= {})[outcome.eventId] = castDraft(freeze(outcome, true));
   const order = [...plain(draft.outcomeOrder), outcome.eventId];
   const evict = Math.max(0, order.length - draft.outcomeLimit);
-  for (const evicted of order.slice(0, evict)) delete draft.outcomes[evicted];
+  for (const evicted of order.slice(0, evict)) {
+    const b = bucketOf(evicted, OUTCOME_BUCKETS);
+    const bucket = draft.outcomes[b];
+    if (!bucket) continue;
+    delete bucket[evicted];
+    if (Object.keys(bucket).length === 0) delete draft.outcomes[b];
+  }
   draft.outcomeOrder = Object.freeze(evict > 0 ? order.slice(evict) : order) as string[];
 }
 
@@ -210,7 +216,7 @@ export function evolve(state: FederationState, event: FederationEvent, position:
 
   return produce(state, (draft) => {
     draft.lastOffset = resourceVersion;
-    if (Object.hasOwn(state.outcomes, eventId)) return;
+    if (getOutcome(state, eventId) !== undefined) return;
 
     const rejection = checkEvent(state, event);
     if (rejection) {

@@ -47,12 +47,15 @@ export const IMPLICIT_NAMESPACES: ReadonlySet<string> = new Set(["default"]);
 /** How many buckets a kind's objects are spread over (see KindIndex.buckets). Part of the state's shape. */
 export const OBJECT_BUCKETS = 64;
 
-/** The bucket of a `namespace/name` key: FNV-1a over its UTF-16 code units, modulo OBJECT_BUCKETS. */
-export function bucketOf(nameKey: string): string {
+/** How many buckets the recent outcomes are spread over (see FederationState.outcomes). */
+export const OUTCOME_BUCKETS = 16;
+
+/** The bucket of a key: FNV-1a over its UTF-16 code units, modulo `buckets` (OBJECT_BUCKETS by default). */
+export function bucketOf(key: string, buckets = OBJECT_BUCKETS): string {
   let h = 0x811c9dc5;
-  for (let i = 0; i < nameKey.length; i++) {
-    h ^= nameKey.charCodeAt(i);
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return String(h % OBJECT_BUCKETS);
+  return String(h % buckets);
 }

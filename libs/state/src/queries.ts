@@ -1,6 +1,6 @@
 // Read-only queries over the folded state.
 import type { KubeObject, ObjectIdentity } from "@kubefed/events";
-import { IMPLICIT_NAMESPACES, NAMESPACE_KIND, CORE_GROUP, bucketOf, kindKey, nameKey, prefixRange } from "./keys.ts";
+import { IMPLICIT_NAMESPACES, NAMESPACE_KIND, CORE_GROUP, OUTCOME_BUCKETS, bucketOf, kindKey, nameKey, prefixRange } from "./keys.ts";
 import type { FederationState, KindIndex, Outcome } from "./types.ts";
 
 /** The object under a `namespace/name` key of a kind's index. */
@@ -49,7 +49,7 @@ export function namespaceExists(state: FederationState, namespace: string): bool
 }
 
 /** How the event with this id ended, while it is among the most recent `outcomeLimit` events. */
-export const getOutcome = (state: FederationState, eventId: string): Outcome | undefined => state.outcomes[eventId];
+export const getOutcome = (state: FederationState, eventId: string): Outcome | undefined => state.outcomes[bucketOf(eventId, OUTCOME_BUCKETS)]?.[eventId];
 
 /** `metadata.resourceVersion` of a stored object. */
 export function resourceVersionOf(object: KubeObject): string | undefined {

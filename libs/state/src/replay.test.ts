@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Keyring, decodeEvent, encodeEvent, type FederationEvent, type KubeObject } from "@kubefed/events";
 import recorded from "./fixtures/shop.log.json" with { type: "json" };
 import expected from "./fixtures/shop.expected.json" with { type: "json" };
-import { fold, getObject, objectIn, resourceVersionOf, type FederationState, type Position } from "./index.ts";
+import { fold, getObject, getOutcome, objectIn, resourceVersionOf, type FederationState, type Position } from "./index.ts";
 
 interface LoggedEvent {
   readonly offset: string;
@@ -19,7 +19,7 @@ function project(state: FederationState) {
     for (const name of index.order) objects[`${kind}/${name}`] = objectIn(index, name) as KubeObject;
   }
   const outcomes = state.outcomeOrder.map((id) => {
-    const o = state.outcomes[id];
+    const o = getOutcome(state, id);
     if (!o) throw new Error(`outcome ${id} missing`);
     const { eventId, status, offset, key } = o;
     return o.status === "applied"

@@ -58,8 +58,12 @@ export interface KindIndex {
 export interface FederationState {
   /** By `group/kind`. */
   readonly kinds: Readonly<Record<string, KindIndex>>;
-  /** Outcomes of the most recent events by event id, so a waiting API request can read how its event ended. */
-  readonly outcomes: Readonly<Record<string, Outcome>>;
+  /**
+   * Outcomes of the most recent events, so a waiting API request can read how its event ended: by bucket
+   * (`bucketOf(eventId, OUTCOME_BUCKETS)`), then event id. Buckets keep each event's copy small; read through
+   * `getOutcome`.
+   */
+  readonly outcomes: Readonly<Record<string, Readonly<Record<string, Outcome>>>>;
   /** Event ids of `outcomes`, oldest first (= log order). */
   readonly outcomeOrder: readonly string[];
   /** How many outcomes are kept; part of the state so every replica that folds the log agrees on it. */

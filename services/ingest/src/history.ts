@@ -4,7 +4,7 @@
  * is exactly what the API answered at that resourceVersion; rejected writes are not revisions.
  */
 import { refKey, type FederationEvent, type ObjectRef } from "@kubefed/events";
-import { diffObjects, evolve, initialState, VOLATILE_METADATA_PATHS, type DiffEntry } from "@kubefed/state";
+import { diffObjects, evolve, getOutcome, initialState, VOLATILE_METADATA_PATHS, type DiffEntry } from "@kubefed/state";
 
 export interface Revision {
   resourceVersion: string;
@@ -37,7 +37,7 @@ export function revisionsOf(events: { event: FederationEvent; offset: string }[]
   let previous: unknown;
   for (const { event, offset } of events) {
     state = evolve(state, event, { offset });
-    const outcome = state.outcomes[event.metadata.eventId];
+    const outcome = getOutcome(state, event.metadata.eventId);
     if (!outcome || outcome.status !== "applied" || !outcome.changedKeys.includes(key)) continue;
     const deleted = event.type === "ObjectDeleted";
     const next = deleted ? undefined : outcome.object;

@@ -4,7 +4,7 @@
  * model has folded its event, so a client always reads its own writes.
  */
 import { decodeEvent, FederationError, ErrorCode, type KubeObject, type Keyring } from "@kubefed/events";
-import { evolve, initialState, objectIn, type FederationState, type Outcome } from "@kubefed/state";
+import { evolve, getOutcome, initialState, objectIn, type FederationState, type Outcome } from "@kubefed/state";
 import type { KafkaClient, LogRecord, Tail } from "@kubefed/kafka";
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
@@ -178,7 +178,7 @@ export class ReadModel {
       const before = this.state;
       this.state = evolve(before, event, { offset: r.offset });
       this.folded++;
-      const outcome = this.state.outcomes[event.metadata.eventId];
+      const outcome = getOutcome(this.state, event.metadata.eventId);
       if (outcome && outcome.offset === r.offset && outcome.status === "applied") {
         const rv = BigInt(r.offset);
         for (const key of outcome.changedKeys) {

@@ -4,7 +4,7 @@
  * read what is desired from here, after waiting until the projection has folded at least that far.
  */
 import { decodeEvent, FederationError, ErrorCode, type KubeObject, type Keyring } from "@kubefed/events";
-import { evolve, initialState, objectIn, objectsOfKind, type FederationState } from "@kubefed/state";
+import { evolve, getOutcome, initialState, objectIn, objectsOfKind, type FederationState } from "@kubefed/state";
 import { clusterSecretName, FEDERATION_SYSTEM_NAMESPACE } from "@kubefed/names";
 import type { KafkaClient, LogRecord, Tail } from "@kubefed/kafka";
 import type { MemberEndpoint } from "./member.ts";
@@ -131,7 +131,7 @@ export class Projection {
         continue;
       }
       this.state = evolve(this.state, event, { offset: r.offset });
-      const outcome = this.state.outcomes[event.metadata.eventId];
+      const outcome = getOutcome(this.state, event.metadata.eventId);
       if (outcome && outcome.offset === r.offset && outcome.status === "applied") {
         changed.push(...outcome.changedKeys);
         if (outcome.changedKeys.length > 1) {

@@ -47,7 +47,20 @@ export function desiredIn(ctx: Pick<ReconcileContext, "federation" | "clusterLab
   }
   // Federated objects in a namespace the federation is deleting are on their way out.
   if ((fed.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp) return undefined;
-  return withDesiredHash(desiredForMember(fed, { federation: ctx.federation }));
+  return memberCopy(fed, ctx.federation);
+}
+
+/**
+ * The member copy of a federated object does not depend on the cluster (placement is decided apart), and the
+ * projection's objects are immutable and replaced on change: compute it once per object, not once per cluster.
+ */
+const memberCopies = new WeakMap<KubeObject, { federation: string; copy: KubeObject }>();
+function memberCopy(fed: KubeObject, federation: string): KubeObject {
+  const hit = memberCopies.get(fed);
+  if (hit && hit.federation === federation) return hit.copy;
+  const copy = withDesiredHash(desiredForMember(fed, { federation }));
+  memberCopies.set(fed, { federation, copy });
+  return copy;
 }
 
 export async function reconcile(ctx: ReconcileContext, key: string): Promise<ReconcileResult> {

@@ -4,6 +4,7 @@ import { expect } from "vitest";
 import type { FederationEvent, KubeObject } from "@kubefed/events";
 import { evolve, initialState, type InitialStateOptions } from "../evolve.ts";
 import type { FederationState, Outcome, RejectionReason } from "../types.ts";
+import { getOutcome } from "../queries.ts";
 
 export interface Then {
   readonly state: FederationState;
@@ -24,7 +25,7 @@ export function deciderSpec(options: InitialStateOptions = {}) {
       return {
         when(event: FederationEvent): Then {
           const state = evolve(before, event, { offset: String(history.length) });
-          const outcome = state.outcomes[event.metadata.eventId];
+          const outcome = getOutcome(state, event.metadata.eventId);
           if (!outcome) throw new Error(`no outcome recorded for ${event.metadata.eventId}`);
           return {
             state,
