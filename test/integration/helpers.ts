@@ -28,6 +28,12 @@ export async function kubectl(args: string[], opts: { input?: string; kubeconfig
   return p;
 }
 
+/** Stops or starts a member's kube-apiserver (the global setup owns the processes). */
+export async function memberApiserver(name: string, action: "stop" | "start"): Promise<void> {
+  const res = await fetch(`${inject("localenvControl")}/members/${name}/${action}`, { method: "POST" });
+  if (res.status !== 204) throw new Error(`${action} of ${name}'s kube-apiserver failed: ${res.status} ${await res.text()}`);
+}
+
 /** A name unique to this run, so tests never collide in the shared environment. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;

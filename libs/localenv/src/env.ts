@@ -44,6 +44,10 @@ export interface EnvironmentInfo {
 export interface Environment {
   info: EnvironmentInfo;
   stop(): Promise<void>;
+  /** Stops one member's kube-apiserver (an outage); its etcd data stays. */
+  stopMember(name: string): Promise<void>;
+  /** Starts a stopped member's kube-apiserver again, on the same port with the same identity and data. */
+  startMember(name: string): Promise<void>;
 }
 
 const say: Progress = (line) => process.stderr.write(`[localenv] ${line}\n`);
@@ -138,7 +142,24 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     writeKubeconfig(kubeconfig, memberInfos);
     const info: EnvironmentInfo = { runDir, kubeconfig, kubectl: bin.kubectl, kafka, etcd, members: memberInfos, components, ...(opa ? { opa } : {}), ...(coredns ? { coredns } : {}) };
     writeFileSync(join(runDir, "env.json"), JSON.stringify(info, null, 2));
-    return { info, stop };
+    const apiserver = (name: string) => {
+      const member = memberInfos.find((m) => m.name === name);
+      if (!member) throw new LocalEnvError("localenv", `there is no member cluster "${name}"`, `use one of ${memberInfos.map((m) => m.name).join(", ")}`);
+      return { member, index: procs.findIndex((p) => p.name === `kube-apiserver-${name}`) };
+    };
+    const stopMember = async (name: string) => {
+      const { index } = apiserver(name);
+      if (index >= 0) await procs[index]!.stop();
+    };
+    const startMemberAgain = async (name: string) => {
+      const { member, index } = apiserver(name);
+      if (index >= 0 && procs[index]!.running) return;
+      const started = await startMember(bin, runDir, pki, name, member.port, etcd.endpoint, timeout);
+      if (index >= 0) procs[index] = started.proc;
+      else procs.push(started.proc);
+      progress(`${started.proc.name} restarted in ${(started.startupMs / 1000).toFixed(1)}s (pid ${started.proc.pid})`);
+    };
+    return { info, stop, stopMember, startMember: startMemberAgain };
   } catch (err) {
     // Let components still starting finish (or fail) so that none is left running after stop().
     await Promise.allSettled(pending);

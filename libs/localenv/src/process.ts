@@ -11,6 +11,8 @@ export interface Managed {
   readonly logFile: string;
   /** Resolves once the process has exited (for any reason). */
   readonly exited: Promise<number | null>;
+  /** True while the process runs. */
+  readonly running: boolean;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -76,6 +78,9 @@ export function startProcess(opts: StartOptions): Managed {
     pid,
     logFile,
     exited,
+    get running() {
+      return live.has(pid);
+    },
     async stop(graceMs = 5000) {
       if (!live.has(pid)) return;
       killGroup(pid, "SIGTERM");
