@@ -29,7 +29,7 @@ export function program(): Command {
     .configureOutput({ outputError: (str, write) => write(str.split("\n")[0] + "\n") });
 
   p.command("up")
-    .description("Run a local federation on this machine: Kafka, etcd and member kube-apiservers as processes")
+    .description("Run a local federation on this machine: Kafka, etcd, member clusters, the federation API and a propagator, members joined")
     .option("--members <n|names>", "member clusters: a count or comma-separated names", parseMembers, ["member1", "member2"])
     .option("--base-port <port>", "use fixed ports from this base instead of free ones", parsePort)
     .option("--kubeconfig <path>", "where to write the kubeconfig with one context per cluster", ".run/kubeconfig")
