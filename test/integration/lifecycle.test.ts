@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { isOurs } from "@kubefed/localenv";
 import { env } from "./helpers.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -29,21 +30,10 @@ async function settled<T>(probe: () => T[], ms = 5000): Promise<T[]> {
   return left;
 }
 
-/**
- * Processes of the run: their command line mentions the run directory (kafka, etcd, kube-apiserver,
- * kube-controller-manager, coredns, opa) or their environment carries the run's marker (the node services: ingest).
- */
+/** Processes of the run, as the environment's reaper recognises them (`isOurs`). */
 function processesOf(runDir: string): string[] {
   const ps = spawnSync("ps", ["-eo", "pid,args"], { encoding: "utf8" }).stdout;
-  return ps.split("\n").filter((l) => {
-    if (l.includes(runDir)) return true;
-    const pid = Number(l.trim().split(" ")[0]);
-    try {
-      return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`KUBEFED_LOCALENV_RUN=${runDir}`);
-    } catch {
-      return false;
-    }
-  });
+  return ps.split("\n").filter((l) => /^\s*\d+/.test(l) && isOurs(Number(l.trim().split(" ")[0]), runDir));
 }
 
 describe("kubefed up lifecycle", () => {

@@ -15,6 +15,7 @@ export {
   Header,
   encodeEvent,
   decodeEvent,
+  decodeForFold,
   type EncodeOptions,
   type EncodedMessage,
   type DecodeInput,

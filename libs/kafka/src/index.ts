@@ -2,7 +2,7 @@
  * The one module that imports kafkajs. kafkajs has had no release since 2023, so the rest of the project
  * speaks only these small types; replacing the client later means rewriting this file alone.
  */
-import { Kafka, logLevel as KafkaLogLevel, CompressionTypes, type Admin, type Consumer, type Producer, type IHeaders } from "kafkajs";
+import { Kafka, logLevel as KafkaLogLevel, CompressionTypes, type Admin, type Batch, type Consumer, type Producer, type IHeaders } from "kafkajs";
 
 export interface KafkaOptions {
   brokers: string[];
@@ -98,6 +98,18 @@ export interface GroupMember {
   resume(): void;
   /** Commits what was resolved and leaves the group (the partitions move to another member at once). */
   stop(): Promise<void>;
+}
+
+function recordsOf(batch: Batch): LogRecord[] {
+  return batch.messages.map((m) => ({
+    topic: batch.topic,
+    partition: batch.partition,
+    offset: m.offset,
+    key: m.key,
+    value: m.value ?? Buffer.alloc(0),
+    headers: headersOf(m.headers),
+    timestamp: m.timestamp,
+  }));
 }
 
 function headersOf(h: IHeaders | undefined): Record<string, Buffer> {
@@ -250,15 +262,7 @@ export class KafkaClient {
       autoCommit: false,
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch }) => {
-        const records: LogRecord[] = batch.messages.map((m) => ({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: m.offset,
-          key: m.key,
-          value: m.value ?? Buffer.alloc(0),
-          headers: headersOf(m.headers),
-          timestamp: m.timestamp,
-        }));
+        const records = recordsOf(batch);
         if (records.length > 0) await opts.onBatch(records);
       },
     });
@@ -316,25 +320,30 @@ export class KafkaClient {
       autoCommitInterval: 500,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) => {
-        const records: LogRecord[] = batch.messages.map((m) => ({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: m.offset,
-          key: m.key,
-          value: m.value ?? Buffer.alloc(0),
-          headers: headersOf(m.headers),
-          timestamp: m.timestamp,
-        }));
+        const records = recordsOf(batch);
         if (records.length === 0) return;
+        const first = records[0]!;
+        const pauseFrom = (from: LogRecord) => {
+          paused.add(batch.partition);
+          pause();
+          consumer.seek({ topic: batch.topic, partition: batch.partition, offset: from.offset });
+        };
         try {
-          await this.handleBatch(opts, records, resolveOffset, heartbeat, () => stopping || !isRunning() || isStale(), pause, paused, consumer);
+          await opts.onBatch({
+            records,
+            resolve: (r) => resolveOffset(r.offset),
+            heartbeat,
+            isStale: () => stopping || !isRunning() || isStale(),
+            pause: pauseFrom,
+          });
         } catch (e) {
           // A handler failure must not stop the consumer for good: fetch the batch again a little later.
           this.opts.onLog?.("error", `batch handler of group ${opts.groupId} failed; retrying the batch`, { error: String(e) });
-          const resume = pause();
-          consumer.seek({ topic: batch.topic, partition: batch.partition, offset: records[0]!.offset });
+          pauseFrom(first);
           setTimeout(() => {
-            if (!stopping) resume();
+            if (stopping) return;
+            consumer.resume([{ topic: batch.topic, partitions: [batch.partition] }]);
+            paused.delete(batch.partition);
           }, 1000).unref();
         }
       },
@@ -351,30 +360,6 @@ export class KafkaClient {
         await consumer.disconnect();
       },
     };
-  }
-
-  private async handleBatch(
-    opts: GroupOptions,
-    records: LogRecord[],
-    resolveOffset: (offset: string) => void,
-    heartbeat: () => Promise<void>,
-    isStale: () => boolean,
-    pause: () => () => void,
-    paused: Set<number>,
-    consumer: Consumer,
-  ): Promise<void> {
-    const first = records[0]!;
-    await opts.onBatch({
-      records,
-      resolve: (r) => resolveOffset(r.offset),
-      heartbeat,
-      isStale,
-      pause: (from) => {
-        paused.add(first.partition);
-        pause();
-        consumer.seek({ topic: first.topic, partition: first.partition, offset: from.offset });
-      },
-    });
   }
 
   async close(): Promise<void> {

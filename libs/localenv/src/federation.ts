@@ -14,7 +14,32 @@ function nodeArgs(entry: string): string[] {
   return [...(dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : []), "--import", "tsx", join(REPO_ROOT, entry)];
 }
 
-export interface Federation {
+/** A node service of the federation that tests stop, kill and restart. */
+export interface ServiceHandle {
+  proc: Managed;
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+async function serviceHandle(start: () => Promise<Managed>): Promise<ServiceHandle> {
+  const h: ServiceHandle = {
+    proc: await start(),
+    stop: () => h.proc.stop(),
+    kill: async () => {
+      process.kill(h.proc.pid, "SIGKILL");
+      await h.proc.exited;
+    },
+    restart: async () => {
+      await h.proc.stop();
+      h.proc = await start();
+    },
+  };
+  return h;
+}
+
+export interface Federation extends ServiceHandle {
   name: string;
   url: string;
   port: number;
@@ -23,11 +48,6 @@ export interface Federation {
   kubeconfig: string;
   caFile: string;
   keyFile: string;
-  proc: Managed;
-  stop(): Promise<void>;
-  /** SIGKILL, as a crash would. */
-  kill(): Promise<void>;
-  restart(): Promise<void>;
 }
 
 /**
@@ -79,38 +99,15 @@ export async function startFederation(env: EnvironmentInfo, name: string, opts: 
     await waitReady(proc, async () => (await httpGet(`${url}/readyz`, { ca: pki.ca.cert })).status === 200, 60_000);
     return proc;
   };
-  const fed: Federation = {
-    name,
-    url,
-    port,
-    token,
-    kubeconfig,
-    caFile: pki.ca.cert,
-    keyFile,
-    proc: await start(),
-    stop: () => fed.proc.stop(),
-    kill: async () => {
-      process.kill(fed.proc.pid, "SIGKILL");
-      await fed.proc.exited;
-    },
-    restart: async () => {
-      await fed.proc.stop();
-      fed.proc = await start();
-    },
-  };
-  return fed;
+  // The handle itself (not a copy): restart replaces its proc.
+  return Object.assign(await serviceHandle(start), { name, url, port, token, kubeconfig, caFile: pki.ca.cert, keyFile });
 }
 
 
-export interface Propagator {
+export interface Propagator extends ServiceHandle {
   readonly name: string;
   /** Serves /metrics, /readyz and /clusters (which clusters it holds: `active`). */
   readonly url: string;
-  proc: Managed;
-  stop(): Promise<void>;
-  /** SIGKILL, as a crash would. */
-  kill(): Promise<void>;
-  restart(): Promise<void>;
   /** The clusters this worker currently serves, and whether it is the active one for each. */
   clusters(): Promise<{ name: string; active: boolean; ready: boolean | null }[]>;
 }
@@ -146,20 +143,9 @@ export async function startPropagator(env: EnvironmentInfo, fed: Pick<Federation
     await waitReady(proc, async () => (await httpGet(`${url}/readyz`)).status === 200, 60_000);
     return proc;
   };
-  const p: Propagator = {
+  return Object.assign(await serviceHandle(start), {
     name,
     url,
-    proc: await start(),
-    stop: () => p.proc.stop(),
-    kill: async () => {
-      process.kill(p.proc.pid, "SIGKILL");
-      await p.proc.exited;
-    },
-    restart: async () => {
-      await p.proc.stop();
-      p.proc = await start();
-    },
     clusters: async () => JSON.parse((await httpGet(`${url}/clusters`)).body) as { name: string; active: boolean; ready: boolean | null }[],
-  };
-  return p;
+  });
 }

@@ -5,6 +5,6 @@ export { binaryPaths, cacheRoot, VERSIONS } from "./versions.ts";
 export { freePort, httpGet } from "./ready.ts";
 export type { MemberInfo, KafkaInfo, EtcdInfo, CorednsInfo, OpaInfo } from "./components.ts";
 export { Pki, type CertPair } from "./pki.ts";
-export { startProcess, type Managed } from "./process.ts";
+export { isOurs, startProcess, type Managed } from "./process.ts";
 export { waitReady } from "./ready.ts";
 export { startFederation, startPropagator, type Federation, type Propagator, type PropagatorOptions } from "./federation.ts";

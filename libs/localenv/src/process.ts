@@ -176,8 +176,12 @@ function isAlive(pid: number): boolean {
   }
 }
 
-// Pids are reused: only kill a process whose command line or working directory still points into the run.
-function isOurs(pid: number, runDir: string): boolean {
+/**
+ * Whether a process belongs to a run: its command line or working directory points into the run, or (node
+ * services, whose command line does not name it) its environment carries the run's marker. Pids are reused:
+ * the reaper only kills what this says is ours.
+ */
+export function isOurs(pid: number, runDir: string): boolean {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
     if (cmdline.includes(runDir) || readlinkSync(`/proc/${pid}/cwd`).startsWith(runDir)) return true;

@@ -79,7 +79,7 @@ function normalise(rt: ResourceType, body: unknown, namespace: string | undefine
 function stripServerFields(obj: Obj): Obj {
   const meta = { ...metaOf(obj) };
   for (const f of SERVER_FIELDS) delete meta[f];
-  return foldWriteOnlyFields({ ...obj, metadata: meta });
+  return { ...obj, metadata: meta };
 }
 
 /**
@@ -222,7 +222,7 @@ export class Handlers {
   }
 
   async create(rt: ResourceType, namespace: string | undefined, body: unknown, ctx: WriteContext): Promise<KubeObject> {
-    const obj = stripServerFields(normalise(rt, body, namespace));
+    const obj = foldWriteOnlyFields(stripServerFields(normalise(rt, body, namespace)));
     const meta = metaOf(obj);
     if ((meta.name === undefined || meta.name === "") && typeof meta.generateName === "string" && meta.generateName !== "") {
       // Five characters from [a-z0-9], as Kubernetes' name generator does.
@@ -249,7 +249,7 @@ export class Handlers {
     if (rv !== undefined && rv !== "" && rv !== curRv) {
       throw new ApiError(Reason.Conflict, messages.conflict(rt.group ? `${rt.resource}.${rt.group}` : rt.resource, name), { name, group: rt.group, kind: rt.resource });
     }
-    const clean = stripServerFields(obj);
+    const clean = foldWriteOnlyFields(stripServerFields(obj));
     if (!status) ctx.warnings.push(...admitOrThrow(rt, clean, ctx.fieldValidation));
     if (ctx.dryRun) return this.dryRunResult(clean, cur);
     const precondition: Precondition = { type: PreconditionType.ExpectedResourceVersion, resourceVersion: curRv };

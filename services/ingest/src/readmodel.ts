@@ -3,7 +3,7 @@
  * waiting writes how their event ended and watchers what changed. A write is answered only once this
  * model has folded its event, so a client always reads its own writes.
  */
-import { decodeEvent, FederationError, ErrorCode, type KubeObject, type Keyring } from "@kubefed/events";
+import { decodeForFold, FederationError, type KubeObject, type Keyring } from "@kubefed/events";
 import { evolve, getOutcome, initialState, objectIn, type FederationState, type Outcome } from "@kubefed/state";
 import type { KafkaClient, LogRecord, Tail } from "@kubefed/kafka";
 
@@ -164,15 +164,10 @@ export class ReadModel {
     for (const r of records) {
       // Already folded (an own write folded at append time).
       if (this.state.lastOffset !== null && BigInt(r.offset) <= BigInt(this.state.lastOffset)) continue;
-      let event;
-      try {
-        event = decodeEvent({ value: r.value, headers: r.headers }, { keyring: this.keyring });
-      } catch (err) {
-        const fe = err instanceof FederationError ? err : new FederationError(ErrorCode.PoisonEvent, String(err));
-        // A missing key must not be skipped: this replica's fold would diverge from the others'. Retry.
-        if (fe.retryable) throw fe;
+      const event = decodeForFold({ value: r.value, headers: r.headers }, { keyring: this.keyring });
+      if (event instanceof FederationError) {
         this.poisonEvents++;
-        this.opts.onPoison(r.offset, fe);
+        this.opts.onPoison(r.offset, event);
         continue;
       }
       const before = this.state;

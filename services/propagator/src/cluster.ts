@@ -3,7 +3,7 @@
  * committed offset is how far this member has converged), per-key reconciles with retries, drift watches on
  * the member, the periodic resync, and health probes with flap damping.
  */
-import { ObservedOutcome, StatusType, type KubeObject, type StatusReport } from "@kubefed/events";
+import { ObservedOutcome, StatusType, refKey, type KubeObject, type StatusReport } from "@kubefed/events";
 import type { GroupBatch, GroupMember, KafkaClient } from "@kubefed/kafka";
 import { OWNED_BY_LABEL, propagatorGroup } from "@kubefed/names";
 import type { Logger } from "@kubefed/logging";
@@ -467,7 +467,8 @@ export class ClusterWorker {
   }
 }
 
+/** The federation key of a member object: the same identity as its federated object. */
 function keyOf(kind: MemberKind, o: KubeObject): string {
   const m = (o.metadata ?? {}) as { name?: string; namespace?: string };
-  return `${kind.group}/${kind.kind}/${kind.namespaced ? (m.namespace ?? "") : ""}/${m.name ?? ""}`;
+  return refKey({ group: kind.group, kind: kind.kind, namespace: kind.namespaced ? (m.namespace ?? null) : null, name: m.name ?? "" });
 }

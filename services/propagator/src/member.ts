@@ -68,21 +68,24 @@ export class MemberClient {
     this.agent.destroy();
   }
 
+  /** Request options for this member: its address, agent, credentials and JSON. */
+  private options(method: string, path: string, headers: Record<string, string | number> = {}) {
+    return {
+      protocol: this.url.protocol,
+      hostname: this.url.hostname,
+      port: this.url.port,
+      path,
+      method,
+      agent: this.agent,
+      headers: { accept: "application/json", ...(this.endpoint.token ? { authorization: `Bearer ${this.endpoint.token}` } : {}), ...headers },
+    };
+  }
+
   private call(method: string, path: string, opts: { body?: string; contentType?: string; timeoutMs?: number } = {}): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const req = request(
         {
-          protocol: this.url.protocol,
-          hostname: this.url.hostname,
-          port: this.url.port,
-          path,
-          method,
-          agent: this.agent,
-          headers: {
-            accept: "application/json",
-            ...(this.endpoint.token ? { authorization: `Bearer ${this.endpoint.token}` } : {}),
-            ...(opts.body !== undefined ? { "content-type": opts.contentType ?? "application/json", "content-length": Buffer.byteLength(opts.body) } : {}),
-          },
+          ...this.options(method, path, opts.body !== undefined ? { "content-type": opts.contentType ?? "application/json", "content-length": Buffer.byteLength(opts.body) } : {}),
           timeout: opts.timeoutMs ?? 15_000,
         },
         (res) => {
@@ -166,15 +169,7 @@ export class MemberClient {
     let finish: () => void = () => undefined;
     const done = new Promise<void>((r) => (finish = r));
     const req = request(
-      {
-        protocol: this.url.protocol,
-        hostname: this.url.hostname,
-        port: this.url.port,
-        path: `${pathOf(kind, null)}?${q}`,
-        method: "GET",
-        agent: this.agent,
-        headers: { accept: "application/json", ...(this.endpoint.token ? { authorization: `Bearer ${this.endpoint.token}` } : {}) },
-      },
+      this.options("GET", `${pathOf(kind, null)}?${q}`),
       (r) => {
         res = r;
         if (r.statusCode !== 200) {

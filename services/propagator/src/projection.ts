@@ -3,9 +3,9 @@
  * exactly the federation's. Per-cluster consumers only learn which keys changed from their own cursor; they
  * read what is desired from here, after waiting until the projection has folded at least that far.
  */
-import { decodeEvent, FederationError, ErrorCode, type KubeObject, type Keyring } from "@kubefed/events";
+import { decodeForFold, FederationError, type KubeObject, type Keyring } from "@kubefed/events";
 import { evolve, getOutcome, initialState, objectIn, objectsOfKind, type FederationState } from "@kubefed/state";
-import { clusterSecretName, FEDERATION_SYSTEM_NAMESPACE } from "@kubefed/names";
+import { FEDERATION_SYSTEM_NAMESPACE } from "@kubefed/names";
 import type { KafkaClient, LogRecord, Tail } from "@kubefed/kafka";
 import type { MemberEndpoint } from "./member.ts";
 
@@ -118,15 +118,10 @@ export class Projection {
   private apply(records: LogRecord[]): void {
     const changed: string[] = [];
     for (const r of records) {
-      let event;
-      try {
-        event = decodeEvent({ value: r.value, headers: r.headers }, { keyring: this.keyring });
-      } catch (err) {
-        const fe = err instanceof FederationError ? err : new FederationError(ErrorCode.PoisonEvent, String(err));
-        // A key we do not have yet must not be skipped (our desired state would diverge): retry the batch.
-        if (fe.retryable) throw fe;
+      const event = decodeForFold({ value: r.value, headers: r.headers }, { keyring: this.keyring });
+      if (event instanceof FederationError) {
         this.poisonEvents++;
-        this.onPoison(r.offset, fe);
+        this.onPoison(r.offset, event);
         this.next = BigInt(r.offset) + 1n;
         continue;
       }
@@ -151,6 +146,3 @@ export class Projection {
     }
   }
 }
-
-/** The Secret key of a Cluster's credentials, for tests and tools. */
-export const credentialsKey = (cluster: string): string => `/Secret/${FEDERATION_SYSTEM_NAMESPACE}/${clusterSecretName(cluster)}`;
