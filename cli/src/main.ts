@@ -1,4 +1,4 @@
-import { LocalEnvError } from "@kubefed/localenv";
+import { LocalEnvError } from "@kubefed/localenv/errors";
 import { program } from "./program.ts";
 
 try {

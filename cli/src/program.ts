@@ -1,8 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
-import { up } from "./up.ts";
-import { history } from "./history.ts";
-import { join } from "./join.ts";
-import { unjoin } from "./unjoin.ts";
+// Each command loads its module when it runs: `--help` and one command do not pay for all of them.
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -44,6 +41,7 @@ Examples:
   kubefed up --members us-east,eu-west --kubeconfig ~/.kube/kubefed-local`,
     )
     .action(async (o: { members: string[]; basePort?: number; kubeconfig: string; withDns: boolean; withOpa: boolean }) => {
+      const { up } = await import("./up.ts");
       await up({ members: o.members, basePort: o.basePort, kubeconfig: o.kubeconfig, coredns: o.withDns, opa: o.withOpa });
     });
   p.command("history")
@@ -64,6 +62,7 @@ Examples:
   kubefed history configmap/settings -o json`,
     )
     .action(async (target: string, o: { namespace?: string; context?: string; kubeconfig?: string; output: "table" | "json" }) => {
+      const { history } = await import("./history.ts");
       process.stdout.write(`${await history({ target, ...o })}\n`);
     });
   const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -91,6 +90,7 @@ Examples:
       --region europe-west1 --zone europe-west1-b --labels env=prod,tier=gold --federation-name myfed`,
     )
     .action(async (name: string, o: { hostClusterContext: string; clusterContext: string; kubeconfig?: string; region?: string; zone?: string; labels?: string; federationName: string }) => {
+      const { join } = await import("./join.ts");
       await join({ name, ...o }, say);
     });
   p.command("unjoin")
@@ -110,6 +110,7 @@ Examples:
   kubefed unjoin eu-west --host-cluster-context=federation --cleanup --cluster-context=eu-west-admin`,
     )
     .action(async (name: string, o: { hostClusterContext: string; clusterContext?: string; kubeconfig?: string; cleanup: boolean; federationName: string }) => {
+      const { unjoin } = await import("./unjoin.ts");
       await unjoin({ name, ...o }, say);
     });
   return p;

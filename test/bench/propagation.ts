@@ -16,11 +16,14 @@ import { readFileSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { resolve } from "node:path";
 import { startEnvironment, startFederation, startPropagator, type EnvironmentInfo } from "@kubefed/localenv";
+import { cpuSince, cpuSnapshot } from "./cpu.ts";
 
 const LATENCY_N = Number(process.env.BENCH_LATENCY_N ?? 200);
 const BURST_N = Number(process.env.BENCH_BURST_N ?? 1000);
 const JOIN_N = Number(process.env.BENCH_JOIN_N ?? 5000);
 const PARALLEL = 16;
+/** BENCH_ONLY=latency,throughput,join runs a subset. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? "latency,throughput,join").split(","));
 const ROOT = resolve(import.meta.dirname, "../..");
 
 interface Target {
@@ -77,6 +80,35 @@ class Visibility {
   }
 }
 
+/** The member's apiserver_request_total by verb, resource and code (BENCH_REQUESTS=1 prints what each phase sent). */
+function requestCounts(t: Target): Promise<Map<string, number>> {
+  return new Promise((res, rej) => {
+    const req = request(`${t.base}/metrics`, { agent: t.agent, headers: t.headers }, (r) => {
+      let b = "";
+      r.setEncoding("utf8");
+      r.on("data", (c: string) => (b += c));
+      r.on("end", () => {
+        const m = new Map<string, number>();
+        for (const line of b.split("\n")) {
+          if (!line.startsWith("apiserver_request_total{")) continue;
+          const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+          const k = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ""} ${labels.code}`;
+          m.set(k, (m.get(k) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
+        }
+        res(m);
+      });
+    });
+    req.on("error", rej);
+    req.end();
+  });
+}
+
+async function requestsSince(t: Target, before: Map<string, number>): Promise<string> {
+  const now = await requestCounts(t);
+  return [...now].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v >= 5).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`).join(", ");
+}
+const SHOW_REQUESTS = process.env.BENCH_REQUESTS === "1";
+
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const cm = (ns: string, name: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: ns }, data: { payload: name } });
 
@@ -92,14 +124,15 @@ function memberTarget(m: EnvironmentInfo["members"][number]): Target {
 }
 
 const members = ["bench1", "bench2", "bench3", "bench4"];
-const env = await startEnvironment({ members, coredns: false, opa: false });
+// Kafka with its optimising JIT, as a production broker runs (the test default favours start-up time).
+const env = await startEnvironment({ members, coredns: false, opa: false, kafkaFullJit: true });
 try {
   const info = env.info;
   const fed = await startFederation(info, "bench");
   const kubefed = (args: string[]) => execFileSync(process.execPath, ["--import", "tsx", resolve(ROOT, "cli/src/main.ts"), ...args], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
   const joinMember = (name: string) => kubefed(["join", name, "--host-cluster-context=federation", `--cluster-context=${name}`, `--kubeconfig=${fed.kubeconfig}`, "--federation-name=bench"]);
   for (const m of members.slice(0, 3)) joinMember(m);
-  const worker = await startPropagator(info, fed, { env: { LOG_LEVEL: "warn" } });
+  const worker = await startPropagator(info, fed, { env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn" } });
   const federation: Target = { name: "federation", base: fed.url, agent: new Agent({ keepAlive: true, ca: readFileSync(fed.caFile) }), headers: { authorization: `Bearer ${fed.token}` } };
   const three = info.members.slice(0, 3).map(memberTarget);
   const fourth = memberTarget(info.members[3]!);
@@ -111,6 +144,7 @@ try {
   await new Promise((r) => setTimeout(r, 2000));
 
   // --- latency -------------------------------------------------------------------------------------------
+  if (ONLY.has("latency")) {
   const fedVis = three.map((t) => new Visibility(t, "fed-lat"));
   const directVis = three.map((t) => new Visibility(t, "direct-lat"));
   await new Promise((r) => setTimeout(r, 500));
@@ -135,31 +169,43 @@ try {
     `  ratio p50 ${(pct(viaFed, 50) / pct(direct, 50)).toFixed(2)}  p99 ${(pct(viaFed, 99) / pct(direct, 99)).toFixed(2)}`,
   );
   process.stdout.write(`${out.join("\n")}\n`);
+  }
 
   // --- throughput ----------------------------------------------------------------------------------------
+  let cpu = cpuSnapshot();
+  let t0 = performance.now();
+  if (ONLY.has("throughput")) {
   await call(federation, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "fed-burst" } });
   await new Promise((r) => setTimeout(r, 1000));
   const burstVis = three.map((t) => new Visibility(t, "fed-burst"));
   const directBurstVis = three.map((t) => new Visibility(t, "direct-burst"));
   await new Promise((r) => setTimeout(r, 500));
-  let t0 = performance.now();
+  cpu = cpuSnapshot();
+  t0 = performance.now();
   await Promise.all(three.map((t) => parallel(BURST_N, PARALLEL, (i) => call(t, "POST", "/api/v1/namespaces/direct-burst/configmaps", cm("direct-burst", `b-${i}`)))));
   await Promise.all(directBurstVis.map((v) => v.when(`b-${BURST_N - 1}`)));
   const directMs = performance.now() - t0;
+  const directCpu = cpuSince(cpu);
+  cpu = cpuSnapshot();
   t0 = performance.now();
   await parallel(BURST_N, PARALLEL, (i) => call(federation, "POST", "/api/v1/namespaces/fed-burst/configmaps", cm("fed-burst", `b-${i}`)));
   const acceptedMs = performance.now() - t0;
   while (burstVis.some((v) => v.count < BURST_N)) await new Promise((r) => setTimeout(r, 20));
   const fedMs = performance.now() - t0;
+  const fedCpu = cpuSince(cpu);
   const burstLines = [
     `throughput (${BURST_N} ConfigMaps into each of 3 members, ${PARALLEL} in flight)`,
     `  direct:          ${directMs.toFixed(0)} ms  (${((3 * BURST_N) / (directMs / 1000)).toFixed(0)} member writes/s)`,
     `  federation:      ${fedMs.toFixed(0)} ms  (${((3 * BURST_N) / (fedMs / 1000)).toFixed(0)} member writes/s; all accepted after ${acceptedMs.toFixed(0)} ms)`,
     `  ratio (federation/direct throughput) ${(directMs / fedMs).toFixed(2)}`,
+    `  CPU, direct:     ${directCpu}`,
+    `  CPU, federation: ${fedCpu}`,
   ];
   process.stdout.write(`${burstLines.join("\n")}\n`);
+  }
 
   // --- join ----------------------------------------------------------------------------------------------
+  if (ONLY.has("join")) {
   await call(federation, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "fed-join" } });
   await parallel(JOIN_N, PARALLEL, (i) => call(federation, "POST", "/api/v1/namespaces/fed-join/configmaps", cm("fed-join", `j-${i}`)));
   // Let the three members settle so the join is measured alone.
@@ -167,10 +213,14 @@ try {
   while (settle.some((v) => v.count < JOIN_N)) await new Promise((r) => setTimeout(r, 100));
   const directJoinVis = new Visibility(fourth, "direct-join");
   await new Promise((r) => setTimeout(r, 500));
+  cpu = cpuSnapshot();
   t0 = performance.now();
   await parallel(JOIN_N, PARALLEL, (i) => call(fourth, "POST", "/api/v1/namespaces/direct-join/configmaps", cm("direct-join", `j-${i}`)));
   while (directJoinVis.count < JOIN_N) await new Promise((r) => setTimeout(r, 20));
   const directJoinMs = performance.now() - t0;
+  const directJoinCpu = cpuSince(cpu);
+  const reqBefore = SHOW_REQUESTS ? await requestCounts(fourth) : new Map<string, number>();
+  cpu = cpuSnapshot();
   // The fourth member gets the federation's namespace on join; watch it (the watch waits for it to exist).
   t0 = performance.now();
   joinMember("bench4");
@@ -196,13 +246,18 @@ try {
     await new Promise((r) => setTimeout(r, 200));
   }
   const joinMs = performance.now() - t0;
+  const joinCpu = cpuSince(cpu);
+  if (SHOW_REQUESTS) process.stdout.write(`  requests to the 4th member during the join: ${await requestsSince(fourth, reqBefore)}\n`);
   const joinLines = [
     `join (a 4th member joins a federation holding ${JOIN_N} ConfigMaps)`,
     `  direct apply of ${JOIN_N} to it: ${directJoinMs.toFixed(0)} ms`,
     `  join until it holds all:  ${joinMs.toFixed(0)} ms (kubefed join itself: ${(joinedAt - t0).toFixed(0)} ms)`,
     `  ratio ${(joinMs / directJoinMs).toFixed(2)}`,
+    `  CPU, direct: ${directJoinCpu}`,
+    `  CPU, join:   ${joinCpu}`,
   ];
   process.stdout.write(`${joinLines.join("\n")}\n`);
+  }
   await worker.stop();
   await fed.stop();
   process.exit(0);

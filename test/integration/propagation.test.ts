@@ -132,6 +132,27 @@ describe("propagation into three member clusters", () => {
     for (const m of names) await eventually(() => expectMemberEquals(fed, m, [ns]), 30_000);
   }, 180_000);
 
+  it("removes from the members what the federation stops setting on objects it created", async () => {
+    const cm = (labels: Record<string, string>, data: Record<string, string>) =>
+      JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "trim", namespace: ns, labels }, data });
+    await fedctl(fed, ["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }));
+    await fedctl(fed, ["create", "-f", "-"], cm({ keep: "1", drop: "2" }, { x: "1", y: "2" }));
+    const member = async (m: string) => JSON.parse((await memberctl(m, ["get", "configmap", "trim", "-n", ns, "-o", "json", "--show-managed-fields"])).stdout);
+    for (const m of names) await eventually(async () => expect((await member(m)).data).toEqual({ x: "1", y: "2" }), 30_000);
+    await fedctl(fed, ["replace", "-f", "-"], cm({ keep: "1" }, { x: "1" }));
+    for (const m of names) {
+      await eventually(async () => {
+        const o = await member(m);
+        expect(o.data).toEqual({ x: "1" });
+        expect(o.metadata.labels.keep).toBe("1");
+        expect(o.metadata.labels.drop).toBeUndefined();
+        // The federation owns its fields through server-side apply alone.
+        expect(o.metadata.managedFields.filter((f: { manager: string }) => f.manager === "federation").map((f: { operation: string }) => f.operation)).toEqual(["Apply"]);
+      }, 30_000);
+    }
+    await fedctl(fed, ["delete", "configmap", "trim", "-n", ns]);
+  }, 120_000);
+
   it("replaces a Job whose template changed (immutable in the member)", async () => {
     const job = (image: string) => `apiVersion: batch/v1
 kind: Job

@@ -4,6 +4,12 @@
  */
 import { Kafka, logLevel as KafkaLogLevel, CompressionTypes, type Admin, type Batch, type Consumer, type Producer, type IHeaders } from "kafkajs";
 
+/**
+ * How long a fetch waits at the broker for new records. A fetch returns as soon as one record arrives, so this
+ * bounds only idle polling (every consumer asks once per period while nothing happens) and how long a stop waits.
+ */
+const FETCH_WAIT_MS = 500;
+
 export interface KafkaOptions {
   brokers: string[];
   clientId: string;
@@ -253,7 +259,7 @@ export class KafkaClient {
    * models rebuild from the log). kafkajs needs a group id; a unique one per tail keeps them independent.
    */
   async tail(opts: TailOptions, groupId = `${this.opts.clientId}.tail.${process.pid}.${Date.now()}.${this.consumers.size}`): Promise<Tail> {
-    const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+    const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_WAIT_MS, sessionTimeout: 10_000, heartbeatInterval: 1000 });
     this.consumers.add(consumer);
     await consumer.connect();
     await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.from !== "latest" });
@@ -297,7 +303,7 @@ export class KafkaClient {
     const consumer = this.kafka.consumer({
       groupId: opts.groupId,
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
+      maxWaitTimeInMs: FETCH_WAIT_MS,
       sessionTimeout,
       rebalanceTimeout: Math.max(sessionTimeout, 10_000),
       heartbeatInterval: Math.max(300, Math.floor(sessionTimeout / 10)),

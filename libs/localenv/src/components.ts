@@ -26,7 +26,7 @@ export interface KafkaInfo {
 }
 
 /** Apache Kafka in KRaft mode: one node that is both broker and controller. */
-export async function startKafka(bin: BinaryPaths, runDir: string, port: number, controllerPort: number, timeoutMs: number): Promise<Started<KafkaInfo>> {
+export async function startKafka(bin: BinaryPaths, runDir: string, port: number, controllerPort: number, timeoutMs: number, opts: { fullJit?: boolean } = {}): Promise<Started<KafkaInfo>> {
   const dir = join(runDir, "kafka");
   mkdirSync(join(dir, "data"), { recursive: true });
   const props = join(dir, "server.properties");
@@ -60,8 +60,10 @@ export async function startKafka(bin: BinaryPaths, runDir: string, port: number,
     ["log4j.rootLogger=INFO, stdout", "log4j.appender.stdout=org.apache.log4j.ConsoleAppender", "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout", "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n", "log4j.logger.kafka=INFO", "log4j.logger.org.apache.kafka=WARN", ""].join("\n"),
   );
   const cp = `${bin.kafkaLibs}/*`;
-  // A modest heap: the machine is shared with several kube-apiservers.
-  const jvm = ["-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${log4j}`];
+  // A modest heap: the machine is shared with several kube-apiservers. The quick compiler alone starts fastest
+  // (tests start Kafka often); the optimising one costs CPU at start and less under sustained load (benchmarks).
+  const jit = opts.fullJit ? [] : ["-XX:TieredStopAtLevel=1"];
+  const jvm = ["-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", ...jit, "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${log4j}`];
   // A KRaft cluster id is 16 bytes in base64url; one starting with "-" would be read as an option by the tool.
   let clusterId = randomBytes(16).toString("base64url");
   while (clusterId.startsWith("-")) clusterId = randomBytes(16).toString("base64url");

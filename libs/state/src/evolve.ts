@@ -1,7 +1,7 @@
 // The fold of the objects log: `evolve(state, event, position)`. Pure and deterministic: everything it needs
 // (uid, time, resourceVersion) arrives with the event and its position, so every consumer that folds the same log
 // reaches the same state, and the fold (not the ingest) arbitrates conflicts.
-import { castDraft, freeze, isDraft, original, produce, type Draft } from "immer";
+import { castDraft, freeze, produce, type Draft } from "immer";
 import {
   ErrorCode,
   EventType,
@@ -14,9 +14,9 @@ import {
   type ObjectRef,
 } from "@kubefed/events";
 import { isJsonObject, jsonEqual } from "./json.ts";
-import { OUTCOME_BUCKETS, bucketOf, isNamespaceRef, joinKey, kindKey, lowerBound, nameKey, objectKey, prefixRange } from "./keys.ts";
+import { OBJECT_FANOUT, OUTCOME_BUCKETS, bucketOf, bucketPath, isNamespaceRef, joinKey, kindKey, nameKey, objectKey, prefixRange } from "./keys.ts";
 import { checkEvent } from "./preconditions.ts";
-import { getObject, getOutcome } from "./queries.ts";
+import { getObject, getOutcome, keysInOrder } from "./queries.ts";
 import type { FederationState, KindIndex, Outcome, Position } from "./types.ts";
 
 /**
@@ -116,81 +116,111 @@ function serverFieldsOf(object: KubeObject): Omit<ServerFields, "resourceVersion
   };
 }
 
-// ---- index mutations (on the immer draft) ------------------------------------------------------------------
+// ---- index mutations ---------------------------------------------------------------------------------------
 
 type StateDraft = Draft<FederationState>;
 
+/** A copy of a Map with `key` set (a Map copies natively; objects keyed by paths are slow dictionaries). */
+function withKey<T>(map: ReadonlyMap<string, T> | undefined, key: string, value: T): ReadonlyMap<string, T> {
+  return Object.freeze(new Map(map).set(key, value));
+}
+
+/** A copy of a Map without `key`; undefined when nothing is left. */
+function withoutKey<T>(map: ReadonlyMap<string, T>, key: string): ReadonlyMap<string, T> | undefined {
+  if (map.size <= 1) return undefined;
+  const next = new Map(map);
+  next.delete(key);
+  return Object.freeze(next);
+}
+
+const EMPTY_LEVEL: readonly undefined[] = Object.freeze(new Array<undefined>(OBJECT_FANOUT).fill(undefined));
+
 /**
- * The plain array behind a draft array. Arrays of the state are never mutated through their draft (an insert
- * into a draft array moves every later element through a proxy trap: quadratic on big kinds); they are rebuilt
- * natively from this and assigned.
+ * The index with `nk` set to `object`, or removed when `object` is undefined (undefined when that empties it).
+ * Copies only the path to the key's bucket, natively, and freezes it: immer's finalize then skips it, where a
+ * draft of a big index would be walked and copied entry by entry.
  */
-function plain(a: readonly string[]): readonly string[] {
-  return isDraft(a) ? (original(a as string[]) as readonly string[]) : a;
+function withEntry(index: KindIndex | undefined, nk: string, object: KubeObject | undefined): KindIndex | undefined {
+  const [hi, lo] = bucketPath(nk);
+  const top = index?.buckets ?? EMPTY_LEVEL;
+  const mid = top[hi] ?? EMPTY_LEVEL;
+  const bucket = mid[lo];
+  const had = bucket?.has(nk) ?? false;
+  if (object === undefined && !had) return index;
+  const size = (index?.size ?? 0) + (object === undefined ? -1 : had ? 0 : 1);
+  if (size === 0) return undefined;
+  const newMid = [...mid];
+  newMid[lo] = object !== undefined ? withKey(bucket, nk, object) : withoutKey(bucket as ReadonlyMap<string, KubeObject>, nk);
+  const newTop = [...top];
+  newTop[hi] = Object.freeze(newMid);
+  return Object.freeze({ buckets: Object.freeze(newTop), size });
 }
 
-function putObject(draft: StateDraft, ref: ObjectRef, object: KubeObject): void {
-  const kk = kindKey(ref);
-  const index = (draft.kinds[kk] ??= { buckets: {}, order: [] });
-  const nk = nameKey(ref);
-  const bucket = (index.buckets[bucketOf(nk)] ??= {});
-  if (!Object.hasOwn(bucket, nk)) {
-    const order = plain(index.order);
-    const i = lowerBound(order, nk);
-    // Frozen here so that immer's finalize does not walk it element by element.
-    index.order = Object.freeze([...order.slice(0, i), nk, ...order.slice(i)]) as string[];
+/** The kinds of one event's fold: read-your-writes over the state's, assigned to the draft once at the end. */
+class KindsWriter {
+  private readonly changed = new Map<string, KindIndex | undefined>();
+  constructor(private readonly base: FederationState["kinds"]) {}
+
+  get(kk: string): KindIndex | undefined {
+    return this.changed.has(kk) ? this.changed.get(kk) : this.base[kk];
   }
-  bucket[nk] = castDraft(freeze(object, true));
+
+  put(kk: string, nk: string, object: KubeObject | undefined): void {
+    this.changed.set(kk, withEntry(this.get(kk), nk, object));
+  }
+
+  /** Every kind key, changed ones included, ascending. */
+  keys(): string[] {
+    return [...new Set([...Object.keys(this.base), ...this.changed.keys()])].sort();
+  }
+
+  commit(draft: StateDraft): void {
+    if (this.changed.size === 0) return;
+    const kinds: Record<string, KindIndex> = { ...this.base };
+    for (const [kk, index] of this.changed) {
+      if (index) kinds[kk] = index;
+      else delete kinds[kk];
+    }
+    draft.kinds = castDraft(Object.freeze(kinds));
+  }
 }
 
-function deleteFromBucket(index: Draft<KindIndex>, nk: string): void {
-  const b = bucketOf(nk);
-  const bucket = index.buckets[b];
-  if (!bucket) return;
-  delete bucket[nk];
-  if (Object.keys(bucket).length === 0) delete index.buckets[b];
-}
-
-function removeObject(draft: StateDraft, kk: string, nk: string): void {
-  const index = draft.kinds[kk];
-  if (!index) return;
-  deleteFromBucket(index, nk);
-  const order = plain(index.order);
-  const i = lowerBound(order, nk);
-  if (order[i] === nk) index.order = Object.freeze([...order.slice(0, i), ...order.slice(i + 1)]) as string[];
-  if (index.order.length === 0) delete draft.kinds[kk];
+function putObject(kinds: KindsWriter, ref: ObjectRef, object: KubeObject): void {
+  kinds.put(kindKey(ref), nameKey(ref), freeze(object, true));
 }
 
 /** Removes every object in a namespace, of every kind; returns their object keys. */
-function removeNamespaceContents(draft: StateDraft, namespace: string): string[] {
+function removeNamespaceContents(kinds: KindsWriter, namespace: string): string[] {
   const removed: string[] = [];
-  for (const kk of Object.keys(draft.kinds).sort()) {
-    const index = draft.kinds[kk];
+  for (const kk of kinds.keys()) {
+    const index = kinds.get(kk);
     if (!index) continue;
-    const order = plain(index.order);
+    const order = keysInOrder(index);
     const [start, end] = prefixRange(order, `${namespace}/`);
-    if (start === end) continue;
     for (const nk of order.slice(start, end)) {
-      deleteFromBucket(index, nk);
+      kinds.put(kk, nk, undefined);
       removed.push(joinKey(kk, nk));
     }
-    index.order = Object.freeze([...order.slice(0, start), ...order.slice(end)]) as string[];
-    if (index.order.length === 0) delete draft.kinds[kk];
   }
   return removed;
 }
 
-function recordOutcome(draft: StateDraft, outcome: Outcome): void {
-  (draft.outcomes[bucketOf(outcome.eventId, OUTCOME_BUCKETS)] ??= {})[outcome.eventId] = castDraft(freeze(outcome, true));
-  const order = [...plain(draft.outcomeOrder), outcome.eventId];
-  const evict = Math.max(0, order.length - draft.outcomeLimit);
+/** Records an event's outcome and evicts the oldest beyond the limit, copying only the buckets it touches. */
+function recordOutcome(state: FederationState, draft: StateDraft, outcome: Outcome): void {
+  const outcomes: Record<string, ReadonlyMap<string, Outcome>> = { ...state.outcomes };
+  const b = bucketOf(outcome.eventId, OUTCOME_BUCKETS);
+  outcomes[b] = withKey(outcomes[b], outcome.eventId, freeze(outcome, true));
+  const order = [...state.outcomeOrder, outcome.eventId];
+  const evict = Math.max(0, order.length - state.outcomeLimit);
   for (const evicted of order.slice(0, evict)) {
-    const b = bucketOf(evicted, OUTCOME_BUCKETS);
-    const bucket = draft.outcomes[b];
-    if (!bucket) continue;
-    delete bucket[evicted];
-    if (Object.keys(bucket).length === 0) delete draft.outcomes[b];
+    const eb = bucketOf(evicted, OUTCOME_BUCKETS);
+    const bucket = outcomes[eb];
+    if (!bucket?.has(evicted)) continue;
+    const rest = withoutKey(bucket, evicted);
+    if (rest) outcomes[eb] = rest;
+    else delete outcomes[eb];
   }
+  draft.outcomes = castDraft(Object.freeze(outcomes));
   draft.outcomeOrder = Object.freeze(evict > 0 ? order.slice(evict) : order) as string[];
 }
 
@@ -220,11 +250,14 @@ export function evolve(state: FederationState, event: FederationEvent, position:
 
     const rejection = checkEvent(state, event);
     if (rejection) {
-      recordOutcome(draft, { status: "rejected", eventId, requestId, offset: resourceVersion, key, ...rejection });
+      recordOutcome(state, draft, { status: "rejected", eventId, requestId, offset: resourceVersion, key, ...rejection });
       return;
     }
-    const applied = (object: KubeObject, changedKeys: readonly string[] = [key]): void =>
-      recordOutcome(draft, { status: "applied", eventId, requestId, offset: resourceVersion, key, object, changedKeys });
+    const kinds = new KindsWriter(state.kinds);
+    const applied = (object: KubeObject, changedKeys: readonly string[] = [key]): void => {
+      kinds.commit(draft);
+      recordOutcome(state, draft, { status: "applied", eventId, requestId, offset: resourceVersion, key, object, changedKeys });
+    };
     // Preconditions guarantee `current` exists for every type but ObjectCreated.
     const current = getObject(state, ref) as KubeObject;
 
@@ -238,7 +271,7 @@ export function evolve(state: FederationState, event: FederationEvent, position:
         };
         const status = isNamespaceRef(ref) ? { phase: "Active" } : undefined;
         const object = materialize(ref, event.data.object, server, status);
-        putObject(draft, ref, object);
+        putObject(kinds, ref, object);
         applied(object);
         return;
       }
@@ -247,7 +280,7 @@ export function evolve(state: FederationState, event: FederationEvent, position:
         const changed = !jsonEqual(contentOf(current), contentOf(event.data.object));
         const server = { ...previous, resourceVersion, generation: previous.generation + (changed ? 1 : 0) };
         const object = materialize(ref, event.data.object, server, current.status);
-        putObject(draft, ref, object);
+        putObject(kinds, ref, object);
         applied(object);
         return;
       }
@@ -259,13 +292,13 @@ export function evolve(state: FederationState, event: FederationEvent, position:
           metadata: { ...metadataOf(current), resourceVersion },
           ...(status === undefined ? {} : { status: structuredClone(status) }),
         };
-        putObject(draft, ref, object);
+        putObject(kinds, ref, object);
         applied(object);
         return;
       }
       case EventType.ObjectDeleted: {
-        removeObject(draft, kindKey(ref), nameKey(ref));
-        const cascaded = isNamespaceRef(ref) ? removeNamespaceContents(draft, ref.name) : [];
+        kinds.put(kindKey(ref), nameKey(ref), undefined);
+        const cascaded = isNamespaceRef(ref) ? removeNamespaceContents(kinds, ref.name) : [];
         applied(current, [key, ...cascaded]);
         return;
       }

@@ -44,18 +44,29 @@ export const isNamespaceRef = (ref: Pick<ObjectRef, "group" | "kind">): boolean 
  */
 export const IMPLICIT_NAMESPACES: ReadonlySet<string> = new Set(["default"]);
 
-/** How many buckets a kind's objects are spread over (see KindIndex.buckets). Part of the state's shape. */
-export const OBJECT_BUCKETS = 64;
+/** Fan-out of each level of a kind's two-level bucket trie (see KindIndex.buckets). Part of the state's shape. */
+export const OBJECT_FANOUT = 32;
 
 /** How many buckets the recent outcomes are spread over (see FederationState.outcomes). */
 export const OUTCOME_BUCKETS = 16;
 
-/** The bucket of a key: FNV-1a over its UTF-16 code units, modulo `buckets` (OBJECT_BUCKETS by default). */
-export function bucketOf(key: string, buckets = OBJECT_BUCKETS): string {
+/** FNV-1a over a key's UTF-16 code units. */
+function fnv1a(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     h ^= key.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return String(h % buckets);
+  return h;
+}
+
+/** The bucket of a key among `buckets` (the outcome buckets). */
+export function bucketOf(key: string, buckets: number): string {
+  return String(fnv1a(key) % buckets);
+}
+
+/** Where a `namespace/name` key lives in a kind's bucket trie: [hi, lo]. */
+export function bucketPath(nk: string): readonly [number, number] {
+  const h = fnv1a(nk);
+  return [(h >>> 5) % OBJECT_FANOUT, h % OBJECT_FANOUT];
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Keyring, decodeEvent, encodeEvent, type FederationEvent, type KubeObject } from "@kubefed/events";
 import recorded from "./fixtures/shop.log.json" with { type: "json" };
 import expected from "./fixtures/shop.expected.json" with { type: "json" };
-import { fold, getObject, getOutcome, objectIn, resourceVersionOf, type FederationState, type Position } from "./index.ts";
+import { fold, getObject, getOutcome, keysInOrder, objectIn, resourceVersionOf, type FederationState, type Position } from "./index.ts";
 
 interface LoggedEvent {
   readonly offset: string;
@@ -16,7 +16,7 @@ const entries = (l: readonly LoggedEvent[]) => l.map(({ offset, event }) => ({ e
 function project(state: FederationState) {
   const objects: Record<string, KubeObject> = {};
   for (const [kind, index] of Object.entries(state.kinds)) {
-    for (const name of index.order) objects[`${kind}/${name}`] = objectIn(index, name) as KubeObject;
+    for (const name of keysInOrder(index)) objects[`${kind}/${name}`] = objectIn(index, name) as KubeObject;
   }
   const outcomes = state.outcomeOrder.map((id) => {
     const o = getOutcome(state, id);

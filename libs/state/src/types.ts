@@ -42,17 +42,14 @@ export type Outcome =
 /** The objects of one (group, kind). */
 export interface KindIndex {
   /**
-   * By `namespace/name` (namespace "" for cluster-scoped objects), spread over OBJECT_BUCKETS buckets by a hash of
-   * that key (`bucketOf`): the fold copies what it changes, and copying one small bucket per event instead of one
-   * map of every object keeps a write O(objects / buckets) on kinds with thousands of objects. Read through
-   * `objectIn` / `objectsOfKind`.
+   * By `namespace/name` (namespace "" for cluster-scoped objects), in a two-level trie of OBJECT_FANOUT ×
+   * OBJECT_FANOUT buckets chosen by a hash of that key (`bucketPath`): `buckets[hi][lo][nameKey]`. The fold
+   * copies the path it changes (two small arrays and one small Map), so a write stays cheap on kinds with tens
+   * of thousands of objects. Read through `objectIn` / `objectsOfKind` / `listObjects`.
    */
-  readonly buckets: Readonly<Record<string, Readonly<Record<string, KubeObject>>>>;
-  /**
-   * The `namespace/name` keys in ascending code-unit order: the order etcd lists `/registry/<res>/<ns>/<name>` in,
-   * so lists come out as Kubernetes would return them, and one namespace is one contiguous range.
-   */
-  readonly order: readonly string[];
+  readonly buckets: readonly (readonly (ReadonlyMap<string, KubeObject> | undefined)[] | undefined)[];
+  /** How many objects the index holds. */
+  readonly size: number;
 }
 
 export interface FederationState {
@@ -63,7 +60,7 @@ export interface FederationState {
    * (`bucketOf(eventId, OUTCOME_BUCKETS)`), then event id. Buckets keep each event's copy small; read through
    * `getOutcome`.
    */
-  readonly outcomes: Readonly<Record<string, Readonly<Record<string, Outcome>>>>;
+  readonly outcomes: Readonly<Record<string, ReadonlyMap<string, Outcome>>>;
   /** Event ids of `outcomes`, oldest first (= log order). */
   readonly outcomeOrder: readonly string[];
   /** How many outcomes are kept; part of the state so every replica that folds the log agrees on it. */

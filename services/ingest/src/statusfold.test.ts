@@ -1,22 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ObservedOutcome, StatusType, type ClusterHealthReport, type ObjectObservedReport, type StatusReport } from "@kubefed/events";
 import { foldStatus, initialStatusModel, type StatusDelta, type StatusLimits, type StatusModel } from "./statusfold.ts";
+import { health } from "./testdata/reports.ts";
 
 const web = { group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web" };
 const WEB = "apps/Deployment/shop/web";
 
-const health = (cluster: string, ready: boolean, time: string, extra: Partial<ClusterHealthReport> = {}): ClusterHealthReport => ({
-  type: StatusType.ClusterHealth,
-  cluster,
-  time,
-  worker: "w/1",
-  ready,
-  reason: ready ? "ClusterReady" : "ClusterNotReachable",
-  message: ready ? "/readyz ok" : "connect ECONNREFUSED",
-  region: "eu",
-  zones: ["eu-a"],
-  ...extra,
-});
 
 const observed = (cluster: string, outcome: ObservedOutcome, extra: Partial<ObjectObservedReport> = {}): ObjectObservedReport => ({
   type: StatusType.ObjectObserved,

@@ -11,28 +11,14 @@
  * offset at which it last changed here, so resuming from it is sound as well (it is not a write precondition:
  * derived Events are read-only).
  */
-import { ErrorCode, FederationError, StatusType, decodeStatus, refKey, toFederationError, type KubeObject, type ObjectRef } from "@kubefed/events";
-import { getObject, jsonEqual, listObjects, type ListSelector } from "@kubefed/state";
+import { ErrorCode, FederationError, decodeStatus, toFederationError, type KubeObject } from "@kubefed/events";
+import { getObject, listObjects, type ListSelector } from "@kubefed/state";
 import type { KafkaClient, LogRecord, Tail } from "@kubefed/kafka";
-import type { Change, ReadModel } from "./readmodel.ts";
+import type { ReadModel } from "./readmodel.ts";
 import { FEDERATION_GROUP } from "./resources.ts";
+import { changeOf, eventKey, foldStatusBatch, involvedUid, mergeStatus, metaOf, type Identity, type PositionedReport, type StatusChange } from "./statusbatch.ts";
 import { DEFAULT_STATUS_LIMITS, foldStatus, initialStatusModel, type DerivedEvent, type StatusLimits, type StatusModel } from "./statusfold.ts";
-import { clusterStatus, eventObject, isCluster, isCurrent, isFederated, objectStatus, withStatus } from "./statusmerge.ts";
-
-type Identity = Pick<ObjectRef, "group" | "kind" | "namespace" | "name">;
-
-const metaOf = (o: KubeObject) => (typeof o.metadata === "object" && o.metadata !== null && !Array.isArray(o.metadata) ? o.metadata : {});
-
-function identityOf(o: KubeObject): Identity {
-  const apiVersion = String(o.apiVersion ?? "");
-  const m = metaOf(o);
-  return {
-    group: apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.indexOf("/")) : "",
-    kind: String(o.kind ?? ""),
-    namespace: typeof m.namespace === "string" ? m.namespace : null,
-    name: String(m.name ?? ""),
-  };
-}
+import { eventObject } from "./statusmerge.ts";
 
 /** The inverse of refKey (`group/kind/namespace/name`; no part contains '/'). */
 function parseKey(key: string): Identity {
@@ -41,7 +27,6 @@ function parseKey(key: string): Identity {
 }
 
 const isEventKind = (s: Pick<Identity, "group" | "kind">) => s.group === "" && s.kind === "Event";
-const eventKey = (e: Pick<DerivedEvent, "namespace" | "name">) => `${e.namespace}/${e.name}`;
 
 export interface StatusViewOptions {
   onPoison: (offset: string, err: FederationError) => void;
@@ -85,14 +70,7 @@ export class StatusView {
 
   /** The object as the API shows it: its own fields with the reported status merged in. */
   merge(o: KubeObject): KubeObject {
-    if (isCluster(o)) {
-      const h = this.model.clusters.get(String(metaOf(o).name ?? ""));
-      return h ? withStatus(o, clusterStatus(typeof o.status === "object" && o.status !== null && !Array.isArray(o.status) ? o.status : {}, h)) : o;
-    }
-    if (!isFederated(o)) return o;
-    const key = refKey(identityOf(o));
-    const observed = this.model.observed.get(key);
-    return observed ? withStatus(o, objectStatus(o, observed.values(), this.readModel.createdAt(key))) : o;
+    return mergeStatus(this.model, this.readModel, o);
   }
 
   /** One object by identity (merged), or a derived Event; undefined when neither exists. */
@@ -127,50 +105,36 @@ export class StatusView {
   }
 
   private eventObject(e: DerivedEvent): KubeObject {
-    return eventObject(e, this.involvedUid(e), this.eventVersions.get(eventKey(e)) ?? this.readModel.resourceVersion);
+    return eventObject(e, involvedUid(this.readModel, e), this.eventVersions.get(eventKey(e)) ?? this.readModel.resourceVersion);
   }
 
-  /** The uid of the object the event is about, when it is the current incarnation (resolved on read: deterministic). */
-  private involvedUid(e: DerivedEvent): string | undefined {
-    const o = getObject(this.readModel.current, e.involved);
-    if (!o) return undefined;
-    const uid = metaOf(o).uid;
-    if (typeof uid !== "string") return undefined;
-    // A removal carries no resourceVersion: it is about the object as it is now.
-    if (e.objectResourceVersion === "") return uid;
-    return isCurrent(e.objectResourceVersion, this.readModel.createdAt(refKey(e.involved))) ? uid : undefined;
-  }
-
+  /**
+   * Folds a batch of reports. Live, the batch is announced as a whole once folded (statusbatch.ts): nothing else
+   * runs meanwhile (this is synchronous), so the objects state, and with it every target and the rv of every
+   * change, is the same for all its reports.
+   */
   private apply(records: LogRecord[]): void {
+    const reports: PositionedReport[] = [];
     for (const r of records) {
-      let report;
+      this.lastSeen = BigInt(r.offset);
       try {
-        report = decodeStatus({ value: r.value, headers: r.headers });
+        reports.push({ report: decodeStatus({ value: r.value, headers: r.headers }), offset: r.offset });
       } catch (err) {
         // A report that cannot be decoded now never will be (no key is involved): skip it, as every replica does.
         const fe = toFederationError(err);
         this.poisonReports++;
         this.opts.onPoison(r.offset, fe.code === ErrorCode.PoisonEvent ? fe : new FederationError(ErrorCode.PoisonEvent, fe.message, { cause: err }));
-        this.lastSeen = BigInt(r.offset);
-        continue;
       }
-      this.lastSeen = BigInt(r.offset);
-      if (!this.live) {
-        foldStatus(this.model, report, { offset: r.offset });
-        continue;
+    }
+    if (!this.live) {
+      // The replay: nobody watches yet, so no change is computed.
+      for (const { report, offset } of reports) foldStatus(this.model, report, { offset });
+    } else {
+      const { changes, eventVersions } = foldStatusBatch(this.model, reports, this.readModel);
+      for (const [key, rv] of eventVersions) {
+        if (rv === undefined) this.eventVersions.delete(key);
+        else this.eventVersions.set(key, rv);
       }
-      const target = report.type === StatusType.ClusterHealth ? getObject(this.readModel.current, { group: FEDERATION_GROUP, kind: "Cluster", namespace: null, name: report.cluster }) : getObject(this.readModel.current, report.ref);
-      const before = target ? this.merge(target).status : undefined;
-      const delta = foldStatus(this.model, report, { offset: r.offset });
-      const changes: Omit<Change, "rv" | "status">[] = [];
-      if (target && (delta.cluster !== undefined || delta.object !== undefined) && !jsonEqual(before, this.merge(target).status)) {
-        changes.push(this.change("MODIFIED", target));
-      }
-      const rv = this.readModel.resourceVersion;
-      for (const e of delta.evicted) this.eventVersions.delete(eventKey(e));
-      for (const e of delta.upserted) this.eventVersions.set(eventKey(e), rv);
-      changes.push(...delta.evicted.map((e) => this.change("DELETED", eventObject(e, this.involvedUid(e), rv))));
-      changes.push(...delta.upserted.map((e) => this.change(e.count === 1 ? "ADDED" : "MODIFIED", this.eventObject(e))));
       this.readModel.publishStatus(changes);
     }
     this.resolveWaiters();
@@ -181,28 +145,23 @@ export class StatusView {
    * resumes from a resourceVersion handed out before a restart still ends up with the current merged state.
    */
   private goLive(): void {
-    const changes: Omit<Change, "rv" | "status">[] = [];
+    const changes: StatusChange[] = [];
     const state = this.readModel.current;
     for (const name of this.model.clusters.keys()) {
       const c = getObject(state, { group: FEDERATION_GROUP, kind: "Cluster", namespace: null, name });
-      if (c) changes.push(this.change("MODIFIED", c));
+      if (c) changes.push(changeOf("MODIFIED", c));
     }
     for (const key of this.model.observed.keys()) {
       const o = getObject(state, parseKey(key));
-      if (o) changes.push(this.change("MODIFIED", o));
+      if (o) changes.push(changeOf("MODIFIED", o));
     }
     const rv = this.readModel.resourceVersion;
     for (const e of this.derivedEvents()) {
       this.eventVersions.set(eventKey(e), rv);
-      changes.push(this.change("ADDED", this.eventObject(e)));
+      changes.push(changeOf("ADDED", this.eventObject(e)));
     }
     this.live = true;
     this.readModel.publishStatus(changes);
-  }
-
-  private change(type: Change["type"], object: KubeObject): Omit<Change, "rv" | "status"> {
-    const id = identityOf(object);
-    return { type, kindKey: `${id.group}/${id.kind}`, namespace: id.namespace ?? "", object };
   }
 
   private resolveWaiters(): void {

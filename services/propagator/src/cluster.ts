@@ -48,6 +48,8 @@ export class ClusterWorker {
   private readonly synced = new Set<string>();
   private readonly retries = new Map<string, { attempt: number; timer: NodeJS.Timeout }>();
   private readonly lastReport = new Map<string, string>();
+  /** resourceVersion of each object as this worker last wrote it: its watch event is our own echo, not drift. */
+  private readonly written = new Map<string, string>();
   private watches: MemberWatch[] = [];
   /** Bumped by stopWatches: a watch loop of an older generation ends instead of watching again. */
   private watchGen = 0;
@@ -199,6 +201,11 @@ export class ClusterWorker {
   private ctx(actual?: KubeObject | null) {
     const p = this.o.projection;
     return {
+      wrote: (o: KubeObject) => {
+        const m = o.metadata as { name?: string; namespace?: string; resourceVersion?: string } | undefined;
+        const kind = memberKind({ group: String(o.apiVersion ?? "").includes("/") ? String(o.apiVersion).split("/")[0]! : "", kind: String(o.kind ?? "") });
+        if (kind && m?.resourceVersion) this.written.set(keyOf(kind, o), m.resourceVersion);
+      },
       federation: this.o.federation,
       cluster: this.name,
       clusterLabels: this.info.labels,
@@ -373,6 +380,12 @@ export class ClusterWorker {
           const before = this.cache.get(key);
           if (e.type === "DELETED") this.cache.delete(key);
           else this.cache.set(key, o);
+          const ours = this.written.get(key);
+          if (ours !== undefined) {
+            this.written.delete(key);
+            // The echo of our own write: nothing drifted.
+            if (e.type !== "DELETED" && ours === rv) return;
+          }
           // Only ours, or what we want there, is any of our business.
           if (this.ownedByUs(o) || (before && this.ownedByUs(before)) || desiredIn(this.ctx(), key) !== undefined) void this.queue.run(key);
         });
@@ -399,6 +412,7 @@ export class ClusterWorker {
     // Without watches the cache goes stale: reconcile GETs until the next list.
     this.synced.clear();
     this.cache.clear();
+    this.written.clear();
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -40,6 +40,13 @@ export class MemberError extends Error {
   }
 }
 
+/** One entry of `metadata.managedFields`. */
+export interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  subresource?: string;
+}
+
 export interface WatchEvent {
   type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
   object: KubeObject;
@@ -131,6 +138,43 @@ export class MemberClient {
     const r = await this.call("PATCH", path, { body: JSON.stringify(object), contentType: "application/apply-patch+yaml" });
     if (r.status !== 200 && r.status !== 201) throw this.refused(r.status, r.body, `apply ${kind.kind} ${meta.namespace ? `${meta.namespace}/` : ""}${meta.name}`);
     return JSON.parse(r.body) as KubeObject;
+  }
+
+  /**
+   * Creates an object that does not exist yet: a plain POST costs the member noticeably less than an apply that
+   * creates (no read before the write, no apply merge). The member records the fields as the federation's
+   * *Update*; `claimAppliedFields` turns that into Apply ownership before the first server-side apply updates it.
+   */
+  async create(kind: MemberKind, object: KubeObject): Promise<KubeObject> {
+    const meta = object.metadata as { name: string; namespace?: string };
+    const path = `${pathOf(kind, meta.namespace ?? null)}?fieldManager=${FIELD_MANAGER}`;
+    const r = await this.call("POST", path, { body: JSON.stringify(object) });
+    if (r.status !== 201 && r.status !== 200) throw this.refused(r.status, r.body, `create ${kind.kind} ${meta.namespace ? `${meta.namespace}/` : ""}${meta.name}`);
+    return JSON.parse(r.body) as KubeObject;
+  }
+
+  /**
+   * Makes the federation's Update entry of an object's managedFields (left by `create`) an Apply entry, so that
+   * server-side apply owns those fields alone and removes them when the federation stops setting them. A JSON
+   * patch of managedFields only: the object's content does not change. Guarded by the resourceVersion the entry
+   * was read at; false when the object changed meanwhile (the caller reads it again).
+   */
+  async claimAppliedFields(kind: MemberKind, object: KubeObject): Promise<boolean> {
+    const meta = object.metadata as unknown as { name: string; namespace?: string; resourceVersion?: string; managedFields?: ManagedFieldsEntry[] };
+    const entries = meta.managedFields ?? [];
+    const update = entries.findIndex((e) => e.manager === FIELD_MANAGER && e.operation === "Update" && !e.subresource);
+    if (update < 0) return true;
+    const applied = entries.some((e) => e.manager === FIELD_MANAGER && e.operation === "Apply" && !e.subresource);
+    const patch = [
+      { op: "test", path: "/metadata/resourceVersion", value: meta.resourceVersion },
+      // Already applied once as well: the Apply entry stands, the Update entry goes.
+      applied ? { op: "remove", path: `/metadata/managedFields/${update}` } : { op: "replace", path: `/metadata/managedFields/${update}/operation`, value: "Apply" },
+    ];
+    const r = await this.call("PATCH", pathOf(kind, meta.namespace ?? null, meta.name), { body: JSON.stringify(patch), contentType: "application/json-patch+json" });
+    if (r.status === 200) return true;
+    // 422 from the failed test (resourceVersion moved), 409 or 404: read it again.
+    if (r.status === 422 || r.status === 409 || r.status === 404) return false;
+    throw this.refused(r.status, r.body, `claim the fields of ${kind.kind} ${meta.name}`);
   }
 
   /** Deletes with background propagation; true when it existed. `uid` guards against deleting a recreated object. */

@@ -21,6 +21,8 @@ export interface ReconcileContext {
   inNamespace(namespace: string): KubeObject[];
   /** The member's copy when the caller already has it (from a watch event): saves a GET. */
   readonly actual?: KubeObject | null;
+  /** Told about every object this reconcile wrote, as the member answered (its watch will echo it). */
+  readonly wrote?: (object: KubeObject) => void;
 }
 
 /** What reconcile did, as reported on the status topic (null: nothing of ours there and nothing wanted). */
@@ -64,6 +66,13 @@ function memberCopy(fed: KubeObject, federation: string): KubeObject {
 }
 
 export async function reconcile(ctx: ReconcileContext, key: string): Promise<ReconcileResult> {
+  return reconcileOnce(ctx, key, 0);
+}
+
+/** Reads of the member object after a write found it changed under us (a stale cache, a concurrent edit). */
+const MAX_REREADS = 2;
+
+async function reconcileOnce(ctx: ReconcileContext, key: string, rereads: number): Promise<ReconcileResult> {
   const { group, kind: kindName, namespace, name } = parseKey(key);
   const kind = memberKind({ group, kind: kindName });
   if (!kind) return null;
@@ -72,6 +81,11 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
   const desired = desiredIn(ctx, key);
   const actual = ctx.actual !== undefined ? (ctx.actual ?? undefined) : await ctx.member.get(kind, namespace, name);
   const owned = actual !== undefined && isOwnedBy(meta(actual).labels, ctx.federation);
+  // What we knew was stale: read the member again (`actual: undefined` makes the next round GET).
+  const reread = () => {
+    if (rereads >= MAX_REREADS) throw new MemberError(ctx.member.cluster, 409, "Conflict", `${kind.kind} ${name} in cluster ${ctx.cluster} keeps changing; will retry`);
+    return reconcileOnce({ ...ctx, actual: undefined }, key, rereads + 1);
+  };
 
   if (!desired) {
     if (!actual || !owned) return null;
@@ -96,22 +110,32 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
   let result: KubeObject;
   let created = actual === undefined;
   try {
-    result = await applyWithNamespace(ctx, kind, desired);
+    if (!actual) {
+      // Absent: create it (cheaper for the member than an apply that creates).
+      result = await withNamespace(ctx, kind, desired, () => ctx.member.create(kind, desired));
+    } else {
+      // Ours and different: server-side apply, once the federation's fields are Apply-owned.
+      if (!(await ctx.member.claimAppliedFields(kind, actual))) return await reread();
+      result = await ctx.member.apply(kind, desired);
+    }
+    ctx.wrote?.(result);
   } catch (e) {
+    if (e instanceof MemberError && e.code === 409 && !actual && e.reason === "AlreadyExists") return reread();
     if (!(e instanceof MemberError) || e.code !== 422 || !actual || !isImmutableFieldError(e.status ?? {})) throw e;
     // An immutable field changed (a Job's template, a Deployment's selector): replace the object, once.
     await ctx.member.delete(kind, namespace, name, meta(actual).uid);
     await waitGone(ctx.member, kind, namespace, name, meta(actual).uid);
-    result = await ctx.member.apply(kind, desired);
+    result = await ctx.member.create(kind, desired);
+    ctx.wrote?.(result);
     created = true;
   }
   return { ref, ...applied, outcome: ObservedOutcome.Applied, message: created ? `created in cluster ${ctx.cluster}` : `updated in cluster ${ctx.cluster}`, created, status: statusOf(result) };
 }
 
-/** Applies; when the namespace is missing in the member, creates it (owned, as the federation's copy says) first. */
-async function applyWithNamespace(ctx: ReconcileContext, kind: MemberKind, desired: KubeObject): Promise<KubeObject> {
+/** Runs a write; when the namespace is missing in the member, creates it (owned, as the federation's copy says) first. */
+async function withNamespace(ctx: ReconcileContext, kind: MemberKind, desired: KubeObject, write: () => Promise<KubeObject>): Promise<KubeObject> {
   try {
-    return await ctx.member.apply(kind, desired);
+    return await write();
   } catch (e) {
     const ns = meta(desired).namespace;
     if (!(e instanceof MemberError) || e.code !== 404 || !kind.namespaced || !ns) throw e;
@@ -119,8 +143,13 @@ async function applyWithNamespace(ctx: ReconcileContext, kind: MemberKind, desir
     // The federation's Namespace when it has one (even if its own placement leaves this cluster out: the
     // object placed here needs it), else a bare namespace; owned either way.
     const fedNs = ctx.desired(`/Namespace//${ns}`) ?? { apiVersion: apiVersionOfKind(nsKind), kind: "Namespace", metadata: { name: ns } };
-    await ctx.member.apply(nsKind, withDesiredHash(desiredForMember(fedNs, { federation: ctx.federation })));
-    return ctx.member.apply(kind, desired);
+    try {
+      await ctx.member.create(nsKind, withDesiredHash(desiredForMember(fedNs, { federation: ctx.federation })));
+    } catch (err) {
+      // Created meanwhile (by another write of this namespace): fine.
+      if (!(err instanceof MemberError) || err.code !== 409) throw err;
+    }
+    return write();
   }
 }
 

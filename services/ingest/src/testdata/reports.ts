@@ -1,0 +1,15 @@
+import { StatusType, type ClusterHealthReport } from "@kubefed/events";
+
+/** A ClusterHealth report as a worker sends it, for tests of the status fold. */
+export const health = (cluster: string, ready: boolean, time: string, extra: Partial<ClusterHealthReport> = {}): ClusterHealthReport => ({
+  type: StatusType.ClusterHealth,
+  cluster,
+  time,
+  worker: "w/1",
+  ready,
+  reason: ready ? "ClusterReady" : "ClusterNotReachable",
+  message: ready ? "/readyz ok" : "connect ECONNREFUSED",
+  region: "eu",
+  zones: ["eu-a"],
+  ...extra,
+});
