@@ -2,6 +2,7 @@
  * CPU seconds spent by each component of the local environment between two snapshots (from /proc/<pid>/stat),
  * so a benchmark can say where its time went: member kube-apiservers, etcd, Kafka, the ingest, the propagator.
  */
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 
 const TICKS = 100; // USER_HZ on Linux
@@ -45,4 +46,49 @@ export function cpuSince(before: Map<string, number>): string {
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
     .join(", ");
+}
+
+/**
+ * Splits the machine in two, as a real deployment is split between machines: the member clusters (their
+ * kube-apiservers, controller managers and etcd) on CPU 0, the federation (Kafka, ingest, propagator) and the
+ * benchmark's own client on CPU 1. Both the direct baseline and the federation then give the members the same
+ * capacity, and a ratio says whether the federation keeps up with what the members can take, instead of how much
+ * CPU it takes away from them on a shared two-core box.
+ */
+export function pinComponents(): string {
+  const pinned: string[] = [];
+  const pin = (pid: string | number, cpu: number) => execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore" });
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    let name: string | undefined;
+    try {
+      name = component(readFileSync(`/proc/${pid}/cmdline`, "latin1"));
+    } catch {
+      continue;
+    }
+    if (!name) continue;
+    const cpu = name.startsWith("kube-") || name === "etcd" || name === "controller-managers" ? 0 : 1;
+    pin(pid, cpu);
+    pinned.push(`${name}→${cpu}`);
+  }
+  pin(process.pid, 1);
+  return pinned.join(", ");
+}
+
+/**
+ * Waits until the federation's processes (Kafka, ingest, propagator) are idle: less than `idle` of a CPU over a
+ * second, or `maxMs` passed. A phase measured while the previous one's status reports are still being folded
+ * would be charged for them.
+ */
+export async function quiesce(idle = 0.1, maxMs = 120_000): Promise<number> {
+  const started = performance.now();
+  const busy = (s: Map<string, number>) => (s.get("kafka") ?? 0) + (s.get("ingest") ?? 0) + (s.get("propagator") ?? 0);
+  let before = busy(cpuSnapshot());
+  while (performance.now() - started < maxMs) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = busy(cpuSnapshot());
+    if (now - before < idle) break;
+    before = now;
+  }
+  return performance.now() - started;
 }

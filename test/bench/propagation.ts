@@ -13,10 +13,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { Agent, request } from "node:https";
 import { resolve } from "node:path";
 import { startEnvironment, startFederation, startPropagator, type EnvironmentInfo } from "@kubefed/localenv";
-import { cpuSince, cpuSnapshot } from "./cpu.ts";
+import { cpuSince, cpuSnapshot, pinComponents, quiesce } from "./cpu.ts";
 
 const LATENCY_N = Number(process.env.BENCH_LATENCY_N ?? 200);
 const BURST_N = Number(process.env.BENCH_BURST_N ?? 1000);
@@ -33,25 +34,52 @@ interface Target {
   headers: Record<string, string>;
 }
 
-function call(t: Target, method: string, path: string, body?: unknown, contentType = "application/json"): Promise<void> {
+function send(t: Target, method: string, path: string, body: unknown, contentType: string): Promise<number> {
   return new Promise((res, rej) => {
     const text = body === undefined ? undefined : JSON.stringify(body);
     const req = request(`${t.base}${path}`, { method, agent: t.agent, headers: { ...t.headers, ...(text ? { "content-type": contentType, "content-length": Buffer.byteLength(text) } : {}) } }, (r) => {
       const chunks: Buffer[] = [];
       r.on("data", (c: Buffer) => chunks.push(c));
-      r.on("end", () => ((r.statusCode ?? 0) >= 300 ? rej(new Error(`${t.name} ${method} ${path}: HTTP ${r.statusCode} ${Buffer.concat(chunks).toString().slice(0, 200)}`)) : res()));
+      r.on("end", () => ((r.statusCode ?? 0) >= 300 && r.statusCode !== 409 ? rej(new Error(`${t.name} ${method} ${path}: HTTP ${r.statusCode} ${Buffer.concat(chunks).toString().slice(0, 200)}`)) : res(r.statusCode ?? 0)));
     });
     req.on("error", rej);
     req.end(text);
   });
 }
 
-/** Watches ConfigMaps of a namespace in a member; resolves waiters when a name is first seen. */
+/**
+ * One request; a keep-alive connection the server closed just as it was reused ("socket hang up") is retried
+ * once, and a create that then finds its object (409: the first attempt did land) counts as done.
+ */
+async function call(t: Target, method: string, path: string, body?: unknown, contentType = "application/json"): Promise<void> {
+  let status: number;
+  try {
+    status = await send(t, method, path, body, contentType);
+    if (status === 409) throw new Error(`${t.name} ${method} ${path}: HTTP 409`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ECONNRESET") throw e;
+    await send(t, method, path, body, contentType);
+  }
+}
+
+/**
+ * Watches ConfigMaps of a namespace in a member; resolves waiters when a name is first seen. A watch the member
+ * closes (a busy apiserver drops watchers that fall behind) is opened again: its initial events list what exists.
+ */
 class Visibility {
   private readonly seen = new Map<string, number>();
   private readonly waiters = new Map<string, (() => void)[]>();
-  constructor(t: Target, namespace: string) {
-    const req = request(`${t.base}/api/v1/namespaces/${namespace}/configmaps?watch=1&timeoutSeconds=3600`, { agent: new Agent({ ...t.agent.options }), headers: t.headers }, (r) => {
+  private readonly agent: Agent;
+  constructor(
+    private readonly t: Target,
+    private readonly namespace: string,
+  ) {
+    this.agent = new Agent({ ...t.agent.options });
+    this.watch();
+  }
+  private watch(): void {
+    const again = () => setTimeout(() => this.watch(), 100).unref();
+    const req = request(`${this.t.base}/api/v1/namespaces/${this.namespace}/configmaps?watch=1&timeoutSeconds=3600`, { agent: this.agent, headers: this.t.headers }, (r) => {
       let buf = "";
       r.setEncoding("utf8");
       r.on("data", (c: string) => {
@@ -67,7 +95,10 @@ class Visibility {
           this.waiters.delete(name);
         }
       });
+      r.on("end", again);
+      r.on("error", () => undefined);
     });
+    req.on("error", again);
     req.end();
   }
   get count(): number {
@@ -107,6 +138,37 @@ async function requestsSince(t: Target, before: Map<string, number>): Promise<st
   const now = await requestCounts(t);
   return [...now].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v >= 5).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`).join(", ");
 }
+/** Sum and count of the propagator's lag histogram by stage (all clusters). */
+async function lagTotals(url: string): Promise<Map<string, { sum: number; count: number }>> {
+  const text = await new Promise<string>((res, rej) => {
+    httpRequest(`${url}/metrics`, (r) => {
+      let b = "";
+      r.setEncoding("utf8");
+      r.on("data", (c: string) => (b += c));
+      r.on("end", () => res(b));
+    }).on("error", rej).end();
+  });
+  const out = new Map<string, { sum: number; count: number }>();
+  for (const m of text.matchAll(/^kubefed_propagator_lag_seconds_(sum|count)\{[^}]*stage="(\w+)"[^}]*\} ([\d.e+-]+)$/gm)) {
+    const e = out.get(m[2]!) ?? { sum: 0, count: 0 };
+    e[m[1] as "sum" | "count"] += Number(m[3]);
+    out.set(m[2]!, e);
+  }
+  return out;
+}
+
+/** "fetched 3.1 ms, folded 3.4 ms, applied 12.0 ms": mean lag per stage since `before`. */
+async function lagSince(url: string, before: Map<string, { sum: number; count: number }>): Promise<string> {
+  const now = await lagTotals(url);
+  return ["fetched", "folded", "applied"]
+    .map((stage) => {
+      const a = now.get(stage) ?? { sum: 0, count: 0 };
+      const b = before.get(stage) ?? { sum: 0, count: 0 };
+      return `${stage} ${a.count > b.count ? (((a.sum - b.sum) / (a.count - b.count)) * 1000).toFixed(1) : "-"} ms`;
+    })
+    .join(", ");
+}
+
 const SHOW_REQUESTS = process.env.BENCH_REQUESTS === "1";
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
@@ -133,6 +195,8 @@ try {
   const joinMember = (name: string) => kubefed(["join", name, "--host-cluster-context=federation", `--cluster-context=${name}`, `--kubeconfig=${fed.kubeconfig}`, "--federation-name=bench"]);
   for (const m of members.slice(0, 3)) joinMember(m);
   const worker = await startPropagator(info, fed, { env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn" } });
+  // BENCH_PIN=1: members on CPU 0, the federation and this client on CPU 1 (see pinComponents).
+  if (process.env.BENCH_PIN === "1") process.stdout.write(`pinned: ${pinComponents()}\n`);
   const federation: Target = { name: "federation", base: fed.url, agent: new Agent({ keepAlive: true, ca: readFileSync(fed.caFile) }), headers: { authorization: `Bearer ${fed.token}` } };
   const three = info.members.slice(0, 3).map(memberTarget);
   const fourth = memberTarget(info.members[3]!);
@@ -148,6 +212,7 @@ try {
   const fedVis = three.map((t) => new Visibility(t, "fed-lat"));
   const directVis = three.map((t) => new Visibility(t, "direct-lat"));
   await new Promise((r) => setTimeout(r, 500));
+  const lagBefore = await lagTotals(worker.url);
   const viaFed: number[] = [];
   const viaFedAccepted: number[] = [];
   const direct: number[] = [];
@@ -167,6 +232,7 @@ try {
     `  direct to 3 members in parallel: p50 ${pct(direct, 50).toFixed(1)} ms  p99 ${pct(direct, 99).toFixed(1)} ms`,
     `  through the federation:          p50 ${pct(viaFed, 50).toFixed(1)} ms  p99 ${pct(viaFed, 99).toFixed(1)} ms   (from acceptance: p50 ${pct(viaFedAccepted, 50).toFixed(1)} ms)`,
     `  ratio p50 ${(pct(viaFed, 50) / pct(direct, 50)).toFixed(2)}  p99 ${(pct(viaFed, 99) / pct(direct, 99)).toFixed(2)}`,
+    `  the propagator's mean lag from the append: ${await lagSince(worker.url, lagBefore)}`,
   );
   process.stdout.write(`${out.join("\n")}\n`);
   }
@@ -180,12 +246,14 @@ try {
   const burstVis = three.map((t) => new Visibility(t, "fed-burst"));
   const directBurstVis = three.map((t) => new Visibility(t, "direct-burst"));
   await new Promise((r) => setTimeout(r, 500));
+  await quiesce();
   cpu = cpuSnapshot();
   t0 = performance.now();
   await Promise.all(three.map((t) => parallel(BURST_N, PARALLEL, (i) => call(t, "POST", "/api/v1/namespaces/direct-burst/configmaps", cm("direct-burst", `b-${i}`)))));
   await Promise.all(directBurstVis.map((v) => v.when(`b-${BURST_N - 1}`)));
   const directMs = performance.now() - t0;
   const directCpu = cpuSince(cpu);
+  await quiesce();
   cpu = cpuSnapshot();
   t0 = performance.now();
   await parallel(BURST_N, PARALLEL, (i) => call(federation, "POST", "/api/v1/namespaces/fed-burst/configmaps", cm("fed-burst", `b-${i}`)));
@@ -212,6 +280,8 @@ try {
   const settle = three.map((t) => new Visibility(t, "fed-join"));
   while (settle.some((v) => v.count < JOIN_N)) await new Promise((r) => setTimeout(r, 100));
   const directJoinVis = new Visibility(fourth, "direct-join");
+  // The three members' status reports are folded before anything is measured.
+  await quiesce();
   await new Promise((r) => setTimeout(r, 500));
   cpu = cpuSnapshot();
   t0 = performance.now();
@@ -219,6 +289,7 @@ try {
   while (directJoinVis.count < JOIN_N) await new Promise((r) => setTimeout(r, 20));
   const directJoinMs = performance.now() - t0;
   const directJoinCpu = cpuSince(cpu);
+  await quiesce();
   const reqBefore = SHOW_REQUESTS ? await requestCounts(fourth) : new Map<string, number>();
   cpu = cpuSnapshot();
   // The fourth member gets the federation's namespace on join; watch it (the watch waits for it to exist).

@@ -89,6 +89,57 @@ spec:
     expect(described).toContain("created in cluster member2");
   }, 120_000);
 
+  it("counts a Service's ready endpoints from the members' EndpointSlices, in aggregate and per cluster", async () => {
+    await fedctl(
+      fed,
+      ["apply", "-f", "-"],
+      `apiVersion: v1
+kind: Service
+metadata: {name: ep, namespace: ${ns}}
+spec:
+  selector: {app: ep}
+  ports: [{port: 80}]
+`,
+    );
+    for (const m of ["member1", "member2"]) {
+      await eventually(async () => expect((await ownedIn(m, fed.name, ["services"])).has(`Service/${ns}/ep`)).toBe(true));
+    }
+    // The members run no endpointslice controller: write the slices as it would.
+    const slice = (m: string, ready: boolean[]) =>
+      memberctl(
+        m,
+        ["apply", "-f", "-"],
+        JSON.stringify({
+          apiVersion: "discovery.k8s.io/v1",
+          kind: "EndpointSlice",
+          metadata: { name: "ep-abcde", namespace: ns, labels: { "kubernetes.io/service-name": "ep", "endpointslice.kubernetes.io/managed-by": "test" } },
+          addressType: "IPv4",
+          ports: [{ name: "", port: 80, protocol: "TCP" }],
+          endpoints: ready.map((r, i) => ({ addresses: [`10.244.${m === "member1" ? 1 : 2}.${i + 1}`], conditions: { ready: r } })),
+        }),
+      );
+    await slice("member1", [true, true]);
+    await slice("member2", [true, false]);
+
+    const expectCounts = (total: number, perCluster: [string, number][]) =>
+      eventually(async () => {
+        const svc = JSON.parse((await fedctl(fed, ["-n", ns, "get", "service", "ep", "-o", "json"])).stdout);
+        expect(svc.status.readyEndpoints).toBe(total);
+        expect(svc.status.clusters.map((c: any) => [c.name, c.status?.readyEndpoints])).toEqual(perCluster);
+      }, 30_000);
+    await expectCounts(3, [
+      ["member1", 2],
+      ["member2", 1],
+    ]);
+
+    // An endpoint of member1 stops being ready: the counts follow.
+    await slice("member1", [true, false]);
+    await expectCounts(2, [
+      ["member1", 1],
+      ["member2", 1],
+    ]);
+  }, 120_000);
+
   it("reports an apply a member refuses as a Warning Event", async () => {
     // The member already has an object of that name the federation does not own: reported, left alone.
     await memberctl("member2", ["-n", ns, "create", "configmap", "taken", "--from-literal=a=local"]);

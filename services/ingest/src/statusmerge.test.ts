@@ -76,6 +76,21 @@ describe("federated object status", () => {
     expect(s.loadBalancer).toEqual({ ingress: [{ ip: "10.0.0.1" }, { ip: "10.0.0.2" }] });
     expect(s.replicas).toBeUndefined();
   });
+
+  it("sums a Service's ready endpoints over the clusters that count them, per cluster in clusters[].status", () => {
+    const svc = (status?: KubeObject): KubeObject => ({ apiVersion: "v1", kind: "Service", metadata: { name: "s", namespace: "shop", generation: 1 }, spec: { selector: { app: "s" } }, ...(status ? { status } : {}) });
+    const counted = (cluster: string, n: number) => obs(cluster, { generation: 1, status: { loadBalancer: {}, readyEndpoints: n } });
+    const s = objectStatus(svc({ readyEndpoints: 40 }), [counted("m2", 1), counted("m1", 2), obs("m3", { generation: 1, outcome: ObservedOutcome.Failed, status: null })], 0n)!;
+    expect(s.readyEndpoints).toBe(3);
+    expect((s.clusters as { name: string; status?: { readyEndpoints?: number } }[]).map((c) => [c.name, c.status?.readyEndpoints])).toEqual([
+      ["m1", 2],
+      ["m2", 1],
+      ["m3", undefined],
+    ]);
+    // A cluster with no ready endpoints counts 0; no cluster counting: no aggregate (the own value never shows).
+    expect(objectStatus(svc(), [counted("m1", 0)], 0n)!.readyEndpoints).toBe(0);
+    expect(objectStatus(svc({ readyEndpoints: 40 }), [obs("m1", { generation: 1, status: { loadBalancer: {} } })], 0n)!.readyEndpoints).toBeUndefined();
+  });
 });
 
 describe("derived Event objects", () => {

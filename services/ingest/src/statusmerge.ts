@@ -5,8 +5,9 @@
  *
  * Precedence: the object's own `status` (written through the status subresource) is kept, and the reports win
  * for the fields they provide: the replica counters of workloads (all of them: a member omits a zero counter),
- * `loadBalancer`, `clusters`, and `observedGeneration` (which, once any cluster has reported, says only what the
- * reports say). Cluster conditions are merged by type; region and zones come from the reports.
+ * `loadBalancer`, a Service's `readyEndpoints`, `clusters`, and `observedGeneration` (the last two, once any
+ * cluster has reported, say only what the reports say). Cluster conditions are merged by type; region and zones
+ * come from the reports.
  */
 import { ObservedOutcome, type JsonObject, type JsonValue, type KubeObject, type ObjectRef } from "@kubefed/events";
 import { FEDERATION_GROUP, FEDERATION_VERSION, findKind } from "./resources.ts";
@@ -18,6 +19,12 @@ const SUMMED_KINDS: ReadonlySet<string> = new Set(["Deployment", "ReplicaSet", "
 const NOT_COUNTERS: ReadonlySet<string> = new Set(["observedGeneration", "collisionCount"]);
 /** Kinds whose member status carries load-balancer addresses. */
 const LOAD_BALANCED_KINDS: ReadonlySet<string> = new Set(["Service", "Ingress"]);
+/**
+ * The propagator's count of a Service's ready endpoints in a member (from its EndpointSlices), added to the
+ * member status it reports. Not a field of Kubernetes' ServiceStatus: the federation's own, named like
+ * `readyReplicas`.
+ */
+export const READY_ENDPOINTS = "readyEndpoints";
 
 export const EVENT_SOURCE = "federation-propagator";
 
@@ -90,6 +97,13 @@ export function objectStatus(o: KubeObject, observations: Iterable<Observation> 
       });
       merged.loadBalancer = ingress.length > 0 ? { ingress } : {};
     }
+  }
+  if (kind === "Service") {
+    // Summed over the clusters that report a count; absent when none does (a report without one: the count is
+    // not known there, e.g. an apply that failed before the member had a copy). Never the object's own.
+    const counts = current.map((x) => x.status?.[READY_ENDPOINTS]).filter((v): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0);
+    if (counts.length > 0) merged[READY_ENDPOINTS] = counts.reduce((a, b) => a + b, 0);
+    else delete merged[READY_ENDPOINTS];
   }
   const generation = metaOf(o).generation;
   if (typeof generation === "number" && current.every((x) => x.outcome === ObservedOutcome.Applied && x.generation === generation)) {

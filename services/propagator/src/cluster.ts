@@ -9,7 +9,8 @@ import { OWNED_BY_LABEL, propagatorGroup } from "@kubefed/names";
 import type { Logger } from "@kubefed/logging";
 import { KeyQueue } from "./keyqueue.ts";
 import { MEMBER_KINDS, memberKind, parseKey, type MemberKind } from "@kubefed/placement";
-import { MemberClient, MemberError, type MemberWatch } from "./member.ts";
+import { ENDPOINT_SLICES, ReadyEndpoints, withReadyEndpoints } from "./endpoints.ts";
+import { MemberClient, MemberError, type MemberWatch, type WatchEvent } from "./member.ts";
 import type { ClusterInfo, Projection } from "./projection.ts";
 import { desiredIn, reconcile, type ReconcileResult } from "./reconcile.ts";
 
@@ -31,10 +32,14 @@ export interface ClusterWorkerOptions {
   readonly metrics?: {
     reconciles: (cluster: string, result: string) => void;
     health: (cluster: string, ready: boolean) => void;
+    lag: (cluster: string, stage: "fetched" | "folded" | "applied", seconds: number) => void;
   };
 }
 
 type RunResult = "done" | "parked" | "unreachable";
+
+/** Sockets to a member: the reconciles, a watch per propagated kind, the EndpointSlice watch, probes and lists. */
+const memberSockets = (concurrency: number) => concurrency + MEMBER_KINDS.length + 3;
 
 const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000, 60_000];
 
@@ -53,12 +58,23 @@ export class ClusterWorker {
   private watches: MemberWatch[] = [];
   /** Bumped by stopWatches: a watch loop of an older generation ends instead of watching again. */
   private watchGen = 0;
+  /**
+   * Ready endpoints per Service in the member, from its EndpointSlices (listed and watched while active, apart
+   * from the propagated kinds). Kept across stopWatches: the last known counts stand until the next list.
+   */
+  private readonly endpoints = new ReadyEndpoints();
+  /** Bumped by each list of the EndpointSlices: a slice watch of an older list ends. */
+  private sliceGen = 0;
   /** The last health report could not be appended: publish the state again at the next probe. */
   private healthLost = false;
   private active = false;
   private stopped = false;
   private paused = false;
   private healthTimer: NodeJS.Timeout | undefined;
+  /** Records below this offset are covered by the activation resync of a new cursor (see `position`). */
+  private startAt = 0n;
+  /** Settles once the cursor of the current assignment is positioned. */
+  private positioned: Promise<void> = Promise.resolve();
   private resyncTimer: NodeJS.Timeout | undefined;
   /** Flap damping: the published state and the run of probes disagreeing with it. */
   private health: { ready: boolean | undefined; streak: number; message: string } = { ready: undefined, streak: 0, message: "" };
@@ -69,7 +85,7 @@ export class ClusterWorker {
     private readonly o: ClusterWorkerOptions,
   ) {
     this.queue = new KeyQueue(o.concurrency, (key) => this.runOnce(key));
-    this.member = info.endpoint ? new MemberClient(info.name, info.endpoint, { maxSockets: o.concurrency + MEMBER_KINDS.length + 2 }) : undefined;
+    this.member = info.endpoint ? new MemberClient(info.name, info.endpoint, { maxSockets: memberSockets(o.concurrency) }) : undefined;
   }
 
   get name(): string {
@@ -86,25 +102,39 @@ export class ClusterWorker {
 
   async start(): Promise<void> {
     const groupId = propagatorGroup(this.o.federation, this.info.name);
-    const committed = await this.o.kafka.committedOffsets(groupId, this.o.topic);
-    if (committed.length === 0 || committed.every((c) => c.offset === null)) {
-      // A new member: no replay of history. The resync that runs when this worker becomes active converges
-      // everything the projection holds; the cursor starts where the projection stands.
-      await this.o.kafka.setCommittedOffsets(groupId, this.o.topic, [{ partition: 0, offset: String(this.o.projection.nextOffset) }]).catch((e: unknown) => {
-        // Another worker of the group is already a member: it owns the cursor.
-        this.o.logger.debug({ cluster: this.name, err: e }, "cursor not initialised here");
-      });
-    }
     await this.probe();
     this.healthTimer = setInterval(() => void this.probe(), this.o.healthProbeIntervalMs);
+    let joined: (g: GroupMember) => void = () => undefined;
+    const group = new Promise<GroupMember>((r) => (joined = r));
     this.group = await this.o.kafka.join({
       groupId,
       topic: this.o.topic,
-      fromBeginning: true,
+      // A member with a committed offset resumes there; a new one is positioned by `position`.
+      fromBeginning: false,
       sessionTimeoutMs: this.o.sessionTimeoutMs,
       onBatch: (b) => this.onBatch(b),
-      onAssignment: (partitions) => this.setActive(partitions.length > 0),
+      onAssignment: (partitions) => {
+        if (partitions.length > 0) this.positioned = this.position(groupId, group, partitions);
+        this.setActive(partitions.length > 0);
+      },
     });
+    joined(this.group);
+  }
+
+  /**
+   * Where the cursor starts. With a committed offset: there (the delta since this member last converged). A new
+   * member (no commit yet): where the projection stands now. The resync that activation runs converges
+   * everything folded so far, so replaying the history before that would only redo it.
+   */
+  private async position(groupId: string, group: Promise<GroupMember>, partitions: readonly number[]): Promise<void> {
+    const committed = await this.o.kafka.committedOffsets(groupId, this.o.topic).catch(() => []);
+    if (committed.some((c) => c.offset !== null)) {
+      this.startAt = 0n;
+      return;
+    }
+    this.startAt = this.o.projection.nextOffset;
+    const g = await group;
+    for (const p of partitions) g.seek(p, String(this.startAt));
   }
 
   async stop(): Promise<void> {
@@ -125,7 +155,7 @@ export class ClusterWorker {
     this.info = info;
     if (endpointChanged) {
       this.member?.close();
-      this.member = info.endpoint ? new MemberClient(info.name, info.endpoint, { maxSockets: this.o.concurrency + MEMBER_KINDS.length + 2 }) : undefined;
+      this.member = info.endpoint ? new MemberClient(info.name, info.endpoint, { maxSockets: memberSockets(this.o.concurrency) }) : undefined;
       if (this.active) {
         this.stopWatches();
         void this.startWatchesAndResync();
@@ -154,6 +184,9 @@ export class ClusterWorker {
   // ---------------------------------------------------------------------------------------------------------
 
   private async onBatch(b: GroupBatch): Promise<void> {
+    await this.positioned;
+    // Fetched before the seek to a new cursor's start: the resync covers these, and the seek makes it stale.
+    if (BigInt(b.records[b.records.length - 1]!.offset) < this.startAt) return;
     const first = b.records[0]!;
     if (this.paused || this.health.ready === false) {
       this.paused = true;
@@ -162,11 +195,16 @@ export class ClusterWorker {
     }
     const last = b.records[b.records.length - 1]!;
     const beat = setInterval(() => void b.heartbeat().catch(() => undefined), 1000);
+    // Lag of the newest change of the batch, from its append (the producer's timestamp, in ms).
+    const lag = (stage: "fetched" | "folded" | "applied") => this.o.metrics?.lag(this.name, stage, Math.max(0, Date.now() - Number(last.timestamp)) / 1000);
+    lag("fetched");
     try {
       await this.o.projection.waitFor(BigInt(last.offset) + 1n);
+      lag("folded");
       const keys = this.keysOf(b);
       const results = await Promise.all(keys.map((k) => this.queue.run(k)));
       if (b.isStale()) return;
+      if (!results.includes("unreachable")) lag("applied");
       if (results.includes("unreachable")) {
         // Nothing is lost: the cursor stays before this batch until the member is back.
         this.paused = true;
@@ -187,6 +225,7 @@ export class ClusterWorker {
   private keysOf(b: GroupBatch): string[] {
     const keys = new Set<string>();
     for (const r of b.records) {
+      if (BigInt(r.offset) < this.startAt) continue;
       const k = r.key?.toString("utf8") ?? "";
       if (k !== "") keys.add(k);
       for (const extra of this.o.projection.changedAt(r.offset)) keys.add(extra);
@@ -246,7 +285,8 @@ export class ClusterWorker {
         outcome: ObservedOutcome.Failed,
         message: `apply failed: ${message}`,
         created: false,
-        status: null,
+        // The member's copy, when it is ours, still serves its endpoints.
+        status: actual && this.ownedByUs(actual) ? withReadyEndpoints(null, this.readyEndpoints(key)) : null,
       });
       this.park(key);
       return "parked";
@@ -257,8 +297,10 @@ export class ClusterWorker {
       this.retries.delete(key);
     }
     this.o.metrics?.reconciles(this.name, result?.outcome ?? "none");
-    if (result) this.report(key, result);
-    else this.lastReport.delete(key);
+    if (result) {
+      // An Applied Service is ours in the member: its report carries the member's ready endpoint count.
+      this.report(key, result.outcome === ObservedOutcome.Applied ? { ...result, status: withReadyEndpoints(result.status, this.readyEndpoints(key)) } : result);
+    } else this.lastReport.delete(key);
     return "done";
   }
 
@@ -279,8 +321,14 @@ export class ClusterWorker {
     this.retries.set(key, { attempt, timer });
   }
 
+  /** The member's ready endpoints of a Service key (undefined for other kinds, and before the slices are listed). */
+  private readyEndpoints(key: string): number | undefined {
+    const { group, kind } = parseKey(key);
+    return group === "" && kind === "Service" ? this.endpoints.count(key) : undefined;
+  }
+
   private report(key: string, r: NonNullable<ReconcileResult>): void {
-    // Only changes are worth a message: "unchanged" with the same status says nothing new.
+    // Only changes are worth a message: "unchanged" with the same status (ready endpoints included) says nothing new.
     const fingerprint = JSON.stringify([r.outcome, r.generation, r.outcome === ObservedOutcome.Failed ? r.message : "", r.status]);
     if (this.lastReport.get(key) === fingerprint && !r.created) return;
     this.lastReport.set(key, fingerprint);
@@ -310,6 +358,9 @@ export class ClusterWorker {
     if (!this.member || this.stopped || !this.active) return;
     const member = this.member;
     const gen = this.watchGen;
+    // Alongside, and before converging: the reports of the converge then carry the Services' counts. A failure
+    // there retries apart and does not hold up propagation.
+    const slices = this.listEndpointSlices(member, gen, false);
     for (const kind of MEMBER_KINDS) {
       try {
         const { items, resourceVersion } = await member.list(kind, "");
@@ -328,6 +379,9 @@ export class ClusterWorker {
         return;
       }
     }
+    // A new cursor starts where the projection stood when it was positioned: converge from there on.
+    await this.positioned;
+    await slices;
     await this.converge(why);
   }
 
@@ -357,52 +411,109 @@ export class ClusterWorker {
     await this.startWatchesAndResync(why);
   }
 
-  private watchKind(member: MemberClient, kind: MemberKind, resourceVersion: string): void {
+  /**
+   * Watches a kind in the member from `resourceVersion` for as long as `current()` holds, watching again from the
+   * last resourceVersion seen when the stream ends; `expired` runs (after a second) when the member refuses the
+   * resourceVersion (410) or the watch: the caller lists again.
+   */
+  private keepWatching(member: MemberClient, kind: MemberKind, resourceVersion: string, current: () => boolean, onEvent: (e: WatchEvent) => void, expired: () => void): void {
     let rv = resourceVersion;
-    const gen = this.watchGen;
-    const current = () => !this.stopped && this.active && this.member === member && this.watchGen === gen;
     const loop = async () => {
       while (current()) {
-        let expired = false;
+        let refused = false;
         const w = member.watch(kind, "", rv, (e) => {
           if (!current()) return;
-          if (e.type === "BOOKMARK") {
-            rv = String((e.object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? rv);
-            return;
-          }
           if (e.type === "ERROR") {
-            expired = true;
+            refused = true;
             return;
           }
-          const o = { apiVersion: e.object.apiVersion ?? kind.version, kind: kind.kind, ...e.object } as KubeObject;
-          rv = String((o.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? rv);
-          const key = keyOf(kind, o);
-          const before = this.cache.get(key);
-          if (e.type === "DELETED") this.cache.delete(key);
-          else this.cache.set(key, o);
-          const ours = this.written.get(key);
-          if (ours !== undefined) {
-            this.written.delete(key);
-            // The echo of our own write: nothing drifted.
-            if (e.type !== "DELETED" && ours === rv) return;
-          }
-          // Only ours, or what we want there, is any of our business.
-          if (this.ownedByUs(o) || (before && this.ownedByUs(before)) || desiredIn(this.ctx(), key) !== undefined) void this.queue.run(key);
+          rv = String((e.object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? rv);
+          if (e.type !== "BOOKMARK") onEvent(e);
         });
         this.watches.push(w);
         await w.done;
         this.watches = this.watches.filter((x) => x !== w);
         if (!current()) return;
-        if (expired) {
-          // Too old a resourceVersion (410) or a refusal: relist everything and converge.
+        if (refused) {
           await new Promise((r) => setTimeout(r, 1000));
-          if (current()) void this.resync("watch expired");
+          if (current()) expired();
           return;
         }
         await new Promise((r) => setTimeout(r, 200));
       }
     };
     void loop();
+  }
+
+  private watchKind(member: MemberClient, kind: MemberKind, resourceVersion: string): void {
+    const gen = this.watchGen;
+    const current = () => !this.stopped && this.active && this.member === member && this.watchGen === gen;
+    const onEvent = (e: WatchEvent) => {
+      const o = { apiVersion: e.object.apiVersion ?? kind.version, kind: kind.kind, ...e.object } as KubeObject;
+      const rv = String((o.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? "");
+      const key = keyOf(kind, o);
+      const before = this.cache.get(key);
+      if (e.type === "DELETED") this.cache.delete(key);
+      else this.cache.set(key, o);
+      const ours = this.written.get(key);
+      if (ours !== undefined) {
+        this.written.delete(key);
+        // The echo of our own write: nothing drifted.
+        if (e.type !== "DELETED" && ours === rv) return;
+      }
+      // Only ours, or what we want there, is any of our business.
+      if (this.ownedByUs(o) || (before && this.ownedByUs(before)) || desiredIn(this.ctx(), key) !== undefined) void this.queue.run(key);
+    };
+    // Too old a resourceVersion (410) or a refusal: relist everything and converge.
+    this.keepWatching(member, kind, resourceVersion, current, onEvent, () => void this.resync("watch expired"));
+  }
+
+  /**
+   * Lists the member's EndpointSlices (all namespaces) into `endpoints`, then watches them from there. `notify`:
+   * reconcile (and so report) the Services whose count the list changed; a full resync converges them anyway.
+   * A failed list retries with backoff on its own; until a list succeeds, counts are unknown and not reported.
+   */
+  private async listEndpointSlices(member: MemberClient, gen: number, notify: boolean, attempt = 0): Promise<void> {
+    const sgen = ++this.sliceGen;
+    const current = () => !this.stopped && this.active && this.member === member && this.watchGen === gen && this.sliceGen === sgen;
+    try {
+      const { items, resourceVersion } = await member.list(ENDPOINT_SLICES, "");
+      if (!current()) return;
+      const wasKnown = this.endpoints.known;
+      const changed = this.endpoints.replace(items);
+      if (notify) {
+        // From unknown to known: every Service placed here gets its count.
+        this.endpointsChanged(wasKnown ? changed : this.o.projection.objectsOf("/Service").map(([k]) => k));
+      }
+      this.watchEndpointSlices(member, gen, sgen, resourceVersion);
+    } catch (e) {
+      if (!current()) return;
+      this.o.logger.warn({ cluster: this.name, attempt, err: (e as Error).message }, "cannot list the member's EndpointSlices; ready endpoint counts wait");
+      const delay = Math.min(60_000, 2000 * 2 ** Math.min(attempt, 5));
+      setTimeout(() => {
+        if (current()) void this.listEndpointSlices(member, gen, true, attempt + 1);
+      }, delay).unref();
+    }
+  }
+
+  private watchEndpointSlices(member: MemberClient, gen: number, sgen: number, resourceVersion: string): void {
+    const current = () => !this.stopped && this.active && this.member === member && this.watchGen === gen && this.sliceGen === sgen;
+    const onEvent = (e: WatchEvent) => this.endpointsChanged(e.type === "DELETED" ? this.endpoints.remove(e.object) : this.endpoints.upsert(e.object));
+    // Too old a resourceVersion (410) or a refusal: list the slices again (only them) and watch from there.
+    this.keepWatching(member, ENDPOINT_SLICES, resourceVersion, current, onEvent, () => void this.listEndpointSlices(member, gen, true));
+  }
+
+  /** Services whose ready endpoint count changed: reconcile (and so report) those placed here and ours there. */
+  private endpointsChanged(services: readonly string[]): void {
+    if (services.length === 0) return;
+    const ctx = this.ctx();
+    for (const key of services) {
+      if (desiredIn(ctx, key) === undefined) continue;
+      const copy = this.cached(key);
+      // Absent (the Service watch will reconcile it) or not ours: its endpoints are none of our business.
+      if (copy === null || (copy !== undefined && !this.ownedByUs(copy))) continue;
+      void this.queue.run(key);
+    }
   }
 
   private stopWatches(): void {

@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { Command } from "commander";
-import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { CONFIG_DESCRIPTION, ConfigError, loadPropagatorConfig } from "@kubefed/config";
 import { parseKeyring } from "@kubefed/events";
 import { KafkaClient } from "@kubefed/kafka";
@@ -62,6 +62,13 @@ try {
   collectDefaultMetrics({ register: registry });
   const reconciles = new Counter({ name: "kubefed_propagator_reconciles_total", help: "Reconciles by member cluster and result.", labelNames: ["cluster", "result"], registers: [registry] });
   const ready = new Gauge({ name: "kubefed_propagator_cluster_ready", help: "1 when the member cluster is Ready, 0 when Offline.", labelNames: ["cluster"], registers: [registry] });
+  const lag = new Histogram({
+    name: "kubefed_propagator_lag_seconds",
+    help: "From a change's append to the objects log until this worker had it (stage=fetched), had folded it (stage=folded), and had converged the member cluster to it (stage=applied).",
+    labelNames: ["cluster", "stage"],
+    buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
   const active = new Gauge({ name: "kubefed_propagator_cluster_active", help: "1 when this worker holds the member cluster's cursor, 0 on standby.", labelNames: ["cluster"], registers: [registry] });
 
   const worker = new Worker({
@@ -78,6 +85,7 @@ try {
     metrics: {
       reconciles: (cluster, result) => reconciles.inc({ cluster, result }),
       health: (cluster, ok) => ready.set({ cluster }, ok ? 1 : 0),
+      lag: (cluster, stage, seconds) => lag.observe({ cluster, stage }, seconds),
     },
   });
 
