@@ -240,11 +240,7 @@ export class ClusterWorker {
   private ctx(actual?: KubeObject | null) {
     const p = this.o.projection;
     return {
-      wrote: (o: KubeObject) => {
-        const m = o.metadata as { name?: string; namespace?: string; resourceVersion?: string } | undefined;
-        const kind = memberKind({ group: String(o.apiVersion ?? "").includes("/") ? String(o.apiVersion).split("/")[0]! : "", kind: String(o.kind ?? "") });
-        if (kind && m?.resourceVersion) this.written.set(keyOf(kind, o), m.resourceVersion);
-      },
+      wrote: (key: string, rv: string) => void this.written.set(key, rv),
       federation: this.o.federation,
       cluster: this.name,
       clusterLabels: this.info.labels,

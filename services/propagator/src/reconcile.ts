@@ -21,8 +21,8 @@ export interface ReconcileContext {
   inNamespace(namespace: string): KubeObject[];
   /** The member's copy when the caller already has it (from a watch event): saves a GET. */
   readonly actual?: KubeObject | null;
-  /** Told about every object this reconcile wrote, as the member answered (its watch will echo it). */
-  readonly wrote?: (object: KubeObject) => void;
+  /** Told the member's resourceVersion of every object this reconcile wrote (its watch will echo it). */
+  readonly wrote?: (key: string, resourceVersion: string) => void;
 }
 
 /** What reconcile did, as reported on the status topic (null: nothing of ours there and nothing wanted). */
@@ -118,7 +118,7 @@ async function reconcileOnce(ctx: ReconcileContext, key: string, rereads: number
       if (!(await ctx.member.claimAppliedFields(kind, actual))) return await reread();
       result = await ctx.member.apply(kind, desired);
     }
-    ctx.wrote?.(result);
+    ctx.wrote?.(key, String(meta(result).resourceVersion ?? ""));
   } catch (e) {
     if (e instanceof MemberError && e.code === 409 && !actual && e.reason === "AlreadyExists") return reread();
     if (!(e instanceof MemberError) || e.code !== 422 || !actual || !isImmutableFieldError(e.status ?? {})) throw e;
@@ -126,7 +126,7 @@ async function reconcileOnce(ctx: ReconcileContext, key: string, rereads: number
     await ctx.member.delete(kind, namespace, name, meta(actual).uid);
     await waitGone(ctx.member, kind, namespace, name, meta(actual).uid);
     result = await ctx.member.create(kind, desired);
-    ctx.wrote?.(result);
+    ctx.wrote?.(key, String(meta(result).resourceVersion ?? ""));
     created = true;
   }
   return { ref, ...applied, outcome: ObservedOutcome.Applied, message: created ? `created in cluster ${ctx.cluster}` : `updated in cluster ${ctx.cluster}`, created, status: statusOf(result) };
