@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_node_deps
 ensure_components
-exec node_modules/.bin/tsx cli/src/main.ts up "$@"
+exec cli/bin/kubefed up "$@"

@@ -138,8 +138,8 @@ describe("history", () => {
     await api(fed, "POST", "/api/v1/namespaces/default/configmaps", cm("audited"));
     const del = await api(fed, "DELETE", "/api/v1/namespaces/default/configmaps/audited");
     expect(del.status).toBe(200);
-    const cli = ["--import", "tsx", "cli/src/main.ts", "history", "configmap/audited", "-n", "default", "--kubeconfig", fed.kubeconfig, "--context", "federation"];
-    const json = JSON.parse((await run(process.execPath, [...cli, "-o", "json"], { cwd: `${import.meta.dirname}/../..` })).stdout) as { revisions: { resourceVersion: string; user: string; operation: string; changes: { op: string; path: string }[] }[] };
+    const cli = ["history", "configmap/audited", "-n", "default", "--kubeconfig", fed.kubeconfig, "--context", "federation"];
+    const json = JSON.parse((await run(`${import.meta.dirname}/../../cli/bin/kubefed`, [...cli, "-o", "json"], { cwd: `${import.meta.dirname}/../..` })).stdout) as { revisions: { resourceVersion: string; user: string; operation: string; changes: { op: string; path: string }[] }[] };
     expect(json.revisions.map((r) => [r.operation, r.user])).toEqual([
       ["create", "admin"],
       ["update", "admin"],
@@ -150,10 +150,10 @@ describe("history", () => {
       { op: "changed", path: "/data/a" },
       { op: "added", path: "/data/b" },
     ]);
-    const table = (await run(process.execPath, cli, { cwd: `${import.meta.dirname}/../..` })).stdout.trim().split("\n");
+    const table = (await run(`${import.meta.dirname}/../../cli/bin/kubefed`, cli, { cwd: `${import.meta.dirname}/../..` })).stdout.trim().split("\n");
     expect(table[0]).toMatch(/^REVISION\s+TIME\s+USER\s+OPERATION\s+CHANGES$/);
     expect(table[2]).toContain("~/data/a, +/data/b");
-    const missing = await run(process.execPath, ["--import", "tsx", "cli/src/main.ts", "history", "configmap/never-existed", "--kubeconfig", fed.kubeconfig, "--context", "federation"], { cwd: `${import.meta.dirname}/../..` }).catch((e: { code: number; stderr: string }) => e);
+    const missing = await run(`${import.meta.dirname}/../../cli/bin/kubefed`, ["history", "configmap/never-existed", "--kubeconfig", fed.kubeconfig, "--context", "federation"], { cwd: `${import.meta.dirname}/../..` }).catch((e: { code: number; stderr: string }) => e);
     expect(missing).toMatchObject({ code: 1, stderr: 'kubefed: configmaps "never-existed" has no history\n' });
   });
 });

@@ -26,9 +26,9 @@ let badKubeconfig: string;
 const noRightsSa = uniqueName("norights");
 
 async function kubefed(args: string[], kubeconfig = fed.kubeconfig): Promise<{ code: number; stdout: string; stderr: string }> {
-  const argv = ["--import", "tsx", "cli/src/main.ts", ...args, "--kubeconfig", kubeconfig, "--federation-name", FED];
+  const argv = [...args, "--kubeconfig", kubeconfig, "--federation-name", FED];
   try {
-    const { stdout, stderr } = await run(process.execPath, argv, { cwd: ROOT, timeout: 90_000 });
+    const { stdout, stderr } = await run(join(ROOT, "cli/bin/kubefed"), argv, { cwd: ROOT, timeout: 90_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

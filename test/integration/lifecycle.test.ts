@@ -8,7 +8,7 @@ import { isOurs } from "@kubefed/localenv";
 import { env } from "./helpers.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const KUBEFED = ["--import", "tsx", join(ROOT, "cli/src/main.ts")];
+const KUBEFED = join(ROOT, "cli/bin/kubefed");
 
 /** Running (a zombie waiting for init to reap it is dead already). */
 function alive(pid: number): boolean {
@@ -39,7 +39,7 @@ function processesOf(runDir: string): string[] {
 describe("kubefed up lifecycle", () => {
   it("stops every component it started when interrupted with SIGINT", async () => {
     const kubeconfig = join(mkdtempSync(join(tmpdir(), "kubefed-up-")), "kubeconfig");
-    const child = spawn(process.execPath, [...KUBEFED, "up", "--members", "1", "--with-dns", "--with-opa", "--kubeconfig", kubeconfig], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(KUBEFED, ["up", "--members", "1", "--with-dns", "--with-opa", "--kubeconfig", kubeconfig], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -90,7 +90,7 @@ describe("kubefed up lifecycle", () => {
     const blocker = createServer();
     const port = await new Promise<number>((r) => blocker.listen(0, "127.0.0.1", () => r((blocker.address() as { port: number }).port)));
     try {
-      const res = spawnSync(process.execPath, [...KUBEFED, "up", "--base-port", String(port)], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+      const res = spawnSync(KUBEFED, ["up", "--base-port", String(port)], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
       expect(res.status).toBe(1);
       // Progress lines may come first; the error is the one last line.
       expect(res.stderr.trim().split("\n").at(-1)).toBe(`kubefed: kafka: port ${port} on 127.0.0.1 is already in use (stop what listens there, see \`ss -ltnp\`, or choose other ports)`);

@@ -13,7 +13,7 @@ const ROOT = resolve(import.meta.dirname, "../..");
 
 /** Runs the kubefed CLI. */
 export async function kubefed(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return execFileP(process.execPath, ["--import", "tsx", resolve(ROOT, "cli/src/main.ts"), ...args], { cwd: ROOT, timeout: 120_000 });
+  return execFileP(resolve(ROOT, "cli/bin/kubefed"), args, { cwd: ROOT, timeout: 120_000 });
 }
 
 export interface MemberSpec {

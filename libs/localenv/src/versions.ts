@@ -1,6 +1,10 @@
 import { homedir } from "node:os";
-import { join, resolve, dirname } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+
+/** The name of the repository's root package.json. */
+const ROOT_PACKAGE = "kubefed-es";
 
 /** Pinned versions of every component the local environment runs. Bump here; the cache is keyed by them. */
 export const VERSIONS = {
@@ -14,8 +18,22 @@ export const VERSIONS = {
 /** Oldest Go that builds the pinned Kubernetes (its go.mod says `go 1.26.0`). */
 export const MIN_GO = [1, 26] as const;
 
-/** The repository root (this file is libs/localenv/src/versions.ts). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+/**
+ * The repository root: the nearest directory above this module whose package.json is the workspace root. This
+ * module runs from libs/localenv/src, and from the CLI's bundle (cli/dist).
+ */
+export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string }).name === ROOT_PACKAGE) return dir;
+    } catch {
+      // no package.json here, or not ours
+    }
+    if (dirname(dir) === dir) throw new Error(`cannot find the repository root (package.json named ${ROOT_PACKAGE}) above ${from}`);
+  }
+}
 
 /** Build outputs live outside the repository so that a fresh clone on the same machine reuses them. */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
