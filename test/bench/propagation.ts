@@ -256,6 +256,7 @@ try {
   const directMs = performance.now() - t0;
   const directCpu = cpuSince(cpu);
   await quiesce();
+  const burstReqBefore = SHOW_REQUESTS ? await requestCounts(three[0]!) : new Map<string, number>();
   cpu = cpuSnapshot();
   t0 = performance.now();
   await parallel(BURST_N, PARALLEL, (i) => call(federation, "POST", "/api/v1/namespaces/fed-burst/configmaps", cm("fed-burst", `b-${i}`)));
@@ -271,6 +272,7 @@ try {
     `  CPU, direct:     ${directCpu}`,
     `  CPU, federation: ${fedCpu}`,
   ];
+  if (SHOW_REQUESTS) burstLines.push(`  requests to ${three[0]!.name} through the federation: ${await requestsSince(three[0]!, burstReqBefore)}`);
   process.stdout.write(`${burstLines.join("\n")}\n`);
   }
 
@@ -280,7 +282,8 @@ try {
   // JOIN_N: the earlier phases' objects go first (their deletion converges in the three members before timing).
   const earlier = ["fed-lat", "fed-burst"];
   for (const ns of earlier) await call(federation, "DELETE", `/api/v1/namespaces/${ns}`);
-  for (const t of three) for (const ns of earlier) while ((await send(t, "GET", `/api/v1/namespaces/${ns}`, undefined, "")) !== 404) await new Promise((r) => setTimeout(r, 500));
+  const gone = (t: Target, path: string) => send(t, "GET", path, undefined, "").then(() => false, (e: unknown) => (/HTTP 404/.test(String(e)) ? true : Promise.reject(e)));
+  for (const t of three) for (const ns of earlier) while (!(await gone(t, `/api/v1/namespaces/${ns}`))) await new Promise((r) => setTimeout(r, 500));
   await call(federation, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "fed-join" } });
   await parallel(JOIN_N, PARALLEL, (i) => call(federation, "POST", "/api/v1/namespaces/fed-join/configmaps", cm("fed-join", `j-${i}`)));
   // Let the three members settle so the join is measured alone.

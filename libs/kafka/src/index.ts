@@ -1,7 +1,9 @@
 /**
- * The one module that imports kafkajs. kafkajs has had no release since 2023, so the rest of the project
- * speaks only these small types; replacing the client later means rewriting this file alone.
+ * The one module that imports kafkajs (with requestqueue.ts, a fix to it). kafkajs has had no release since
+ * 2023, so the rest of the project speaks only these small types; replacing the client later means rewriting
+ * this package alone.
  */
+import "./requestqueue.ts";
 import { Kafka, logLevel as KafkaLogLevel, CompressionTypes, type Admin, type Batch, type Consumer, type Producer, type IHeaders } from "kafkajs";
 
 /**
