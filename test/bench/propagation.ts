@@ -280,7 +280,7 @@ try {
   if (ONLY.has("join")) {
   // The federation must hold exactly JOIN_N ConfigMaps when the 4th member joins, as the direct baseline writes
   // JOIN_N: the earlier phases' objects go first (their deletion converges in the three members before timing).
-  const earlier = ["fed-lat", "fed-burst"];
+  const earlier = ["fed-lat", ...(ONLY.has("throughput") ? ["fed-burst"] : [])];
   for (const ns of earlier) await call(federation, "DELETE", `/api/v1/namespaces/${ns}`);
   const gone = (t: Target, path: string) => send(t, "GET", path, undefined, "").then(() => false, (e: unknown) => (/HTTP 404/.test(String(e)) ? true : Promise.reject(e)));
   for (const t of three) for (const ns of earlier) while (!(await gone(t, `/api/v1/namespaces/${ns}`))) await new Promise((r) => setTimeout(r, 500));
