@@ -282,8 +282,21 @@ try {
   // JOIN_N: the earlier phases' objects go first (their deletion converges in the three members before timing).
   const earlier = ["fed-lat", ...(ONLY.has("throughput") ? ["fed-burst"] : [])];
   for (const ns of earlier) await call(federation, "DELETE", `/api/v1/namespaces/${ns}`);
-  const gone = (t: Target, path: string) => send(t, "GET", path, undefined, "").then(() => false, (e: unknown) => (/HTTP 404/.test(String(e)) ? true : Promise.reject(e)));
-  for (const t of three) for (const ns of earlier) while (!(await gone(t, `/api/v1/namespaces/${ns}`))) await new Promise((r) => setTimeout(r, 500));
+  // A 404 means gone; a keep-alive socket the member reset is simply asked again.
+  const gone = (t: Target, path: string) =>
+    send(t, "GET", path, undefined, "").then(
+      () => false,
+      (e: unknown) => ((e as NodeJS.ErrnoException).code === "ECONNRESET" ? false : /HTTP 404/.test(String(e)) ? true : Promise.reject(e)),
+    );
+  const deadline = performance.now() + 180_000;
+  for (const t of three) {
+    for (const ns of earlier) {
+      while (!(await gone(t, `/api/v1/namespaces/${ns}`))) {
+        if (performance.now() > deadline) throw new Error(`namespace ${ns} is still in ${t.name} 3 minutes after its deletion through the federation`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
   await call(federation, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "fed-join" } });
   await parallel(JOIN_N, PARALLEL, (i) => call(federation, "POST", "/api/v1/namespaces/fed-join/configmaps", cm("fed-join", `j-${i}`)));
   // Let the three members settle so the join is measured alone.
