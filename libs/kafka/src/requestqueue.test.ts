@@ -17,13 +17,17 @@ describe("kafkajs request queue fix", () => {
     expect(checks).toHaveBeenCalledTimes(1);
   });
 
-  it("checks again at the end of a throttle while requests wait", () => {
+  /** A queue with one request waiting, whose checks are only counted. */
+  const waiting = (throttledForMs = 0) => {
     vi.useFakeTimers();
     const q = queue();
     q.pending.push({});
-    q.throttledUntil = Date.now() + 200;
-    // Throttled: the check sends nothing and schedules itself for the end of the throttle.
-    const checks = vi.spyOn(q, "checkPendingRequests").mockImplementation(() => undefined);
+    if (throttledForMs > 0) q.throttledUntil = Date.now() + throttledForMs;
+    return { q, checks: vi.spyOn(q, "checkPendingRequests").mockImplementation(() => undefined) };
+  };
+
+  it("checks again at the end of a throttle while requests wait", () => {
+    const { q, checks } = waiting(200);
     q.scheduleCheckPendingRequests();
     expect(q.throttleCheckTimeoutId).not.toBeNull();
     vi.advanceTimersByTime(199);
@@ -33,10 +37,7 @@ describe("kafkajs request queue fix", () => {
   });
 
   it("checks again shortly while requests wait for an in-flight slot, once per interval", () => {
-    vi.useFakeTimers();
-    const q = queue();
-    q.pending.push({});
-    const checks = vi.spyOn(q, "checkPendingRequests").mockImplementation(() => undefined);
+    const { q, checks } = waiting();
     q.scheduleCheckPendingRequests();
     q.scheduleCheckPendingRequests();
     vi.advanceTimersByTime(10);
