@@ -12,7 +12,7 @@
  * Prints medians/p99 and ratios. Not a test: the machine is shared, so read medians and ratios.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { Agent, request } from "node:https";
 import { resolve } from "node:path";
@@ -170,6 +170,22 @@ async function lagSince(url: string, before: Map<string, { sum: number; count: n
 }
 
 const SHOW_REQUESTS = process.env.BENCH_REQUESTS === "1";
+/** BENCH_PPROF=dir: a Go CPU profile of the 4th member's kube-apiserver over the first seconds of each join measurement. */
+const PPROF_DIR = process.env.BENCH_PPROF;
+const PPROF_SECONDS = 8;
+
+/** Starts a CPU profile of a member's kube-apiserver (its /debug/pprof); resolves once it is written to `file`. */
+function pprof(t: Target, file: string): Promise<void> {
+  return new Promise((res, rej) => {
+    const req = request(`${t.base}/debug/pprof/profile?seconds=${PPROF_SECONDS}`, { agent: t.agent, headers: t.headers }, (r) => {
+      const chunks: Buffer[] = [];
+      r.on("data", (c: Buffer) => chunks.push(c));
+      r.on("end", () => (r.statusCode === 200 ? res(writeFileSync(file, Buffer.concat(chunks))) : rej(new Error(`pprof of ${t.name}: HTTP ${r.statusCode}`))));
+    });
+    req.on("error", rej);
+    req.end();
+  });
+}
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const cm = (ns: string, name: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: ns }, data: { payload: name } });
@@ -189,7 +205,7 @@ const members = ["bench1", "bench2", "bench3", "bench4"];
 // Kafka as `kubefed up` and the tests run it: the JVM's quick compiler only. BENCH_KAFKA_JIT=full adds the
 // optimising compiler, which on two cores spends the first minutes compiling, i.e. during the latency phase
 // (p50 from acceptance about 1.47 × direct with it, about 1.0 without, in the same session).
-const env = await startEnvironment({ members, coredns: false, opa: false, kafkaFullJit: process.env.BENCH_KAFKA_JIT === "full" });
+const env = await startEnvironment({ members, coredns: false, opa: false, kafkaFullJit: process.env.BENCH_KAFKA_JIT === "full", apiserverProfiling: PPROF_DIR !== undefined });
 try {
   const info = env.info;
   const fed = await startFederation(info, "bench");
@@ -308,10 +324,12 @@ try {
   await new Promise((r) => setTimeout(r, 500));
   cpu = cpuSnapshot();
   t0 = performance.now();
+  const directProfile = PPROF_DIR ? pprof(fourth, `${PPROF_DIR}/direct.pprof`) : undefined;
   await parallel(JOIN_N, PARALLEL, (i) => call(fourth, "POST", "/api/v1/namespaces/direct-join/configmaps", cm("direct-join", `j-${i}`)));
   while (directJoinVis.count < JOIN_N) await new Promise((r) => setTimeout(r, 20));
   const directJoinMs = performance.now() - t0;
   const directJoinCpu = cpuSince(cpu);
+  await directProfile;
   await quiesce();
   const reqBefore = SHOW_REQUESTS ? await requestCounts(fourth) : new Map<string, number>();
   cpu = cpuSnapshot();
@@ -319,6 +337,7 @@ try {
   t0 = performance.now();
   joinMember("bench4");
   const joinedAt = performance.now();
+  const joinProfile = PPROF_DIR ? pprof(fourth, `${PPROF_DIR}/join.pprof`) : undefined;
   let joinVis: Visibility | undefined;
   for (;;) {
     try {
@@ -341,6 +360,7 @@ try {
   }
   const joinMs = performance.now() - t0;
   const joinCpu = cpuSince(cpu);
+  await joinProfile;
   if (SHOW_REQUESTS) process.stdout.write(`  requests to the 4th member during the join: ${await requestsSince(fourth, reqBefore)}\n`);
   const joinLines = [
     `join (a 4th member joins a federation holding ${JOIN_N} ConfigMaps)`,

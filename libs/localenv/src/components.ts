@@ -124,7 +124,7 @@ export interface MemberInfo {
 }
 
 /** One member cluster: a kube-apiserver on the shared etcd under its own prefix, with its own certificates. */
-export async function startMember(bin: BinaryPaths, runDir: string, pki: Pki, name: string, port: number, etcd: string, timeoutMs: number): Promise<Started<MemberInfo>> {
+export async function startMember(bin: BinaryPaths, runDir: string, pki: Pki, name: string, port: number, etcd: string, timeoutMs: number, opts: { profiling?: boolean } = {}): Promise<Started<MemberInfo>> {
   const serving = pki.issue(`${name}-serving`, { cn: `kube-apiserver-${name}`, sans: ["IP:127.0.0.1", "DNS:localhost", `DNS:${name}`] });
   const client = pki.issue(`${name}-admin`, { cn: `admin@${name}`, org: "system:masters" });
   const sa = pki.serviceAccountKey();
@@ -151,7 +151,7 @@ export async function startMember(bin: BinaryPaths, runDir: string, pki: Pki, na
       "--service-cluster-ip-range=10.96.0.0/16",
       "--authorization-mode=Node,RBAC",
       "--enable-priority-and-fairness=false",
-      "--profiling=false",
+      `--profiling=${opts.profiling === true}`,
       "--endpoint-reconciler-type=none",
       "--v=1",
     ],

@@ -27,6 +27,8 @@ export interface EnvironmentOptions {
   install?: boolean;
   /** Run Kafka's JVM with its optimising compiler: slower to start, cheaper under sustained load (benchmarks). */
   kafkaFullJit?: boolean;
+  /** Serve /debug/pprof on the member kube-apiservers (benchmarks that profile them). */
+  apiserverProfiling?: boolean;
 }
 
 /** Everything a client needs to reach the running environment; plain data, so tests can receive it. */
@@ -129,7 +131,7 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     const memberInfos: MemberInfo[] = [];
     const controllerManagers: Promise<unknown>[] = [];
     for (const [i, name] of members.entries()) {
-      const member = track(await startMember(bin, runDir, pki, name, await port(10 + i, `kube-apiserver-${name}`), etcd.endpoint, timeout));
+      const member = track(await startMember(bin, runDir, pki, name, await port(10 + i, `kube-apiserver-${name}`), etcd.endpoint, timeout, { profiling: opts.apiserverProfiling }));
       memberInfos.push(member);
       // Without it a deleted namespace stays Terminating and owner references are never collected. It is light
       // next to an apiserver, so it comes up while the next member's apiserver starts.
@@ -156,7 +158,7 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     const startMemberAgain = async (name: string) => {
       const { member, index } = apiserver(name);
       if (index >= 0 && procs[index]!.running) return;
-      const started = await startMember(bin, runDir, pki, name, member.port, etcd.endpoint, timeout);
+      const started = await startMember(bin, runDir, pki, name, member.port, etcd.endpoint, timeout, { profiling: opts.apiserverProfiling });
       if (index >= 0) procs[index] = started.proc;
       else procs.push(started.proc);
       progress(`${started.proc.name} restarted in ${(started.startupMs / 1000).toFixed(1)}s (pid ${started.proc.pid})`);

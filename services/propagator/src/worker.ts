@@ -24,6 +24,9 @@ export function selects(selection: ClusterSelection, c: Pick<ClusterInfo, "name"
   return c.labels[REGION_LABEL] === selection.region;
 }
 
+/** How long a status report waits for others to share its append (see `publish`). */
+const STATUS_LINGER_MS = 100;
+
 export class Worker {
   readonly projection: Projection;
   private readonly clusters = new Map<string, { worker: ClusterWorker; version: string; starting: Promise<void> }>();
@@ -111,10 +114,14 @@ export class Worker {
     await Promise.all([...this.clusters.values()].map((c) => c.starting));
   }
 
-  /** Status reports are appended in small batches: many reconciles finish at once. */
+  /**
+   * Status reports are appended in batches, at most STATUS_LINGER_MS after the first one waiting: a resync or a
+   * burst finishes hundreds of reconciles a second, and every append is a produce request to the broker and a
+   * fetch by each ingest's status tail. Status is an observation, so a tenth of a second adds nothing anyone waits on.
+   */
   private publish(report: StatusReport, onLost: () => void): void {
     this.pending.push({ report, onLost });
-    this.flushing ??= new Promise<void>((r) => setTimeout(r, 20)).then(() => this.flush());
+    this.flushing ??= new Promise<void>((r) => setTimeout(r, STATUS_LINGER_MS)).then(() => this.flush());
   }
 
   private async flush(): Promise<void> {
