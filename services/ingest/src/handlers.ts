@@ -48,10 +48,14 @@ function metaOf(o: Obj): Obj {
   return (o.metadata ?? {}) as Obj;
 }
 
-/** Sets apiVersion/kind as the request's resource and checks the body agrees with the URL. */
-function normalise(rt: ResourceType, body: unknown, namespace: string | undefined, name?: string): Obj {
+/**
+ * Sets apiVersion/kind as the request's resource and checks the body agrees with the URL. Only the top level and
+ * the metadata are rewritten, into new objects; `owned`: the caller hands over a body nobody else holds (freshly
+ * parsed), so its nested values are used as they are instead of deep-copied (a copy costs more than the rest).
+ */
+function normalise(rt: ResourceType, body: unknown, namespace: string | undefined, name?: string, owned = false): Obj {
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError(Reason.BadRequest, "the request body must be a JSON or YAML object");
-  const obj = structuredClone(body) as Obj;
+  const obj = owned ? { ...(body as Obj) } : (structuredClone(body) as Obj);
   const gv = groupVersion(rt);
   if (obj.apiVersion !== undefined && obj.apiVersion !== gv) {
     throw new ApiError(Reason.BadRequest, `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${gv})`);
@@ -221,8 +225,9 @@ export class Handlers {
     };
   }
 
+  /** Creates from `body`, which becomes the federation's: the caller must not use it afterwards. */
   async create(rt: ResourceType, namespace: string | undefined, body: unknown, ctx: WriteContext): Promise<KubeObject> {
-    const obj = foldWriteOnlyFields(stripServerFields(normalise(rt, body, namespace)));
+    const obj = foldWriteOnlyFields(stripServerFields(normalise(rt, body, namespace, undefined, true)));
     const meta = metaOf(obj);
     if ((meta.name === undefined || meta.name === "") && typeof meta.generateName === "string" && meta.generateName !== "") {
       // Five characters from [a-z0-9], as Kubernetes' name generator does.
