@@ -78,16 +78,26 @@ export interface TailOptions {
   onBatch: (records: LogRecord[]) => Promise<void>;
 }
 
-/** What a group member's batch handler can do with the batch it was given. */
+/**
+ * What a group member's batch handler can do with the batch it was given. The handler may return before the
+ * batch's work is done (to be given the next batch meanwhile) and call `commit` later: the group's offset moves
+ * only by `commit`, never by fetching on.
+ */
 export interface GroupBatch {
+  readonly partition: number;
   readonly records: LogRecord[];
-  /** Marks a record done: the group's committed offset may move past it (commits happen in the background). */
+  /** Lets the consumer fetch past a record: the next batch of this partition starts after it. Commits nothing. */
   resolve(record: LogRecord): void;
+  /**
+   * Commits the group's offset past a record: a restarted member, or the one that takes the partition over,
+   * resumes after it. Only for records whose work is done, in order; resolves once the broker has it.
+   */
+  commit(record: LogRecord): Promise<void>;
   /** Keeps the membership alive during long work. */
   heartbeat(): Promise<void>;
   /** True once the partition was taken away (rebalance) or the consumer is stopping: stop working on the batch. */
   isStale(): boolean;
-  /** Stops fetching this partition; after `resume()` fetching starts again at `from` (the first unresolved record). */
+  /** Stops fetching this partition; after `resume()` fetching starts again at `from` (a record not yet committed). */
   pause(from: LogRecord): void;
 }
 
@@ -302,7 +312,7 @@ export class KafkaClient {
 
   /**
    * Joins a consumer group: the broker gives each partition to one member, and to another one when that member
-   * leaves or stops heartbeating. Offsets are committed only up to records the handler resolved.
+   * leaves or stops heartbeating. Offsets are committed only up to records the handler commits.
    */
   async join(opts: GroupOptions): Promise<GroupMember> {
     const sessionTimeout = opts.sessionTimeoutMs ?? 6000;
@@ -328,8 +338,8 @@ export class KafkaClient {
     await consumer.connect();
     await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning });
     await consumer.run({
-      autoCommit: true,
-      autoCommitInterval: 500,
+      // Offsets are committed by the handler (GroupBatch.commit), once the work of a record is done.
+      autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) => {
         const records = recordsOf(batch);
@@ -342,8 +352,10 @@ export class KafkaClient {
         };
         try {
           await opts.onBatch({
+            partition: batch.partition,
             records,
             resolve: (r) => resolveOffset(r.offset),
+            commit: (r) => consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(r.offset) + 1n).toString() }]),
             heartbeat,
             isStale: () => stopping || !isRunning() || isStale(),
             pause: pauseFrom,

@@ -4,7 +4,7 @@
  * the member, the periodic resync, and health probes with flap damping.
  */
 import { ObservedOutcome, StatusType, refKey, type KubeObject, type StatusReport } from "@kubefed/events";
-import type { GroupBatch, GroupMember, KafkaClient } from "@kubefed/kafka";
+import type { GroupBatch, GroupMember, KafkaClient, LogRecord } from "@kubefed/kafka";
 import { OWNED_BY_LABEL, propagatorGroup } from "@kubefed/names";
 import type { Logger } from "@kubefed/logging";
 import { KeyQueue } from "./keyqueue.ts";
@@ -37,6 +37,21 @@ export interface ClusterWorkerOptions {
 }
 
 type RunResult = "done" | "parked" | "unreachable";
+
+/** A batch whose keys are being reconciled: the cursor commits past it once it and every older one are done. */
+interface InFlightBatch {
+  readonly batch: GroupBatch;
+  readonly first: LogRecord;
+  readonly last: LogRecord;
+  done: boolean;
+  settled: Promise<void>;
+}
+
+/** Keys queued or running (all sources) above which the cursor stops taking batches until the oldest settles. */
+const OUTSTANDING_KEYS = 256;
+
+/** The least time between two commits of a partition's cursor. */
+const COMMIT_INTERVAL_MS = 250;
 
 /** Sockets to a member: the reconciles, a watch per propagated kind, the EndpointSlice watch, probes and lists. */
 const memberSockets = (concurrency: number) => concurrency + MEMBER_KINDS.length + 3;
@@ -76,6 +91,11 @@ export class ClusterWorker {
   /** Settles once the cursor of the current assignment is positioned. */
   private positioned: Promise<void> = Promise.resolve();
   private resyncTimer: NodeJS.Timeout | undefined;
+  /** Per partition, the batches whose keys are being reconciled (see onBatch). */
+  private readonly batches = new Map<number, InFlightBatch[]>();
+  /** Bumped whenever the cursor is repositioned: batches of an older epoch no longer commit. */
+  private epoch = 0;
+  private readonly commits = new Map<number, { running: boolean; next?: { batch: GroupBatch; record: LogRecord } }>();
   /** Flap damping: the published state and the run of probes disagreeing with it. */
   private health: { ready: boolean | undefined; streak: number; message: string } = { ready: undefined, streak: 0, message: "" };
   private topology: { region: string | null; zones: string[] } = { region: null, zones: [] };
@@ -114,6 +134,7 @@ export class ClusterWorker {
       sessionTimeoutMs: this.o.sessionTimeoutMs,
       onBatch: (b) => this.onBatch(b),
       onAssignment: (partitions) => {
+        this.forgetInFlight();
         if (partitions.length > 0) this.positioned = this.position(groupId, group, partitions);
         this.setActive(partitions.length > 0);
       },
@@ -183,17 +204,24 @@ export class ClusterWorker {
   // The cursor: keys that changed in the log
   // ---------------------------------------------------------------------------------------------------------
 
+  /**
+   * A batch's keys go to the reconcile queue and the consumer fetches on at once, so the member always has work in
+   * flight (waiting for the slowest key of each batch before the next fetch left it idle between batches). The
+   * group's offset moves only past batches whose keys are all done, in order (`settle`); while more than
+   * OUTSTANDING_KEYS keys wait, the next batch waits too.
+   */
   private async onBatch(b: GroupBatch): Promise<void> {
     await this.positioned;
+    const last = b.records[b.records.length - 1]!;
     // Fetched before the seek to a new cursor's start: the resync covers these, and the seek makes it stale.
-    if (BigInt(b.records[b.records.length - 1]!.offset) < this.startAt) return;
+    if (BigInt(last.offset) < this.startAt) return;
     const first = b.records[0]!;
     if (this.paused || this.health.ready === false) {
       this.paused = true;
-      b.pause(first);
+      b.pause(this.inFlight(b.partition)[0]?.first ?? first);
+      this.forgetInFlight();
       return;
     }
-    const last = b.records[b.records.length - 1]!;
     const beat = setInterval(() => void b.heartbeat().catch(() => undefined), 1000);
     // Lag of the newest change of the batch, from its append (the producer's timestamp, in ms).
     const lag = (stage: "fetched" | "folded" | "applied") => this.o.metrics?.lag(this.name, stage, Math.max(0, Date.now() - Number(last.timestamp)) / 1000);
@@ -201,21 +229,76 @@ export class ClusterWorker {
     try {
       await this.o.projection.waitFor(BigInt(last.offset) + 1n);
       lag("folded");
+      // Paused meanwhile (an earlier batch found the member unreachable): the cursor went back before this batch.
+      if (b.isStale() || this.paused) return;
+      const epoch = this.epoch;
       const keys = this.keysOf(b);
-      const results = await Promise.all(keys.map((k) => this.queue.run(k)));
-      if (b.isStale()) return;
-      if (!results.includes("unreachable")) lag("applied");
-      if (results.includes("unreachable")) {
-        // Nothing is lost: the cursor stays before this batch until the member is back.
-        this.paused = true;
-        b.pause(first);
-        void this.probe();
-        return;
-      }
+      const entry: InFlightBatch = { batch: b, first, last, done: false, settled: Promise.resolve() };
+      this.inFlight(b.partition).push(entry);
+      entry.settled = Promise.all(keys.map((k) => this.queue.run(k))).then((results) => {
+        if (!results.includes("unreachable")) lag("applied");
+        this.settle(entry, epoch, results.includes("unreachable"));
+      });
       b.resolve(last);
+      const waiting = this.inFlight(b.partition);
+      while (this.queue.size > OUTSTANDING_KEYS && waiting.length > 0 && this.epoch === epoch && !b.isStale()) await waiting[0]!.settled;
     } finally {
       clearInterval(beat);
     }
+  }
+
+  /** The batches of a partition whose keys are being reconciled, oldest first. */
+  private inFlight(partition: number): InFlightBatch[] {
+    let list = this.batches.get(partition);
+    if (!list) this.batches.set(partition, (list = []));
+    return list;
+  }
+
+  /** The cursor was repositioned (new assignment, paused): work still running no longer moves the offset. */
+  private forgetInFlight(): void {
+    this.epoch++;
+    this.batches.clear();
+  }
+
+  /** A batch's keys are done: commit past every batch done in order, or go back before it when the member is unreachable. */
+  private settle(entry: InFlightBatch, epoch: number, unreachable: boolean): void {
+    entry.done = true;
+    if (epoch !== this.epoch) return;
+    const list = this.inFlight(entry.batch.partition);
+    if (unreachable) {
+      // Nothing is lost: the cursor goes back before the oldest batch not committed until the member is back.
+      this.paused = true;
+      entry.batch.pause(list[0]?.first ?? entry.first);
+      this.forgetInFlight();
+      void this.probe();
+      return;
+    }
+    let upTo: InFlightBatch | undefined;
+    while (list[0]?.done) upTo = list.shift();
+    if (upTo) this.commit(upTo.batch, upTo.last);
+  }
+
+  /**
+   * Commits per partition one at a time and at most every COMMIT_INTERVAL_MS; meanwhile only the newest offset
+   * to commit is kept. A crash redoes at most that much work, which reconcile makes harmless.
+   */
+  private commit(batch: GroupBatch, record: LogRecord): void {
+    const c = this.commits.get(batch.partition) ?? { running: false };
+    this.commits.set(batch.partition, c);
+    c.next = { batch, record };
+    if (c.running) return;
+    c.running = true;
+    void (async () => {
+      while (c.next && !this.stopped) {
+        const { batch: b, record: r } = c.next;
+        c.next = undefined;
+        const started = Date.now();
+        // A failed commit leaves the offset where it was: a restart reconciles those keys again.
+        await b.commit(r).catch((e: unknown) => this.o.logger.warn({ cluster: this.name, err: (e as Error).message }, "could not commit the cursor"));
+        if (c.next) await new Promise((res) => setTimeout(res, Math.max(0, COMMIT_INTERVAL_MS - (Date.now() - started))));
+      }
+      c.running = false;
+    })();
   }
 
   /**
