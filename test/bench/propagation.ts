@@ -273,6 +273,7 @@ try {
   const directCpu = cpuSince(cpu);
   await quiesce();
   const burstReqBefore = SHOW_REQUESTS ? await requestCounts(three[0]!) : new Map<string, number>();
+  const burstLagBefore = await lagTotals(worker.url);
   cpu = cpuSnapshot();
   t0 = performance.now();
   await parallel(BURST_N, PARALLEL, (i) => call(federation, "POST", "/api/v1/namespaces/fed-burst/configmaps", cm("fed-burst", `b-${i}`)));
@@ -287,6 +288,7 @@ try {
     `  ratio (federation/direct throughput) ${(directMs / fedMs).toFixed(2)}`,
     `  CPU, direct:     ${directCpu}`,
     `  CPU, federation: ${fedCpu}`,
+    `  the propagator's mean lag from the append: ${await lagSince(worker.url, burstLagBefore)}`,
   ];
   if (SHOW_REQUESTS) burstLines.push(`  requests to ${three[0]!.name} through the federation: ${await requestsSince(three[0]!, burstReqBefore)}`);
   process.stdout.write(`${burstLines.join("\n")}\n`);

@@ -1,7 +1,8 @@
 // Propagation against three real member kube-apiservers and a real Kafka: create once, converge everywhere
 // selected; placement moves; drift is repaired; an unreachable member catches up; a killed worker loses nothing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OWNED_BY_LABEL } from "@kubefed/names";
+import { KafkaClient } from "@kubefed/kafka";
+import { OWNED_BY_LABEL, objectsTopic, propagatorGroup } from "@kubefed/names";
 import type { Federation, Propagator } from "@kubefed/localenv";
 import { env, memberApiserver, uniqueName } from "./helpers.ts";
 import { eventually, expectMemberEquals, federationWithMembers, fedctl, memberctl, ownedIn, propagator, writeConfigMaps } from "./propagation-helpers.ts";
@@ -15,6 +16,10 @@ const names = MEMBERS.map((m) => m.name);
 
 let fed: Federation;
 let worker: Propagator;
+let kafka: KafkaClient;
+/** The end of the objects log, and how far a member's consumer group has committed in it ("-" for nothing). */
+const logEnd = async () => (await kafka.endOffsets(objectsTopic(fed.name)))[0]!.offset;
+const cursor = async (member: string) => (await kafka.committedOffsets(propagatorGroup(fed.name, member), objectsTopic(fed.name)))[0]?.offset ?? "-";
 const ns = uniqueName("prop");
 
 function manifests(namespace: string, v: string): string {
@@ -100,11 +105,13 @@ spec:
 beforeAll(async () => {
   expect(env().members.map((m) => m.name)).toEqual(expect.arrayContaining(names));
   fed = await federationWithMembers(uniqueName("pf"), MEMBERS);
+  kafka = new KafkaClient({ brokers: [env().kafka.bootstrap], clientId: "propagation-test" });
   worker = await propagator(fed);
   await eventually(async () => expect((await worker.clusters()).map((c) => [c.name, c.active, c.ready]).sort()).toEqual(names.map((n) => [n, true, true])), 30_000);
 }, 180_000);
 
 afterAll(async () => {
+  await kafka?.close();
   await worker?.stop();
   await fed?.stop();
 });
@@ -249,11 +256,16 @@ data: {a: b}
       await writeConfigMaps(fed, outage, 40, "b");
       for (let i = 50; i < 60; i++) await fedctl(fed, ["-n", outage, "delete", "configmap", `cm-${i}`]);
       for (const m of ["member1", "member2"]) await eventually(() => expectMemberEquals(fed, m, [outage], ["namespaces", "configmaps"]), 60_000);
+      // Each member's committed offset says how far it converged: the live ones reach the end of the log, the
+      // stopped one stays before the changes it missed.
+      for (const m of ["member1", "member2"]) await eventually(async () => expect(await cursor(m)).toBe(await logEnd()), 10_000);
+      expect(BigInt(await cursor("member3"))).toBeLessThan(BigInt(await logEnd()) - 100n);
     } finally {
       await memberApiserver("member3", "start");
     }
     expect(member3.server).toMatch(/^https:/);
     await eventually(() => expectMemberEquals(fed, "member3", [outage], ["namespaces", "configmaps"]), 90_000, 500);
     await eventually(async () => expect((await fedctl(fed, ["get", "clusters"])).stdout).toMatch(/member3\s+Ready/), 20_000);
+    await eventually(async () => expect(await cursor("member3")).toBe(await logEnd()), 10_000);
   }, 240_000);
 });
