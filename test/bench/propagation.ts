@@ -138,9 +138,8 @@ async function requestsSince(t: Target, before: Map<string, number>): Promise<st
   const now = await requestCounts(t);
   return [...now].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v >= 5).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`).join(", ");
 }
-/** Sum and count of the propagator's lag histogram by stage (all clusters). */
-async function lagTotals(url: string): Promise<Map<string, { sum: number; count: number }>> {
-  const text = await new Promise<string>((res, rej) => {
+function metricsText(url: string): Promise<string> {
+  return new Promise<string>((res, rej) => {
     httpRequest(`${url}/metrics`, (r) => {
       let b = "";
       r.setEncoding("utf8");
@@ -148,6 +147,26 @@ async function lagTotals(url: string): Promise<Map<string, { sum: number; count:
       r.on("end", () => res(b));
     }).on("error", rej).end();
   });
+}
+
+/** The propagator's reconciles of one cluster by result (BENCH_REQUESTS=1 prints those of a phase). */
+async function reconcileCounts(url: string, cluster: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const m of (await metricsText(url)).matchAll(/^kubefed_propagator_reconciles_total\{([^}]*)\} ([\d.e+-]+)$/gm)) {
+    if (!m[1]!.includes(`cluster="${cluster}"`)) continue;
+    out.set(/result="([^"]*)"/.exec(m[1]!)?.[1] ?? "?", Number(m[2]));
+  }
+  return out;
+}
+
+async function reconcilesSince(url: string, cluster: string, before: Map<string, number>): Promise<string> {
+  const now = await reconcileCounts(url, cluster);
+  return [...now].map(([r, n]) => `${r} ${n - (before.get(r) ?? 0)}`).filter((x) => !x.endsWith(" 0")).join(", ");
+}
+
+/** Sum and count of the propagator's lag histogram by stage (all clusters). */
+async function lagTotals(url: string): Promise<Map<string, { sum: number; count: number }>> {
+  const text = await metricsText(url);
   const out = new Map<string, { sum: number; count: number }>();
   for (const m of text.matchAll(/^kubefed_propagator_lag_seconds_(sum|count)\{[^}]*stage="(\w+)"[^}]*\} ([\d.e+-]+)$/gm)) {
     const e = out.get(m[2]!) ?? { sum: 0, count: 0 };
@@ -274,6 +293,7 @@ try {
   await quiesce();
   const burstReqBefore = SHOW_REQUESTS ? await requestCounts(three[0]!) : new Map<string, number>();
   const burstLagBefore = await lagTotals(worker.url);
+  const burstReconcilesBefore = await reconcileCounts(worker.url, three[0]!.name);
   cpu = cpuSnapshot();
   t0 = performance.now();
   await parallel(BURST_N, PARALLEL, (i) => call(federation, "POST", "/api/v1/namespaces/fed-burst/configmaps", cm("fed-burst", `b-${i}`)));
@@ -290,7 +310,10 @@ try {
     `  CPU, federation: ${fedCpu}`,
     `  the propagator's mean lag from the append: ${await lagSince(worker.url, burstLagBefore)}`,
   ];
-  if (SHOW_REQUESTS) burstLines.push(`  requests to ${three[0]!.name} through the federation: ${await requestsSince(three[0]!, burstReqBefore)}`);
+  if (SHOW_REQUESTS) {
+    burstLines.push(`  requests to ${three[0]!.name} through the federation: ${await requestsSince(three[0]!, burstReqBefore)}`);
+    burstLines.push(`  the propagator's reconciles for ${three[0]!.name}: ${await reconcilesSince(worker.url, three[0]!.name, burstReconcilesBefore)}`);
+  }
   process.stdout.write(`${burstLines.join("\n")}\n`);
   }
 
