@@ -70,6 +70,8 @@ export class ClusterWorker {
   private readonly lastReport = new Map<string, string>();
   /** resourceVersion of each object as this worker last wrote it: its watch event is our own echo, not drift. */
   private readonly written = new Map<string, string>();
+  /** Keys being reconciled, with the latest watch event of each that arrived meanwhile (see `runOnce`). */
+  private readonly reconciling = new Map<string, { resourceVersion: string; deleted: boolean; relevant: boolean } | null>();
   private watches: MemberWatch[] = [];
   /** Bumped by stopWatches: a watch loop of an older generation ends instead of watching again. */
   private watchGen = 0;
@@ -95,7 +97,7 @@ export class ClusterWorker {
   private readonly batches = new Map<number, InFlightBatch[]>();
   /** Bumped whenever the cursor is repositioned: batches of an older epoch no longer commit. */
   private epoch = 0;
-  private readonly commits = new Map<number, { running: boolean; next?: { batch: GroupBatch; record: LogRecord } }>();
+  private readonly commits = new Map<number, { running: boolean; last: number; next?: { batch: GroupBatch; record: LogRecord } }>();
   /** Flap damping: the published state and the run of probes disagreeing with it. */
   private health: { ready: boolean | undefined; streak: number; message: string } = { ready: undefined, streak: 0, message: "" };
   private topology: { region: string | null; zones: string[] } = { region: null, zones: [] };
@@ -279,23 +281,26 @@ export class ClusterWorker {
   }
 
   /**
-   * Commits per partition one at a time and at most every COMMIT_INTERVAL_MS; meanwhile only the newest offset
-   * to commit is kept. A crash redoes at most that much work, which reconcile makes harmless.
+   * Commits per partition one at a time and at most every COMMIT_INTERVAL_MS (so a steady trickle of batches
+   * does not cost a commit request each); meanwhile only the newest offset to commit is kept. A crash redoes
+   * at most that much work, which reconcile makes harmless.
    */
   private commit(batch: GroupBatch, record: LogRecord): void {
-    const c = this.commits.get(batch.partition) ?? { running: false };
+    const c = this.commits.get(batch.partition) ?? { running: false, last: 0 };
     this.commits.set(batch.partition, c);
     c.next = { batch, record };
     if (c.running) return;
     c.running = true;
     void (async () => {
       while (c.next && !this.stopped) {
+        const wait = c.last + COMMIT_INTERVAL_MS - Date.now();
+        if (wait > 0) await new Promise((res) => setTimeout(res, wait).unref());
+        if (!c.next || this.stopped) break;
         const { batch: b, record: r } = c.next;
         c.next = undefined;
-        const started = Date.now();
+        c.last = Date.now();
         // A failed commit leaves the offset where it was: a restart reconciles those keys again.
         await b.commit(r).catch((e: unknown) => this.o.logger.warn({ cluster: this.name, err: (e as Error).message }, "could not commit the cursor"));
-        if (c.next) await new Promise((res) => setTimeout(res, Math.max(0, COMMIT_INTERVAL_MS - (Date.now() - started))));
       }
       c.running = false;
     })();
@@ -334,7 +339,25 @@ export class ClusterWorker {
     };
   }
 
+  /**
+   * One reconcile of a key. A watch event for the key that arrives meanwhile is held (`watchKind`) and decided
+   * here, once this run's write has answered: the member's echo of a write usually arrives before its answer, and
+   * would otherwise reconcile the key once more for nothing.
+   */
   private async runOnce(key: string): Promise<RunResult> {
+    this.reconciling.set(key, null);
+    try {
+      return await this.reconcileKey(key);
+    } finally {
+      const seen = this.reconciling.get(key);
+      this.reconciling.delete(key);
+      const ours = this.written.get(key);
+      if (seen && ours !== undefined && !seen.deleted && seen.resourceVersion === ours) this.written.delete(key);
+      else if (seen?.relevant) void this.queue.run(key);
+    }
+  }
+
+  private async reconcileKey(key: string): Promise<RunResult> {
     // Known offline: do not wait for timeouts; the recovery resync covers the key.
     if (this.health.ready === false) return "unreachable";
     if (!this.member) {
@@ -534,14 +557,21 @@ export class ClusterWorker {
       const before = this.cache.get(key);
       if (e.type === "DELETED") this.cache.delete(key);
       else this.cache.set(key, o);
+      // Only ours, or what we want there, is any of our business.
+      const relevant = this.ownedByUs(o) || (before !== undefined && this.ownedByUs(before)) || desiredIn(this.ctx(), key) !== undefined;
+      if (this.reconciling.has(key)) {
+        // A write of this key may be waiting for its answer: decided when the run ends.
+        const held = this.reconciling.get(key);
+        this.reconciling.set(key, { resourceVersion: rv, deleted: e.type === "DELETED", relevant: relevant || (held?.relevant ?? false) });
+        return;
+      }
       const ours = this.written.get(key);
       if (ours !== undefined) {
         this.written.delete(key);
         // The echo of our own write: nothing drifted.
         if (e.type !== "DELETED" && ours === rv) return;
       }
-      // Only ours, or what we want there, is any of our business.
-      if (this.ownedByUs(o) || (before && this.ownedByUs(before)) || desiredIn(this.ctx(), key) !== undefined) void this.queue.run(key);
+      if (relevant) void this.queue.run(key);
     };
     // Too old a resourceVersion (410) or a refusal: relist everything and converge.
     this.keepWatching(member, kind, resourceVersion, current, onEvent, () => void this.resync("watch expired"));
