@@ -47,8 +47,13 @@ interface InFlightBatch {
   settled: Promise<void>;
 }
 
-/** Keys queued or running (all sources) above which the cursor stops taking batches until the oldest settles. */
+/**
+ * Keys queued or running (all sources), and batches of a partition in flight, above which the cursor stops
+ * taking batches until the oldest settles: batches of keys already queued share their runs and add no keys, but
+ * each holds its records.
+ */
 const OUTSTANDING_KEYS = 256;
+const OUTSTANDING_BATCHES = 64;
 
 /** The least time between two commits of a partition's cursor. */
 const COMMIT_INTERVAL_MS = 250;
@@ -95,8 +100,8 @@ export class ClusterWorker {
   private resyncTimer: NodeJS.Timeout | undefined;
   /** Per partition, the batches whose keys are being reconciled (see onBatch). */
   private readonly batches = new Map<number, InFlightBatch[]>();
-  /** Bumped whenever the cursor is repositioned: batches of an older epoch no longer commit. */
-  private epoch = 0;
+  /** Per partition, bumped whenever its cursor is repositioned: batches of an older epoch no longer commit. */
+  private readonly epochs = new Map<number, number>();
   private readonly commits = new Map<number, { running: boolean; last: number; next?: { batch: GroupBatch; record: LogRecord } }>();
   /** Flap damping: the published state and the run of probes disagreeing with it. */
   private health: { ready: boolean | undefined; streak: number; message: string } = { ready: undefined, streak: 0, message: "" };
@@ -136,7 +141,7 @@ export class ClusterWorker {
       sessionTimeoutMs: this.o.sessionTimeoutMs,
       onBatch: (b) => this.onBatch(b),
       onAssignment: (partitions) => {
-        this.forgetInFlight();
+        this.forgetAllInFlight();
         if (partitions.length > 0) this.positioned = this.position(groupId, group, partitions);
         this.setActive(partitions.length > 0);
       },
@@ -221,7 +226,7 @@ export class ClusterWorker {
     if (this.paused || this.health.ready === false) {
       this.paused = true;
       b.pause(this.inFlight(b.partition)[0]?.first ?? first);
-      this.forgetInFlight();
+      this.forgetInFlight(b.partition);
       return;
     }
     const beat = setInterval(() => void b.heartbeat().catch(() => undefined), 1000);
@@ -233,17 +238,28 @@ export class ClusterWorker {
       lag("folded");
       // Paused meanwhile (an earlier batch found the member unreachable): the cursor went back before this batch.
       if (b.isStale() || this.paused) return;
-      const epoch = this.epoch;
+      const epoch = this.epochOf(b.partition);
       const keys = this.keysOf(b);
       const entry: InFlightBatch = { batch: b, first, last, done: false, settled: Promise.resolve() };
       this.inFlight(b.partition).push(entry);
-      entry.settled = Promise.all(keys.map((k) => this.queue.run(k))).then((results) => {
-        if (!results.includes("unreachable")) lag("applied");
-        this.settle(entry, epoch, results.includes("unreachable"));
-      });
+      entry.settled = Promise.all(keys.map((k) => this.queue.run(k))).then(
+        (results) => {
+          if (!results.includes("unreachable")) lag("applied");
+          this.settle(entry, epoch, results.includes("unreachable"));
+        },
+        (e: unknown) => {
+          // Not expected (runOnce handles reconcile failures): go back before the batch, as for an unreachable member.
+          this.o.logger.error({ cluster: this.name, err: (e as Error).message }, "reconciling a batch failed; the cursor goes back before it");
+          this.settle(entry, epoch, true);
+        },
+      );
       b.resolve(last);
       const waiting = this.inFlight(b.partition);
-      while (this.queue.size > OUTSTANDING_KEYS && waiting.length > 0 && this.epoch === epoch && !b.isStale()) await waiting[0]!.settled;
+      const busy = () => (this.queue.size > OUTSTANDING_KEYS || waiting.length > OUTSTANDING_BATCHES) && waiting.length > 0;
+      while (busy() && this.epochOf(b.partition) === epoch && !this.stopped && !b.isStale()) {
+        // Woken each second as well, to notice a stop.
+        await Promise.race([waiting[0]!.settled, new Promise((r) => setTimeout(r, 1000).unref())]);
+      }
     } finally {
       clearInterval(beat);
     }
@@ -256,22 +272,32 @@ export class ClusterWorker {
     return list;
   }
 
-  /** The cursor was repositioned (new assignment, paused): work still running no longer moves the offset. */
-  private forgetInFlight(): void {
-    this.epoch++;
-    this.batches.clear();
+  private epochOf(partition: number): number {
+    return this.epochs.get(partition) ?? 0;
+  }
+
+  /** A partition's cursor was moved back (paused): its work still running no longer moves its offset. */
+  private forgetInFlight(partition: number): void {
+    this.epochs.set(partition, this.epochOf(partition) + 1);
+    this.batches.delete(partition);
+  }
+
+  /** A new assignment: nothing in flight moves any offset, and commits not yet sent are dropped. */
+  private forgetAllInFlight(): void {
+    for (const p of new Set([...this.epochs.keys(), ...this.batches.keys()])) this.forgetInFlight(p);
+    for (const c of this.commits.values()) c.next = undefined;
   }
 
   /** A batch's keys are done: commit past every batch done in order, or go back before it when the member is unreachable. */
   private settle(entry: InFlightBatch, epoch: number, unreachable: boolean): void {
     entry.done = true;
-    if (epoch !== this.epoch) return;
+    if (epoch !== this.epochOf(entry.batch.partition)) return;
     const list = this.inFlight(entry.batch.partition);
     if (unreachable) {
       // Nothing is lost: the cursor goes back before the oldest batch not committed until the member is back.
       this.paused = true;
       entry.batch.pause(list[0]?.first ?? entry.first);
-      this.forgetInFlight();
+      this.forgetInFlight(entry.batch.partition);
       void this.probe();
       return;
     }
