@@ -131,18 +131,32 @@ async function missingRights(member: KubeConfig, federation: string): Promise<st
     const answers = await Promise.all(attrs.map(allowed));
     return attrs.filter((_, i) => !answers[i]).map(describeRight);
   };
-  const missing = await check(requiredRights(federation));
-  // Without these the grants do not matter; listing them too would only bury the first problem.
-  if (missing.length > 0) return missing;
   const role = memberClusterRoleName(federation);
   const rbac = "rbac.authorization.k8s.io";
-  const [escalate, bind] = await Promise.all([allowed({ verb: "escalate", group: rbac, resource: "clusterroles", name: role }), allowed({ verb: "bind", group: rbac, resource: "clusterroles", name: role })]);
+  // Asked together: one round of requests instead of two.
+  const [missing, escalate, bind] = await Promise.all([
+    check(requiredRights(federation)),
+    allowed({ verb: "escalate", group: rbac, resource: "clusterroles", name: role }),
+    allowed({ verb: "bind", group: rbac, resource: "clusterroles", name: role }),
+  ]);
+  // Without these the grants do not matter; listing them too would only bury the first problem.
+  if (missing.length > 0) return missing;
   if (!(escalate && bind)) {
     const grants = memberClusterRoleRules().flatMap((r) => r.apiGroups!.flatMap((group) => r.resources!.flatMap((resource) => r.verbs.map((verb) => ({ verb, group, resource })))));
     const lacking = await check(grants);
     if (lacking.length > 0) missing.push(...lacking);
   }
   return missing;
+}
+
+/**
+ * Waits for all of `work` and returns its results; when some fail, throws the failure of the first in the list
+ * (not the first to happen), so the same problem is named whatever the timing.
+ */
+async function firstFailure<T extends readonly Promise<unknown>[]>(work: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(work);
+  for (const r of settled) if (r.status === "rejected") throw r.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
 async function createIfMissing(what: string, create: () => Promise<unknown>): Promise<void> {
@@ -169,17 +183,25 @@ async function setUpMember(plan: JoinPlan, say: (line: string) => void): Promise
   };
   await waitNamespaceNotTerminating(core, ns, say);
   say(`creating namespace ${ns} and serviceaccount ${ns}/${sa} in the member`);
-  await createIfMissing(`namespace ${ns} in the member`, () => core.createNamespace({ body: { metadata: { name: ns } } }));
-  await createIfMissing(`serviceaccount ${ns}/${sa} in the member`, () => core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: sa, namespace: ns } } }));
   say(`applying clusterrole ${role} (the federated types only) and its clusterrolebinding in the member`);
-  await apply({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: role }, rules: memberClusterRoleRules() } as KubernetesObject);
-  await apply({
-    apiVersion: "rbac.authorization.k8s.io/v1",
-    kind: "ClusterRoleBinding",
-    metadata: { name: role },
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
-    subjects: [{ kind: "ServiceAccount", name: sa, namespace: ns }],
-  } as KubernetesObject);
+  // Two independent chains: the namespace before its serviceaccount, the role before its binding (granting a
+  // role that does not exist yet is refused to a user who may not `bind` it). The binding may name a
+  // serviceaccount that is still being created.
+  const identity = (async () => {
+    await createIfMissing(`namespace ${ns} in the member`, () => core.createNamespace({ body: { metadata: { name: ns } } }));
+    await createIfMissing(`serviceaccount ${ns}/${sa} in the member`, () => core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: sa, namespace: ns } } }));
+  })();
+  const rights = (async () => {
+    await apply({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: role }, rules: memberClusterRoleRules() } as KubernetesObject);
+    await apply({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: role },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+      subjects: [{ kind: "ServiceAccount", name: sa, namespace: ns }],
+    } as KubernetesObject);
+  })();
+  await firstFailure([identity, rights]);
   let tr;
   try {
     tr = await core.createNamespacedServiceAccountToken({ name: sa, namespace: ns, body: { spec: { audiences: [], expirationSeconds: DEFAULT_TOKEN_EXPIRATION_SECONDS } } });
@@ -209,33 +231,41 @@ export async function join(o: JoinOptions, say: (line: string) => void): Promise
   const { name, fed, member } = plan;
   const memberServer = serverOf(member);
 
-  const clusters = await checkFederation(fed, o.hostClusterContext);
-  const joined = await clusters.getClusterCustomObject({ ...CLUSTER_API, name }).then(
-    () => true,
-    (err: unknown) => {
-      if (statusCode(err) === 404) return false;
-      throw new Error(`cannot read cluster ${name} from the federation: ${oneLine(err)}`);
-    },
-  );
-  if (joined) throw new Error(`cluster ${name} is already joined`);
-
-  say(`checking cluster at ${memberServer} (context "${plan.memberContext}")`);
-  await checkReachable(member, `cluster at ${memberServer}`);
+  say(`checking the federation and the cluster at ${memberServer} (context "${plan.memberContext}")`);
+  // Everything here only reads, so the federation and the member are checked at the same time; a failure is
+  // reported in this order all the same, the federation's first.
+  const federationChecked = (async () => {
+    const clusters = await checkFederation(fed, o.hostClusterContext);
+    const joined = await clusters.getClusterCustomObject({ ...CLUSTER_API, name }).then(
+      () => true,
+      (err: unknown) => {
+        if (statusCode(err) === 404) return false;
+        throw new Error(`cannot read cluster ${name} from the federation: ${oneLine(err)}`);
+      },
+    );
+    if (joined) throw new Error(`cluster ${name} is already joined`);
+    return clusters;
+  })();
+  const memberChecked = (async () => {
+    await checkReachable(member, `cluster at ${memberServer}`);
+    const [missing, topo] = await Promise.all([
+      missingRights(member, plan.federation).catch((err: unknown) => {
+        throw new Error(`cannot check rights in the member at ${memberServer}: ${oneLine(err)}`);
+      }),
+      plan.labels[REGION_LABEL] === undefined ? nodeTopology(member) : Promise.resolve<{ region?: string; zone?: string }>({}),
+    ]);
+    const shown = missing.length > 4 ? [...missing.slice(0, 3), `and ${missing.length - 3} more`] : missing;
+    if (missing.length > 0) throw new Error(`missing rights in the member: ${shown.join(", ")} (the user of context "${plan.memberContext}" must be allowed to set up RBAC, e.g. cluster-admin)`);
+    return topo;
+  })();
+  const [clusters, topo] = await firstFailure([federationChecked, memberChecked] as const);
   const ca = caOf(member);
-  const missing = await missingRights(member, plan.federation).catch((err: unknown) => {
-    throw new Error(`cannot check rights in the member at ${memberServer}: ${oneLine(err)}`);
-  });
-  const shown = missing.length > 4 ? [...missing.slice(0, 3), `and ${missing.length - 3} more`] : missing;
-  if (missing.length > 0) throw new Error(`missing rights in the member: ${shown.join(", ")} (the user of context "${plan.memberContext}" must be allowed to set up RBAC, e.g. cluster-admin)`);
 
   const labels = { ...plan.labels };
-  if (labels[REGION_LABEL] === undefined) {
-    const topo = await nodeTopology(member);
-    if (topo.region !== undefined) {
-      labels[REGION_LABEL] = topo.region;
-      if (topo.zone !== undefined && labels[ZONE_LABEL] === undefined) labels[ZONE_LABEL] = topo.zone;
-      say(`region ${topo.region}${topo.zone ? `, zone ${topo.zone}` : ""} from the member's node labels`);
-    }
+  if (labels[REGION_LABEL] === undefined && topo.region !== undefined) {
+    labels[REGION_LABEL] = topo.region;
+    if (topo.zone !== undefined && labels[ZONE_LABEL] === undefined) labels[ZONE_LABEL] = topo.zone;
+    say(`region ${topo.region}${topo.zone ? `, zone ${topo.zone}` : ""} from the member's node labels`);
   }
 
   const { token } = await setUpMember(plan, say);

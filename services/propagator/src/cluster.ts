@@ -489,23 +489,33 @@ export class ClusterWorker {
     // Alongside, and before converging: the reports of the converge then carry the Services' counts. A failure
     // there retries apart and does not hold up propagation.
     const slices = this.listEndpointSlices(member, gen, false);
-    for (const kind of MEMBER_KINDS) {
-      try {
-        const { items, resourceVersion } = await member.list(kind, "");
-        if (this.watchGen !== gen) return;
-        for (const o of items) this.cache.set(keyOf(kind, o), o);
-        this.synced.add(`${kind.group}/${kind.kind}`);
-        this.watchKind(member, kind, resourceVersion);
-      } catch (e) {
-        this.o.logger.warn({ cluster: this.name, kind: kind.kind, err: (e as Error).message }, "cannot list the member's objects; retrying");
-        setTimeout(() => {
-          if (this.member === member && this.active && this.watchGen === gen) {
-            this.stopWatches();
-            void this.startWatchesAndResync(why);
-          }
-        }, 2000).unref();
-        return;
-      }
+    // Every kind at once: a joining member's first write waits for the slowest list, not for their sum.
+    const listed = await Promise.all(
+      MEMBER_KINDS.map((kind) =>
+        member.list(kind, "").then(
+          (l) => ({ kind, ...l }),
+          (e: unknown) => {
+            this.o.logger.warn({ cluster: this.name, kind: kind.kind, err: (e as Error).message }, "cannot list the member's objects; retrying");
+            return undefined;
+          },
+        ),
+      ),
+    );
+    if (this.watchGen !== gen) return;
+    if (listed.some((l) => l === undefined)) {
+      setTimeout(() => {
+        if (this.member === member && this.active && this.watchGen === gen) {
+          this.stopWatches();
+          void this.startWatchesAndResync(why);
+        }
+      }, 2000).unref();
+      return;
+    }
+    for (const l of listed) {
+      const { kind, items, resourceVersion } = l!;
+      for (const o of items) this.cache.set(keyOf(kind, o), o);
+      this.synced.add(`${kind.group}/${kind.kind}`);
+      this.watchKind(member, kind, resourceVersion);
     }
     // A new cursor starts where the projection stood when it was positioned: converge from there on.
     await this.positioned;
