@@ -133,7 +133,7 @@ async function missingRights(member: KubeConfig, federation: string): Promise<st
   };
   const role = memberClusterRoleName(federation);
   const rbac = "rbac.authorization.k8s.io";
-  // Asked together: one round of requests instead of two.
+  // Whether the user may grant the role without holding its rights, asked alongside the rights themselves.
   const [missing, escalate, bind] = await Promise.all([
     check(requiredRights(federation)),
     allowed({ verb: "escalate", group: rbac, resource: "clusterroles", name: role }),
@@ -147,16 +147,6 @@ async function missingRights(member: KubeConfig, federation: string): Promise<st
     if (lacking.length > 0) missing.push(...lacking);
   }
   return missing;
-}
-
-/**
- * Waits for all of `work` and returns its results; when some fail, throws the failure of the first in the list
- * (not the first to happen), so the same problem is named whatever the timing.
- */
-async function firstFailure<T extends readonly Promise<unknown>[]>(work: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
-  const settled = await Promise.allSettled(work);
-  for (const r of settled) if (r.status === "rejected") throw r.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
 async function createIfMissing(what: string, create: () => Promise<unknown>): Promise<void> {
@@ -201,7 +191,9 @@ async function setUpMember(plan: JoinPlan, say: (line: string) => void): Promise
       subjects: [{ kind: "ServiceAccount", name: sa, namespace: ns }],
     } as KubernetesObject);
   })();
-  await firstFailure([identity, rights]);
+  // Both chains end before a failure is reported, so nothing is still being written when the command exits.
+  const settled = await Promise.allSettled([identity, rights]);
+  for (const r of settled) if (r.status === "rejected") throw r.reason;
   let tr;
   try {
     tr = await core.createNamespacedServiceAccountToken({ name: sa, namespace: ns, body: { spec: { audiences: [], expirationSeconds: DEFAULT_TOKEN_EXPIRATION_SECONDS } } });
@@ -232,8 +224,8 @@ export async function join(o: JoinOptions, say: (line: string) => void): Promise
   const memberServer = serverOf(member);
 
   say(`checking the federation and the cluster at ${memberServer} (context "${plan.memberContext}")`);
-  // Everything here only reads, so the federation and the member are checked at the same time; a failure is
-  // reported in this order all the same, the federation's first.
+  // Everything here only reads, so the federation and the member are checked at the same time. The federation's
+  // failure is reported first, as soon as it is known; the member's waits for it.
   const federationChecked = (async () => {
     const clusters = await checkFederation(fed, o.hostClusterContext);
     const joined = await clusters.getClusterCustomObject({ ...CLUSTER_API, name }).then(
@@ -258,7 +250,9 @@ export async function join(o: JoinOptions, say: (line: string) => void): Promise
     if (missing.length > 0) throw new Error(`missing rights in the member: ${shown.join(", ")} (the user of context "${plan.memberContext}" must be allowed to set up RBAC, e.g. cluster-admin)`);
     return topo;
   })();
-  const [clusters, topo] = await firstFailure([federationChecked, memberChecked] as const);
+  memberChecked.catch(() => undefined); // reported below, unless the federation's failure is
+  const clusters = await federationChecked;
+  const topo = await memberChecked;
   const ca = caOf(member);
 
   const labels = { ...plan.labels };

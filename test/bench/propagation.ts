@@ -3,7 +3,8 @@
  * writes applied straight to the member clusters, in one run, on one machine.
  *
  *   latency     one ConfigMap at a time: from the request to the federation until all three members show it
- *               (watched), versus the same write sent to the three members in parallel until all three show it.
+ *               (watched), versus the same write sent to the three members in parallel until all three show it;
+ *               also from the federation's answer (the write accepted), the figure the project's goal is set on.
  *   throughput  a burst of ConfigMaps, 16 in flight: until all three members hold every one, versus the same
  *               burst applied directly to the three members (16 in flight each).
  *   join        a fourth member joins a federation holding N ConfigMaps: until it holds all of them, versus
@@ -271,8 +272,8 @@ try {
   out.push(
     `latency (${LATENCY_N} sequential ConfigMap creates, visible in all 3 members by watch)`,
     `  direct to 3 members in parallel: p50 ${pct(direct, 50).toFixed(1)} ms  p99 ${pct(direct, 99).toFixed(1)} ms`,
-    `  through the federation:          p50 ${pct(viaFed, 50).toFixed(1)} ms  p99 ${pct(viaFed, 99).toFixed(1)} ms   (from acceptance: p50 ${pct(viaFedAccepted, 50).toFixed(1)} ms)`,
-    `  ratio p50 ${(pct(viaFed, 50) / pct(direct, 50)).toFixed(2)}  p99 ${(pct(viaFed, 99) / pct(direct, 99)).toFixed(2)}`,
+    `  through the federation:          p50 ${pct(viaFed, 50).toFixed(1)} ms  p99 ${pct(viaFed, 99).toFixed(1)} ms   (from acceptance: p50 ${pct(viaFedAccepted, 50).toFixed(1)} ms  p99 ${pct(viaFedAccepted, 99).toFixed(1)} ms)`,
+    `  ratio p50 ${(pct(viaFed, 50) / pct(direct, 50)).toFixed(2)}  p99 ${(pct(viaFed, 99) / pct(direct, 99)).toFixed(2)}   (from acceptance: p50 ${(pct(viaFedAccepted, 50) / pct(direct, 50)).toFixed(2)}  p99 ${(pct(viaFedAccepted, 99) / pct(direct, 99)).toFixed(2)})`,
     `  the propagator's mean lag from the append: ${await lagSince(worker.url, lagBefore)}`,
   );
   process.stdout.write(`${out.join("\n")}\n`);

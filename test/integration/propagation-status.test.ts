@@ -2,6 +2,7 @@
 // themselves (health) reaches the federation API through the status topic, and `kubectl describe` shows Events.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Federation, Propagator } from "@kubefed/localenv";
+import { OWNED_BY_LABEL } from "@kubefed/names";
 import { uniqueName } from "./helpers.ts";
 import { eventually, federationWithMembers, fedctl, memberctl, ownedIn, propagator } from "./propagation-helpers.ts";
 
@@ -139,6 +140,23 @@ spec:
       ["member2", 1],
     ]);
   }, 120_000);
+
+  it("leaves an object alone once its ownership label is removed in the member, and says so", async () => {
+    await fedctl(fed, ["-n", ns, "create", "configmap", "disowned", "--from-literal=a=federation"]);
+    await eventually(async () => expect((await ownedIn("member1", fed.name, ["configmaps"])).has(`ConfigMap/${ns}/disowned`)).toBe(true));
+    // Taken over by hand: the member's watch of what the federation owns sees it leave.
+    await memberctl("member1", ["-n", ns, "label", "configmap", "disowned", `${OWNED_BY_LABEL}-`]);
+    await fedctl(fed, ["-n", ns, "patch", "configmap", "disowned", "--type=merge", "-p", '{"data":{"a":"changed"}}']);
+    await eventually(async () => {
+      const { stdout } = await fedctl(fed, ["-n", ns, "describe", "configmap", "disowned"]);
+      expect(stdout).toMatch(/Warning\s+FailedInCluster/);
+      expect(stdout).toContain("cluster member1");
+    }, 30_000);
+    const mine = JSON.parse((await memberctl("member1", ["-n", ns, "get", "configmap", "disowned", "-o", "json"])).stdout);
+    expect(mine.metadata.labels?.[OWNED_BY_LABEL]).toBeUndefined();
+    expect(mine.data).toEqual({ a: "federation" });
+    await eventually(async () => expect((await ownedIn("member2", fed.name, ["configmaps"])).get(`ConfigMap/${ns}/disowned`)?.data).toEqual({ a: "changed" }));
+  }, 60_000);
 
   it("reports an apply a member refuses as a Warning Event", async () => {
     // The member already has an object of that name the federation does not own: reported, left alone.

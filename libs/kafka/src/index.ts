@@ -129,7 +129,7 @@ export interface GroupMember {
  */
 export const byKeyUnlessSingle: ICustomPartitioner = () => {
   const hashed = Partitioners.DefaultPartitioner();
-  return (args) => (args.partitionMetadata.length === 1 ? args.partitionMetadata[0]!.partitionId : hashed(args));
+  return (args) => (args.message.partition == null && args.partitionMetadata.length === 1 ? args.partitionMetadata[0]!.partitionId : hashed(args));
 };
 
 function recordsOf(batch: Batch): LogRecord[] {

@@ -11,7 +11,12 @@ const args = (partitions: number[], key: string): PartitionerArgs => ({
 describe("the appender's partitioner", () => {
   it("puts every key of a one-partition topic in that partition without hashing", () => {
     const p = byKeyUnlessSingle();
-    for (const key of ["a", "east|apps/Deployment/shop/web", ""]) expect(p(args([7], key))).toBe(7);
+    for (const key of ["a", "east|apps/Deployment/shop/web", ""]) expect(p(args([0], key))).toBe(0);
+  });
+
+  it("keeps a partition the message names", () => {
+    const p = byKeyUnlessSingle();
+    expect(p({ ...args([0], "a"), message: { key: "a", value: "v", partition: 5 } })).toBe(5);
   });
 
   it("places keys as Kafka's own key hashing does when there are several partitions", () => {

@@ -60,6 +60,8 @@ const COMMIT_INTERVAL_MS = 250;
 
 /** Sockets to a member: the reconciles, a watch per propagated kind, the EndpointSlice watch, probes and lists. */
 const memberSockets = (concurrency: number) => concurrency + MEMBER_KINDS.length + 3;
+/** Lists of a member's kinds in flight at once when (re)building the cache of what it holds. */
+const LISTS_IN_FLIGHT = 4;
 
 const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000, 60_000];
 
@@ -467,11 +469,20 @@ export class ClusterWorker {
   // Drift: watches on the member, and the resync that backs them up
   // ---------------------------------------------------------------------------------------------------------
 
-  /** What the member has under a key: its object, null when absent, undefined when the cache cannot say. */
+  /**
+   * What the federation owns in the member under a key: its object, null when it owns nothing there (an object
+   * of the member's own may still be there: a create then meets AlreadyExists and reconcile reads it), undefined
+   * when the cache cannot say.
+   */
   private cached(key: string): KubeObject | null | undefined {
     const { group, kind } = parseKey(key);
     if (!this.synced.has(`${group}/${kind}`)) return undefined;
     return this.cache.get(key) ?? null;
+  }
+
+  /** Selects what this federation owns in a member (its ownership label). */
+  private get ownedSelector(): string {
+    return `${OWNED_BY_LABEL}=${this.o.federation}`;
   }
 
   private ownedByUs(o: KubeObject): boolean {
@@ -479,8 +490,10 @@ export class ClusterWorker {
   }
 
   /**
-   * Lists every object of the propagated kinds in the member (owned or not: reconcile must know what exists to
-   * leave foreign objects alone without a GET each), keeps the cache by watching from there, then converges.
+   * Lists what the federation owns of the propagated kinds in the member (its ownership label: the member's own
+   * objects, however many, cost neither the member nor this worker anything), keeps that cache by watching from
+   * there, then converges. An object that loses the label leaves the watch as a deletion, and its key is
+   * reconciled like any other: its create meets the member's object and reports it as not ours.
    */
   private async startWatchesAndResync(why = "start"): Promise<void> {
     if (!this.member || this.stopped || !this.active) return;
@@ -489,34 +502,34 @@ export class ClusterWorker {
     // Alongside, and before converging: the reports of the converge then carry the Services' counts. A failure
     // there retries apart and does not hold up propagation.
     const slices = this.listEndpointSlices(member, gen, false);
-    // Every kind at once: a joining member's first write waits for the slowest list, not for their sum.
-    const listed = await Promise.all(
-      MEMBER_KINDS.map((kind) =>
-        member.list(kind, "").then(
-          (l) => ({ kind, ...l }),
-          (e: unknown) => {
-            this.o.logger.warn({ cluster: this.name, kind: kind.kind, err: (e as Error).message }, "cannot list the member's objects; retrying");
-            return undefined;
-          },
-        ),
-      ),
-    );
-    if (this.watchGen !== gen) return;
-    if (listed.some((l) => l === undefined)) {
-      setTimeout(() => {
-        if (this.member === member && this.active && this.watchGen === gen) {
-          this.stopWatches();
-          void this.startWatchesAndResync(why);
+    const current = () => this.member === member && this.active && this.watchGen === gen;
+    let failed = false;
+    // A few kinds at a time (a joining member's first write waits for the slowest of them, not for the sum of
+    // all), each watched as soon as it is listed, from its own list's resourceVersion.
+    const kinds = [...MEMBER_KINDS];
+    const listNext = async (): Promise<void> => {
+      for (let kind = kinds.shift(); kind !== undefined && !failed && current(); kind = kinds.shift()) {
+        try {
+          const { items, resourceVersion } = await member.list(kind, this.ownedSelector, current);
+          if (!current() || failed) return;
+          for (const o of items) this.cache.set(keyOf(kind, o), o);
+          this.synced.add(`${kind.group}/${kind.kind}`);
+          this.watchKind(member, kind, resourceVersion);
+        } catch (e) {
+          if (!current() || failed) return;
+          failed = true;
+          this.o.logger.warn({ cluster: this.name, kind: kind.kind, err: (e as Error).message }, "cannot list the member's objects; retrying");
+          setTimeout(() => {
+            if (current()) {
+              this.stopWatches();
+              void this.startWatchesAndResync(why);
+            }
+          }, 2000).unref();
         }
-      }, 2000).unref();
-      return;
-    }
-    for (const l of listed) {
-      const { kind, items, resourceVersion } = l!;
-      for (const o of items) this.cache.set(keyOf(kind, o), o);
-      this.synced.add(`${kind.group}/${kind.kind}`);
-      this.watchKind(member, kind, resourceVersion);
-    }
+      }
+    };
+    await Promise.all(Array.from({ length: LISTS_IN_FLIGHT }, listNext));
+    if (failed || !current()) return;
     // A new cursor starts where the projection stood when it was positioned: converge from there on.
     await this.positioned;
     await slices;
@@ -554,12 +567,12 @@ export class ClusterWorker {
    * last resourceVersion seen when the stream ends; `expired` runs (after a second) when the member refuses the
    * resourceVersion (410) or the watch: the caller lists again.
    */
-  private keepWatching(member: MemberClient, kind: MemberKind, resourceVersion: string, current: () => boolean, onEvent: (e: WatchEvent) => void, expired: () => void): void {
+  private keepWatching(member: MemberClient, kind: MemberKind, labelSelector: string, resourceVersion: string, current: () => boolean, onEvent: (e: WatchEvent) => void, expired: () => void): void {
     let rv = resourceVersion;
     const loop = async () => {
       while (current()) {
         let refused = false;
-        const w = member.watch(kind, "", rv, (e) => {
+        const w = member.watch(kind, labelSelector, rv, (e) => {
           if (!current()) return;
           if (e.type === "ERROR") {
             refused = true;
@@ -610,7 +623,7 @@ export class ClusterWorker {
       if (relevant) void this.queue.run(key);
     };
     // Too old a resourceVersion (410) or a refusal: relist everything and converge.
-    this.keepWatching(member, kind, resourceVersion, current, onEvent, () => void this.resync("watch expired"));
+    this.keepWatching(member, kind, this.ownedSelector, resourceVersion, current, onEvent, () => void this.resync("watch expired"));
   }
 
   /**
@@ -645,7 +658,7 @@ export class ClusterWorker {
     const current = () => !this.stopped && this.active && this.member === member && this.watchGen === gen && this.sliceGen === sgen;
     const onEvent = (e: WatchEvent) => this.endpointsChanged(e.type === "DELETED" ? this.endpoints.remove(e.object) : this.endpoints.upsert(e.object));
     // Too old a resourceVersion (410) or a refusal: list the slices again (only them) and watch from there.
-    this.keepWatching(member, ENDPOINT_SLICES, resourceVersion, current, onEvent, () => void this.listEndpointSlices(member, gen, true));
+    this.keepWatching(member, ENDPOINT_SLICES, "", resourceVersion, current, onEvent, () => void this.listEndpointSlices(member, gen, true));
   }
 
   /** Services whose ready endpoint count changed: reconcile (and so report) those placed here and ours there. */

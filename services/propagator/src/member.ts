@@ -188,12 +188,16 @@ export class MemberClient {
     return true;
   }
 
-  /** Every object of a kind (all namespaces) matching a label selector, with the list's resourceVersion. */
-  async list(kind: MemberKind, labelSelector: string): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+  /**
+   * Every object of a kind (all namespaces) matching a label selector, with the list's resourceVersion, page by
+   * page; fails between pages once `wanted` turns false (the caller no longer needs it).
+   */
+  async list(kind: MemberKind, labelSelector: string, wanted: () => boolean = () => true): Promise<{ items: KubeObject[]; resourceVersion: string }> {
     const items: KubeObject[] = [];
     let cont = "";
     let resourceVersion = "";
     do {
+      if (!wanted()) throw new Error(`list of ${kind.plural} in cluster ${this.cluster} abandoned: no longer wanted`);
       const q = new URLSearchParams({ labelSelector, limit: "500", ...(cont ? { continue: cont } : {}) });
       const r = await this.call("GET", `${pathOf(kind, null)}?${q}`, { timeoutMs: 60_000 });
       if (r.status !== 200) throw this.refused(r.status, r.body, `list ${kind.plural}`);
