@@ -38,6 +38,18 @@ export interface ClusterWorkerOptions {
 
 type RunResult = "done" | "parked" | "unreachable";
 
+/** A run of a key started by the fast path (`onFolded`) once the projection had folded through `through`. */
+interface EarlyRun {
+  readonly through: bigint;
+  readonly run: Promise<RunResult>;
+  result?: RunResult;
+}
+
+/** The fast path stays off while more keys than this are queued: a burst goes through the cursor alone. */
+const FAST_PATH_MAX_QUEUE = 64;
+/** Early runs kept for the cursor to find; more means the cursor is far behind, and they are dropped. */
+const FAST_PATH_MAX_KEYS = 4096;
+
 /** A batch whose keys are being reconciled: the cursor commits past it once it and every older one are done. */
 interface InFlightBatch {
   readonly batch: GroupBatch;
@@ -97,6 +109,9 @@ export class ClusterWorker {
   private healthTimer: NodeJS.Timeout | undefined;
   /** Records below this offset are covered by the activation resync of a new cursor (see `position`). */
   private startAt = 0n;
+  /** Keys the fast path reconciled, until the cursor's batch with their records takes the run over (`covered`). */
+  private readonly early = new Map<string, EarlyRun>();
+  private unsubscribe: (() => void) | undefined;
   /** Settles once the cursor of the current assignment is positioned. */
   private positioned: Promise<void> = Promise.resolve();
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -131,6 +146,7 @@ export class ClusterWorker {
 
   async start(): Promise<void> {
     const groupId = propagatorGroup(this.o.federation, this.info.name);
+    this.unsubscribe = this.o.projection.subscribe((keys, through) => this.onFolded(keys, through));
     await this.probe();
     this.healthTimer = setInterval(() => void this.probe(), this.o.healthProbeIntervalMs);
     let joined: (g: GroupMember) => void = () => undefined;
@@ -169,6 +185,8 @@ export class ClusterWorker {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
+    this.early.clear();
     clearInterval(this.healthTimer);
     clearInterval(this.resyncTimer);
     for (const r of this.retries.values()) clearTimeout(r.timer);
@@ -205,6 +223,7 @@ export class ClusterWorker {
       this.resyncTimer = setInterval(() => void this.resync("periodic resync"), this.o.resyncPeriodMs);
     } else {
       clearInterval(this.resyncTimer);
+      this.early.clear();
       this.stopWatches();
     }
   }
@@ -244,7 +263,7 @@ export class ClusterWorker {
       const keys = this.keysOf(b);
       const entry: InFlightBatch = { batch: b, first, last, done: false, settled: Promise.resolve() };
       this.inFlight(b.partition).push(entry);
-      entry.settled = Promise.all(keys.map((k) => this.queue.run(k))).then(
+      entry.settled = Promise.all(keys.map((k) => this.covered(k, BigInt(last.offset)) ?? this.queue.run(k))).then(
         (results) => {
           if (!results.includes("unreachable")) lag("applied");
           this.settle(entry, epoch, results.includes("unreachable"));
@@ -278,8 +297,41 @@ export class ClusterWorker {
     return this.epochs.get(partition) ?? 0;
   }
 
+  /**
+   * The fast path: keys the projection has just folded are reconciled at once in a member that is active,
+   * reachable and not busy, instead of when this cluster's own consumer has fetched the same records (a few ms
+   * later, and the fetches of a worker's clusters arrive one after another). The cursor still decides what is
+   * committed: its batch waits for such a run instead of starting another (`covered`).
+   */
+  private onFolded(keys: readonly string[], through: bigint): void {
+    if (!this.active || this.paused || this.health.ready !== true || !this.member || this.queue.size >= FAST_PATH_MAX_QUEUE) return;
+    if (this.early.size >= FAST_PATH_MAX_KEYS) this.early.clear();
+    for (const key of new Set(keys)) {
+      const early: EarlyRun = { through, run: this.queue.run(key) };
+      early.run.then(
+        (r) => (early.result = r),
+        () => (early.result = "unreachable"),
+      );
+      this.early.set(key, early);
+    }
+  }
+
+  /**
+   * The fast path's run of a key when it covers a batch folded through `through`: it started after all of the
+   * batch was folded (reconcile reads the projection when it runs). A run that found the member unreachable
+   * covers nothing: the batch reconciles the key again once the member is back.
+   */
+  private covered(key: string, through: bigint): Promise<RunResult> | undefined {
+    const early = this.early.get(key);
+    if (!early) return undefined;
+    // Older than the batch: no longer of use. As new or newer: this batch takes it, unless a later one may too.
+    if (early.through <= through) this.early.delete(key);
+    return early.through >= through && early.result !== "unreachable" ? early.run : undefined;
+  }
+
   /** A partition's cursor was moved back (paused): its work still running no longer moves its offset. */
   private forgetInFlight(partition: number): void {
+    this.early.clear();
     this.epochs.set(partition, this.epochOf(partition) + 1);
     this.batches.delete(partition);
   }

@@ -21,7 +21,8 @@ export interface ClusterInfo {
   readonly version: string;
 }
 
-export type ProjectionListener = (changedKeys: readonly string[]) => void;
+/** Told the keys a fold changed, and the offset of the last event folded. */
+export type ProjectionListener = (changedKeys: readonly string[], through: bigint) => void;
 
 export class Projection {
   private state: FederationState = initialState();
@@ -136,7 +137,7 @@ export class Projection {
       }
       this.next = BigInt(r.offset) + 1n;
     }
-    if (changed.length > 0) for (const l of this.listeners) l(changed);
+    if (changed.length > 0) for (const l of this.listeners) l(changed, this.next - 1n);
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       const w = this.waiters[i]!;
       if (w.offset <= this.next) {
