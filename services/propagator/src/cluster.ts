@@ -7,6 +7,7 @@ import { ObservedOutcome, StatusType, refKey, type KubeObject, type StatusReport
 import type { GroupBatch, GroupMember, KafkaClient, LogRecord } from "@kubefed/kafka";
 import { OWNED_BY_LABEL, propagatorGroup } from "@kubefed/names";
 import type { Logger } from "@kubefed/logging";
+import { EarlyRuns } from "./earlyruns.ts";
 import { KeyQueue } from "./keyqueue.ts";
 import { MEMBER_KINDS, memberKind, parseKey, type MemberKind } from "@kubefed/placement";
 import { ENDPOINT_SLICES, ReadyEndpoints, withReadyEndpoints } from "./endpoints.ts";
@@ -38,16 +39,9 @@ export interface ClusterWorkerOptions {
 
 type RunResult = "done" | "parked" | "unreachable";
 
-/** A run of a key started by the fast path (`onFolded`) once the projection had folded through `through`. */
-interface EarlyRun {
-  readonly through: bigint;
-  readonly run: Promise<RunResult>;
-  result?: RunResult;
-}
-
 /** The fast path stays off while more keys than this are queued: a burst goes through the cursor alone. */
 const FAST_PATH_MAX_QUEUE = 64;
-/** Early runs kept for the cursor to find; more means the cursor is far behind, and they are dropped. */
+/** Fast-path runs kept for the cursor to claim; beyond, the oldest go (the cursor reconciles those keys again). */
 const FAST_PATH_MAX_KEYS = 4096;
 
 /** A batch whose keys are being reconciled: the cursor commits past it once it and every older one are done. */
@@ -110,7 +104,7 @@ export class ClusterWorker {
   /** Records below this offset are covered by the activation resync of a new cursor (see `position`). */
   private startAt = 0n;
   /** Keys the fast path reconciled, until the cursor's batch with their records takes the run over (`covered`). */
-  private readonly early = new Map<string, EarlyRun>();
+  private readonly early = new EarlyRuns<RunResult>(FAST_PATH_MAX_KEYS, (r) => r !== "unreachable");
   private unsubscribe: (() => void) | undefined;
   /** Settles once the cursor of the current assignment is positioned. */
   private positioned: Promise<void> = Promise.resolve();
@@ -202,6 +196,7 @@ export class ClusterWorker {
     const labelsChanged = JSON.stringify(info.labels) !== JSON.stringify(this.info.labels);
     this.info = info;
     if (endpointChanged) {
+      this.early.clear();
       this.member?.close();
       this.member = info.endpoint ? new MemberClient(info.name, info.endpoint, { maxSockets: memberSockets(this.o.concurrency) }) : undefined;
       if (this.active) {
@@ -263,7 +258,7 @@ export class ClusterWorker {
       const keys = this.keysOf(b);
       const entry: InFlightBatch = { batch: b, first, last, done: false, settled: Promise.resolve() };
       this.inFlight(b.partition).push(entry);
-      entry.settled = Promise.all(keys.map((k) => this.covered(k, BigInt(last.offset)) ?? this.queue.run(k))).then(
+      entry.settled = Promise.all([...keys].map(([k, upTo]) => this.early.claim(k, upTo) ?? this.queue.run(k))).then(
         (results) => {
           if (!results.includes("unreachable")) lag("applied");
           this.settle(entry, epoch, results.includes("unreachable"));
@@ -298,35 +293,16 @@ export class ClusterWorker {
   }
 
   /**
-   * The fast path: keys the projection has just folded are reconciled at once in a member that is active,
-   * reachable and not busy, instead of when this cluster's own consumer has fetched the same records (a few ms
+   * The fast path: keys the projection has just folded are reconciled at once in a member that is active, ready,
+   * not paused and not busy, instead of when this cluster's own consumer has fetched the same records (a few ms
    * later, and the fetches of a worker's clusters arrive one after another). The cursor still decides what is
-   * committed: its batch waits for such a run instead of starting another (`covered`).
+   * committed: its batch claims such a run instead of starting another (`EarlyRuns`).
    */
-  private onFolded(keys: readonly string[], through: bigint): void {
-    if (!this.active || this.paused || this.health.ready !== true || !this.member || this.queue.size >= FAST_PATH_MAX_QUEUE) return;
-    if (this.early.size >= FAST_PATH_MAX_KEYS) this.early.clear();
-    for (const key of new Set(keys)) {
-      const early: EarlyRun = { through, run: this.queue.run(key) };
-      early.run.then(
-        (r) => (early.result = r),
-        () => (early.result = "unreachable"),
-      );
-      this.early.set(key, early);
-    }
-  }
-
-  /**
-   * The fast path's run of a key when it covers a batch folded through `through`: it started after all of the
-   * batch was folded (reconcile reads the projection when it runs). A run that found the member unreachable
-   * covers nothing: the batch reconciles the key again once the member is back.
-   */
-  private covered(key: string, through: bigint): Promise<RunResult> | undefined {
-    const early = this.early.get(key);
-    if (!early) return undefined;
-    // Older than the batch: no longer of use. As new or newer: this batch takes it, unless a later one may too.
-    if (early.through <= through) this.early.delete(key);
-    return early.through >= through && early.result !== "unreachable" ? early.run : undefined;
+  private onFolded(changed: readonly string[], through: bigint): void {
+    if (!this.active || this.paused || this.health.ready !== true || !this.member) return;
+    const keys = new Set(changed.filter((k) => memberKind(parseKey(k)) !== undefined));
+    if (keys.size === 0 || this.queue.size + keys.size > FAST_PATH_MAX_QUEUE) return;
+    for (const key of keys) this.early.add(key, through, this.queue.run(key));
   }
 
   /** A partition's cursor was moved back (paused): its work still running no longer moves its offset. */
@@ -387,18 +363,21 @@ export class ClusterWorker {
   }
 
   /**
-   * The keys a batch changed: each record's key, plus what its event changed besides (a Namespace deletion
-   * removes the namespace's objects in the same event), as the projection recorded it.
+   * The keys a batch changed, each with the offset of its last record in the batch: each record's key, plus what
+   * its event changed besides (a Namespace deletion removes the namespace's objects in the same event), as the
+   * projection recorded it. Only the propagated kinds.
    */
-  private keysOf(b: GroupBatch): string[] {
-    const keys = new Set<string>();
+  private keysOf(b: GroupBatch): Map<string, bigint> {
+    const keys = new Map<string, bigint>();
     for (const r of b.records) {
-      if (BigInt(r.offset) < this.startAt) continue;
+      const offset = BigInt(r.offset);
+      if (offset < this.startAt) continue;
       const k = r.key?.toString("utf8") ?? "";
-      if (k !== "") keys.add(k);
-      for (const extra of this.o.projection.changedAt(r.offset)) keys.add(extra);
+      if (k !== "") keys.set(k, offset);
+      for (const extra of this.o.projection.changedAt(r.offset)) keys.set(extra, offset);
     }
-    return [...keys].filter((k) => memberKind(parseKey(k)) !== undefined);
+    for (const k of keys.keys()) if (memberKind(parseKey(k)) === undefined) keys.delete(k);
+    return keys;
   }
 
   // ---------------------------------------------------------------------------------------------------------
