@@ -1,7 +1,7 @@
 // Settings every service shares (federation identity, Kafka, logging) and the loader that turns a service's
 // variable table into its typed configuration.
 import type { LevelWithSilent } from "pino";
-import { dns1123Label, formatHostPort, hostPort, integer, list, oneOf, type Parser } from "./parse.ts";
+import { dns1123Label, formatHostPort, hostPort, integer, list, oneOf, onlyValue, type Parser } from "./parse.ts";
 import {
   ConfigError,
   resolve,
@@ -76,9 +76,11 @@ export const commonVariables = (service: ServiceName): Variables<CommonSettings>
   },
   objectsTopicPartitions: {
     env: "KAFKA_OBJECTS_TOPIC_PARTITIONS",
-    description: "Partitions of <fed>.objects when it is created. Keep 1: resourceVersion is the offset of one global order.",
+    description: "Partitions of <fed>.objects when it is created. Only 1 is supported: resourceVersion is the offset of one global order.",
     default: "1",
-    parse: integer(1, 10_000),
+    // Read-your-writes, resourceVersions and the propagator's cursors all rest on one partition: refuse more,
+    // rather than start a federation whose versions collide.
+    parse: onlyValue(1, "resourceVersion is the offset of one global order, which more partitions would break"),
   },
   topicReplicationFactor: {
     env: "KAFKA_TOPIC_REPLICATION_FACTOR",

@@ -33,7 +33,7 @@ describe("loadIngestConfig", () => {
       KUBEFED_FEDERATION_NAME: "acme",
       KAFKA_BROKERS: "k1:9092, k2:9093",
       KAFKA_CLIENT_ID: "ingest-0",
-      KAFKA_OBJECTS_TOPIC_PARTITIONS: "3",
+      KAFKA_OBJECTS_TOPIC_PARTITIONS: "1",
       KAFKA_TOPIC_REPLICATION_FACTOR: "3",
       LOG_LEVEL: "debug",
       INGEST_BIND_ADDRESS: "127.0.0.1",
@@ -50,7 +50,7 @@ describe("loadIngestConfig", () => {
     });
     expect(config).toMatchObject({
       federationName: "acme",
-      kafka: { brokers: ["k1:9092", "k2:9093"], clientId: "ingest-0", objectsTopicPartitions: 3, replicationFactor: 3 },
+      kafka: { brokers: ["k1:9092", "k2:9093"], clientId: "ingest-0", objectsTopicPartitions: 1, replicationFactor: 3 },
       logLevel: "debug",
       bindAddress: "127.0.0.1",
       securePort: 6443,
@@ -84,7 +84,8 @@ describe("loadIngestConfig", () => {
       [{ KUBEFED_FEDERATION_NAME: "My_Fed" }, 'KUBEFED_FEDERATION_NAME="My_Fed": must be a DNS-1123 label'],
       [{ KAFKA_BROKERS: "kafka" }, 'KAFKA_BROKERS="kafka": each comma-separated item must be "host:port"'],
       [{ KAFKA_CLIENT_ID: "a b" }, 'KAFKA_CLIENT_ID="a b": must be 1-255 characters'],
-      [{ KAFKA_OBJECTS_TOPIC_PARTITIONS: "0" }, 'KAFKA_OBJECTS_TOPIC_PARTITIONS="0": must be an integer from 1'],
+      [{ KAFKA_OBJECTS_TOPIC_PARTITIONS: "0" }, 'KAFKA_OBJECTS_TOPIC_PARTITIONS="0": must be 1: resourceVersion is the offset of one global order'],
+      [{ KAFKA_OBJECTS_TOPIC_PARTITIONS: "3" }, 'KAFKA_OBJECTS_TOPIC_PARTITIONS="3": must be 1: resourceVersion is the offset of one global order'],
       [{ KAFKA_TOPIC_REPLICATION_FACTOR: "x" }, 'KAFKA_TOPIC_REPLICATION_FACTOR="x": must be an integer from 1'],
       [{ LOG_LEVEL: "verbose" }, 'LOG_LEVEL="verbose": must be one of: fatal, error, warn, info, debug, trace, silent'],
       [{ INGEST_BIND_ADDRESS: "localhost" }, 'INGEST_BIND_ADDRESS="localhost": must be an IPv4 or IPv6 address'],

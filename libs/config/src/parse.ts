@@ -22,6 +22,12 @@ export const integer =
     return Number.isSafeInteger(n) && n >= min && n <= max ? ok(n) : fail(allowed);
   };
 
+/** A setting with one supported value for now; `why` says what another value would break. */
+export const onlyValue =
+  (value: number, why: string): Parser<number> =>
+  (raw) =>
+    raw.trim() === String(value) ? ok(value) : fail(`must be ${value}: ${why}`);
+
 // 0 is allowed for listening ports: it asks the OS for a free port, which in-process tests rely on.
 export const listenPort: Parser<number> = (raw) => {
   const parsed = integer(0, 65535)(raw);
