@@ -2,6 +2,7 @@
 // reaches the log, where the fold decides it the same way in both replicas: one wins, the other gets 409.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KafkaClient } from "@kubefed/kafka";
+import { LocalEnvError } from "@kubefed/localenv";
 import { objectsTopic } from "@kubefed/names";
 import { api, startFederation, type Federation } from "./federation.ts";
 import { env, uniqueName } from "./helpers.ts";
@@ -56,5 +57,18 @@ describe("two ingest replicas on one log", () => {
     // Both replicas hold exactly the same objects.
     const list = async (f: Federation) => (await api(f, "GET", "/api/v1/namespaces/default/configmaps")).body.items.map((o: any) => [o.metadata.name, o.metadata.resourceVersion, o.data]);
     await expect.poll(async () => JSON.stringify(await list(b))).toBe(JSON.stringify(await list(a)));
+  }, 120_000);
+});
+
+describe("the objects log's one partition", () => {
+  it("is required: an ingest refuses to start on an objects topic created with more, and says why", async () => {
+    const name = uniqueName("parts");
+    await kafka.ensureTopics([{ name: objectsTopic(name), partitions: 3, replicationFactor: 1 }]);
+    const err = await startFederation(env(), name).then(
+      (f) => f.stop().then(() => undefined),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(LocalEnvError);
+    expect((err as LocalEnvError).describe()).toContain(`topic ${objectsTopic(name)} has 3 partitions; the federation needs exactly 1`);
   }, 120_000);
 });

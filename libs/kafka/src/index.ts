@@ -211,6 +211,19 @@ export class KafkaClient {
     return (await this.admin()).listTopics();
   }
 
+  /**
+   * The next offset to be written in a topic that must have one partition (the objects log: its offsets are one
+   * global order, and resourceVersions). A topic created with more, outside the federation, is refused with an
+   * error that says so, rather than served with colliding versions.
+   */
+  async endOffsetOfOnlyPartition(topic: string): Promise<bigint> {
+    const ends = await this.endOffsets(topic);
+    if (ends.length !== 1) {
+      throw new Error(`topic ${topic} has ${ends.length} partitions; the federation needs exactly 1 (resourceVersion is the offset of one global order): recreate the topic with one partition`);
+    }
+    return BigInt(ends[0]!.offset);
+  }
+
   /** The next offset to be written in each partition (the "high watermark"). */
   async endOffsets(topic: string): Promise<{ partition: number; offset: string }[]> {
     const offsets = await (await this.admin()).fetchTopicOffsets(topic);

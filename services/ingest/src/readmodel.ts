@@ -87,8 +87,7 @@ export class ReadModel {
 
   /** Replays the log from the start and keeps following it; resolves once caught up with the end at start. */
   async start(): Promise<void> {
-    const [end] = await this.kafka.endOffsets(this.topic);
-    const target = BigInt(end?.offset ?? "0");
+    const target = await this.kafka.endOffsetOfOnlyPartition(this.topic);
     const caughtUp = this.waitForOffset(target - 1n);
     this.tail = await this.kafka.tail({ topic: this.topic, from: "earliest", onBatch: async (records) => this.apply(records) });
     await caughtUp;

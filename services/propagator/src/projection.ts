@@ -52,8 +52,7 @@ export class Projection {
 
   /** Folds the log up to its current end, then keeps tailing. */
   async start(): Promise<void> {
-    const ends = await this.kafka.endOffsets(this.topic);
-    const end = ends.reduce((m, e) => (BigInt(e.offset) > m ? BigInt(e.offset) : m), 0n);
+    const end = await this.kafka.endOffsetOfOnlyPartition(this.topic);
     this.tail = await this.kafka.tail({ topic: this.topic, from: "earliest", onBatch: async (records) => this.apply(records) });
     await this.waitFor(end);
   }
