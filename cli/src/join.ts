@@ -256,7 +256,8 @@ export async function join(o: JoinOptions, say: (line: string) => void): Promise
   const ca = caOf(member);
 
   const labels = { ...plan.labels };
-  if (labels[REGION_LABEL] === undefined && topo.region !== undefined) {
+  // Node topology was only read when --region was not given.
+  if (topo.region !== undefined) {
     labels[REGION_LABEL] = topo.region;
     if (topo.zone !== undefined && labels[ZONE_LABEL] === undefined) labels[ZONE_LABEL] = topo.zone;
     say(`region ${topo.region}${topo.zone ? `, zone ${topo.zone}` : ""} from the member's node labels`);

@@ -3,8 +3,7 @@ import { decodeEvent, type FederationEvent, type Keyring } from "@kubefed/events
 import type { KafkaClient } from "@kubefed/kafka";
 
 export async function readLog(kafka: KafkaClient, topic: string, keyring: Keyring | undefined, keep: (e: FederationEvent) => boolean): Promise<{ event: FederationEvent; offset: string }[]> {
-  const [end] = await kafka.endOffsets(topic);
-  const last = BigInt(end?.offset ?? "0") - 1n;
+  const last = (await kafka.endOffsetOfOnlyPartition(topic)) - 1n;
   if (last < 0n) return [];
   const out: { event: FederationEvent; offset: string }[] = [];
   let done!: () => void;

@@ -66,6 +66,9 @@ const COMMIT_INTERVAL_MS = 250;
 
 /** Sockets to a member: the reconciles, a watch per propagated kind, the EndpointSlice watch, probes and lists. */
 const memberSockets = (concurrency: number) => concurrency + MEMBER_KINDS.length + 3;
+/** Whether a key is of a kind the propagator copies into members. */
+const isPropagated = (key: string): boolean => memberKind(parseKey(key)) !== undefined;
+
 /** Lists of a member's kinds in flight at once when (re)building the cache of what it holds. */
 const LISTS_IN_FLIGHT = 4;
 
@@ -103,7 +106,7 @@ export class ClusterWorker {
   private healthTimer: NodeJS.Timeout | undefined;
   /** Records below this offset are covered by the activation resync of a new cursor (see `position`). */
   private startAt = 0n;
-  /** Keys the fast path reconciled, until the cursor's batch with their records takes the run over (`covered`). */
+  /** Keys the fast path reconciled, until the cursor's batch with their records takes the run over (`claim`). */
   private readonly early = new EarlyRuns<RunResult>(FAST_PATH_MAX_KEYS, (r) => r !== "unreachable");
   private unsubscribe: (() => void) | undefined;
   /** Settles once the cursor of the current assignment is positioned. */
@@ -300,7 +303,7 @@ export class ClusterWorker {
    */
   private onFolded(changed: readonly string[], through: bigint): void {
     if (!this.active || this.paused || this.health.ready !== true || !this.member) return;
-    const keys = new Set(changed.filter((k) => memberKind(parseKey(k)) !== undefined));
+    const keys = new Set(changed.filter(isPropagated));
     if (keys.size === 0 || this.queue.size + keys.size > FAST_PATH_MAX_QUEUE) return;
     for (const key of keys) this.early.add(key, through, this.queue.run(key));
   }
@@ -376,7 +379,7 @@ export class ClusterWorker {
       if (k !== "") keys.set(k, offset);
       for (const extra of this.o.projection.changedAt(r.offset)) keys.set(extra, offset);
     }
-    for (const k of keys.keys()) if (memberKind(parseKey(k)) === undefined) keys.delete(k);
+    for (const k of keys.keys()) if (!isPropagated(k)) keys.delete(k);
     return keys;
   }
 
