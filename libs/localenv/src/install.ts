@@ -118,9 +118,11 @@ async function installGoComponents(progress: Progress): Promise<void> {
   await buildGoBinary("etcd", VERSIONS.etcd, p.etcd, goBuild(join(REPO_ROOT, "env/etcd"), "go.etcd.io/etcd/server/v3"), progress);
   await buildGoBinary("kube-apiserver", VERSIONS.kubernetes, p.kubeApiserver, goBuild(k8sModule, "k8s.io/kubernetes/cmd/kube-apiserver", k8sFlags), progress);
   await buildGoBinary("kube-controller-manager", VERSIONS.kubernetes, p.kubeControllerManager, goBuild(k8sModule, "k8s.io/kubernetes/cmd/kube-controller-manager", k8sFlags), progress);
+  await buildGoBinary("kube-scheduler", VERSIONS.kubernetes, p.kubeScheduler, goBuild(k8sModule, "k8s.io/kubernetes/cmd/kube-scheduler", k8sFlags), progress);
   await buildGoBinary("kubectl", VERSIONS.kubernetes, p.kubectl, goBuild(k8sModule, "k8s.io/kubernetes/cmd/kubectl", k8sFlags), progress);
   await buildGoBinary("coredns", VERSIONS.coredns, p.coredns, goInstall(`github.com/coredns/coredns@${VERSIONS.coredns}`, "coredns"), progress);
   await buildGoBinary("opa", VERSIONS.opa, p.opa, goInstall(`github.com/open-policy-agent/opa@${VERSIONS.opa}`, "opa"), progress);
+  await buildGoBinary("kwok", VERSIONS.kwok, p.kwok, goInstall(`sigs.k8s.io/kwok/cmd/kwok@${VERSIONS.kwok}`, "kwok"), progress);
 }
 
 /** Installs everything the local environment needs, idempotently; cached builds are reused. */
@@ -134,5 +136,5 @@ export async function installAll(progress: Progress = say): Promise<void> {
 /** True when every binary is already in the cache (nothing to build). */
 export function isInstalled(): boolean {
   const p = binaryPaths();
-  return existsSync(join(p.kafkaLibs, ".complete")) && [p.kubeApiserver, p.kubeControllerManager, p.kubectl, p.etcd, p.coredns, p.opa].every((f) => existsSync(f));
+  return existsSync(join(p.kafkaLibs, ".complete")) && [p.kubeApiserver, p.kubeControllerManager, p.kubeScheduler, p.kubectl, p.etcd, p.coredns, p.opa, p.kwok].every((f) => existsSync(f));
 }

@@ -13,6 +13,7 @@ export const VERSIONS = {
   etcd: "v3.6.8",
   coredns: "v1.14.7",
   opa: "v1.22.2",
+  kwok: "v0.8.0",
 } as const;
 
 /** Oldest Go that builds the pinned Kubernetes (its go.mod says `go 1.26.0`). */
@@ -45,7 +46,9 @@ export interface BinaryPaths {
   kafkaLibs: string;
   kubeApiserver: string;
   kubeControllerManager: string;
+  kubeScheduler: string;
   kubectl: string;
+  kwok: string;
   etcd: string;
   coredns: string;
   opa: string;
@@ -57,7 +60,9 @@ export function binaryPaths(root = cacheRoot()): BinaryPaths {
     kafkaLibs: join(root, `kafka-${VERSIONS.kafka}`, "libs"),
     kubeApiserver: join(k8s, "kube-apiserver"),
     kubeControllerManager: join(k8s, "kube-controller-manager"),
+    kubeScheduler: join(k8s, "kube-scheduler"),
     kubectl: join(k8s, "kubectl"),
+    kwok: join(root, `kwok-${VERSIONS.kwok}`, "kwok"),
     etcd: join(root, `etcd-${VERSIONS.etcd}`, "etcd"),
     coredns: join(root, `coredns-${VERSIONS.coredns}`, "coredns"),
     opa: join(root, `opa-${VERSIONS.opa}`, "opa"),
