@@ -17,7 +17,7 @@ import type { KafkaClient, LogRecord, Tail } from "@kubefed/kafka";
 import type { ReadModel } from "./readmodel.ts";
 import { FEDERATION_GROUP } from "./resources.ts";
 import { changeOf, eventKey, foldStatusBatch, involvedUid, mergeStatus, metaOf, type Identity, type PositionedReport, type StatusChange } from "./statusbatch.ts";
-import { DEFAULT_STATUS_LIMITS, foldStatus, initialStatusModel, type DerivedEvent, type StatusLimits, type StatusModel } from "./statusfold.ts";
+import { DEFAULT_STATUS_LIMITS, foldStatus, initialStatusModel, type DerivedEvent, type StatusLimits, type StatusModel } from "@kubefed/status";
 import { eventObject } from "./statusmerge.ts";
 
 /** The inverse of refKey (`group/kind/namespace/name`; no part contains '/'). */
