@@ -1,0 +1,2 @@
+// @kubefed/follower: the one log follower (tail, decode, fold, wait, subscribe) every read model of the project is.
+export { Follower, byEvent, foldToEnd, type FollowerOptions, type Fold, type Positioned, type Step, type WaitOptions } from "./follower.ts";
