@@ -1,60 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCode, FederationError } from "@kubefed/events";
-import type { LogRecord, Tail, TailOptions, TailSource } from "@kubefed/kafka";
+import type { LogRecord, TailSource } from "@kubefed/kafka";
 import { Follower, byEvent, foldToEnd, type FollowerOptions, type Step } from "./follower.ts";
-
-/**
- * An in-memory one-partition log behind the TailSource interface: a tail gets what is there, then every append, one
- * batch per delivery; a batch whose handler throws is delivered again from its first record, as the Kafka tail does.
- */
-class MemoryLog implements TailSource {
-  readonly records: LogRecord[] = [];
-  private readonly tails = new Set<() => void>();
-
-  append(...values: string[]): void {
-    for (const v of values) {
-      this.records.push({ topic: "t", partition: 0, offset: String(this.records.length), key: null, value: Buffer.from(v), headers: {}, timestamp: "0" });
-    }
-    for (const wake of this.tails) wake();
-  }
-
-  record(offset: number): LogRecord {
-    return this.records[offset]!;
-  }
-
-  async endOffsetOfOnlyPartition(): Promise<bigint> {
-    return BigInt(this.records.length);
-  }
-
-  async tail(opts: TailOptions): Promise<Tail> {
-    let from = 0;
-    let stopped = false;
-    let busy = false;
-    const wake = () => {
-      if (busy || stopped || from >= this.records.length) return;
-      busy = true;
-      setImmediate(async () => {
-        const batch = this.records.slice(from);
-        try {
-          await opts.onBatch(batch);
-          from += batch.length;
-        } catch {
-          // Fetched again from the same record.
-        }
-        busy = false;
-        wake();
-      });
-    };
-    this.tails.add(wake);
-    wake();
-    return {
-      stop: async () => {
-        stopped = true;
-        this.tails.delete(wake);
-      },
-    };
-  }
-}
+import { MemoryLog } from "./testing.ts";
 
 /** Events of the test log: `{"id": ..., "n": ...}`; "poison" never decodes, "retry" fails once, retryably. */
 interface Ev {
