@@ -308,18 +308,3 @@ export function decodeEvent(input: DecodeInput, opts: DecodeOptions = {}): Feder
     }
   }
 }
-
-/**
- * Decodes an event for a fold: a message that can never be decoded (poison) comes back as its error, to be
- * skipped and reported; a retryable failure (a Secret key this process does not have yet) is thrown, because
- * skipping it would make this fold diverge from the others'.
- */
-export function decodeForFold(input: DecodeInput, opts: DecodeOptions = {}): FederationEvent | FederationError {
-  try {
-    return decodeEvent(input, opts);
-  } catch (err) {
-    const fe = err instanceof FederationError ? err : new FederationError(ErrorCode.PoisonEvent, String(err));
-    if (fe.retryable) throw fe;
-    return fe;
-  }
-}

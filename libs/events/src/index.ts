@@ -15,7 +15,6 @@ export {
   Header,
   encodeEvent,
   decodeEvent,
-  decodeForFold,
   type EncodeOptions,
   type EncodedMessage,
   type DecodeInput,

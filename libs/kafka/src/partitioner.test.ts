@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Partitioners, type PartitionerArgs } from "kafkajs";
-import { byKeyUnlessSingle } from "./index.ts";
+import { byKeyUnlessSingle } from "./partitioner.ts";
 
 const args = (partitions: number[], key: string): PartitionerArgs => ({
   topic: "t",

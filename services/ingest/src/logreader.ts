@@ -1,33 +1,22 @@
 /** Reads the objects log from its start to its current end, for history: the log is the audit trail. */
 import { decodeEvent, type FederationEvent, type Keyring } from "@kubefed/events";
-import type { KafkaClient } from "@kubefed/kafka";
+import { foldToEnd } from "@kubefed/follower";
+import type { TailSource } from "@kubefed/kafka";
 
-export async function readLog(kafka: KafkaClient, topic: string, keyring: Keyring | undefined, keep: (e: FederationEvent) => boolean): Promise<{ event: FederationEvent; offset: string }[]> {
-  const last = (await kafka.endOffsetOfOnlyPartition(topic)) - 1n;
-  if (last < 0n) return [];
-  const out: { event: FederationEvent; offset: string }[] = [];
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  const tail = await kafka.tail({
+type Kept = { event: FederationEvent; offset: string }[];
+
+export async function readLog(kafka: TailSource, topic: string, keyring: Keyring | undefined, keep: (e: FederationEvent) => boolean): Promise<Kept> {
+  return foldToEnd({
+    source: kafka,
     topic,
-    from: "earliest",
-    onBatch: async (records) => {
-      for (const r of records) {
-        if (BigInt(r.offset) > last) continue;
-        try {
-          const event = decodeEvent({ value: r.value, headers: r.headers }, { keyring });
-          if (keep(event)) out.push({ event, offset: r.offset });
-        } catch {
-          // A poison event is skipped here exactly as the read model skips it.
-        }
-      }
-      if (BigInt(records.at(-1)!.offset) >= last) done();
+    initial: [] as Kept,
+    decode: (r) => decodeEvent({ value: r.value, headers: r.headers }, { keyring }),
+    // The list is this read's own: appending in place keeps a long log linear.
+    fold: (kept: Kept, batch) => {
+      for (const p of batch) if (keep(p.event)) kept.push(p);
+      return { state: kept, changes: undefined };
     },
+    // An event that can never be decoded is skipped here exactly as the read model skips it, which reported it.
+    onSkipped: () => undefined,
   });
-  try {
-    await finished;
-  } finally {
-    await tail.stop();
-  }
-  return out;
 }

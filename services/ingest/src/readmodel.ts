@@ -1,11 +1,12 @@
 /**
- * The ingest's read model: it tails `<fed>.objects`, folds every event with the pure `evolve`, and tells
- * waiting writes how their event ended and watchers what changed. A write is answered only once this
- * model has folded its event, so a client always reads its own writes.
+ * The ingest's read model: a log follower (libs/follower) of `<fed>.objects` folding every event with the pure
+ * `evolve`; it tells waiting writes how their event ended and watchers what changed. A write is answered only once
+ * this model has folded its event, so a client always reads its own writes.
  */
-import { decodeForFold, FederationError, type KubeObject, type Keyring } from "@kubefed/events";
-import { evolve, getOutcome, initialState, objectIn, type FederationState, type Outcome } from "@kubefed/state";
-import type { KafkaClient, LogRecord, Tail } from "@kubefed/kafka";
+import type { FederationError, KubeObject, Keyring } from "@kubefed/events";
+import { followObjects, outcomeOf, type ObjectsFollower, type ObjectsStep } from "@kubefed/follower";
+import { objectIn, type FederationState, type Outcome } from "@kubefed/state";
+import type { LogRecord, TailSource } from "@kubefed/kafka";
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
 
@@ -26,10 +27,6 @@ export interface Change {
 
 export type ChangeListener = (changes: Change[]) => void;
 
-interface Waiter {
-  resolve: (o: Outcome) => void;
-}
-
 function splitKey(key: string): { kindKey: string; nameKey: string; namespace: string } {
   const [group, kind, namespace = "", ...rest] = key.split("/");
   return { kindKey: `${group}/${kind}`, namespace, nameKey: `${namespace}/${rest.join("/")}` };
@@ -41,32 +38,35 @@ function lookup(state: FederationState, key: string): KubeObject | undefined {
 }
 
 export class ReadModel {
-  private state: FederationState = initialState();
+  private readonly follower: ObjectsFollower;
   /** Recent changes, oldest first, for watches that start from a past resourceVersion. */
   private readonly changes: Change[] = [];
-  private readonly waiters = new Map<string, Waiter>();
   private readonly listeners = new Set<ChangeListener>();
-  private readonly offsetWaiters: { offset: bigint; resolve: () => void }[] = [];
-  private tail: Tail | undefined;
-  private folded = 0n;
   /** Offset that created each existing object: tells status reports about an earlier incarnation apart. */
   private readonly created = new Map<string, bigint>();
-  poisonEvents = 0;
 
   constructor(
-    private readonly kafka: KafkaClient,
+    kafka: TailSource,
     private readonly topic: string,
-    private readonly keyring: Keyring | undefined,
+    keyring: Keyring | undefined,
     private readonly opts: { watchWindow: number; onPoison: (offset: string, err: FederationError) => void },
-  ) {}
+  ) {
+    this.follower = followObjects({ source: kafka, topic, keyring, onSkipped: opts.onPoison });
+    this.follower.subscribe((steps) => this.announce(steps));
+  }
 
   get current(): FederationState {
-    return this.state;
+    return this.follower.state;
+  }
+
+  /** Events skipped as undecodable. */
+  get poisonEvents(): number {
+    return this.follower.skipped;
   }
 
   /** Offset of the last folded event (the resourceVersion of a list), "0" before any. */
   get resourceVersion(): string {
-    return this.state.lastOffset ?? "0";
+    return this.current.lastOffset ?? "0";
   }
 
   /**
@@ -87,29 +87,25 @@ export class ReadModel {
 
   /** Replays the log from the start and keeps following it; resolves once caught up with the end at start. */
   async start(): Promise<void> {
-    const target = await this.kafka.endOffsetOfOnlyPartition(this.topic);
-    const caughtUp = this.waitForOffset(target - 1n);
-    this.tail = await this.kafka.tail({ topic: this.topic, from: "earliest", onBatch: async (records) => this.apply(records) });
-    await caughtUp;
+    await this.follower.start();
   }
 
   async stop(): Promise<void> {
-    await this.tail?.stop();
+    await this.follower.stop();
   }
 
-  /** Resolves when an event at `offset` or later has been folded. */
+  /** Resolves when the record at `offset` or a later one has been folded (or skipped as undecodable). */
   waitForOffset(offset: bigint): Promise<void> {
-    if (offset < 0n || (this.state.lastOffset !== null && BigInt(this.state.lastOffset) >= offset)) return Promise.resolve();
-    return new Promise((resolve) => this.offsetWaiters.push({ offset, resolve }));
+    return this.follower.waitFor(offset + 1n);
   }
 
   /** Registers interest in an event's outcome before it is appended (the fold may be faster than the ack). */
   expect(eventId: string): Promise<Outcome> {
-    return new Promise((resolve) => this.waiters.set(eventId, { resolve }));
+    return this.follower.expect(eventId);
   }
 
   forget(eventId: string): void {
-    this.waiters.delete(eventId);
+    this.follower.forget(eventId);
   }
 
   subscribe(listener: ChangeListener): () => void {
@@ -152,60 +148,32 @@ export class ReadModel {
    * when the model is behind or ahead; the tail then folds it as usual.
    */
   foldOwn(record: Pick<LogRecord, "value" | "headers">, offset: string): boolean {
-    const last = this.state.lastOffset === null ? -1n : BigInt(this.state.lastOffset);
-    if (BigInt(offset) !== last + 1n) return false;
-    this.apply([{ ...record, offset, topic: this.topic, partition: 0, key: null, timestamp: "0" }]);
-    return true;
+    return this.follower.foldOwn({ ...record, offset, topic: this.topic, partition: 0, key: null, timestamp: "0" });
   }
 
-  private apply(records: LogRecord[]): void {
+  /** What watchers hear of a folded batch: every object an applied event changed. */
+  private announce(steps: readonly ObjectsStep[]): void {
     const batch: Change[] = [];
-    for (const r of records) {
-      // Already folded (an own write folded at append time).
-      if (this.state.lastOffset !== null && BigInt(r.offset) <= BigInt(this.state.lastOffset)) continue;
-      const event = decodeForFold({ value: r.value, headers: r.headers }, { keyring: this.keyring });
-      if (event instanceof FederationError) {
-        this.poisonEvents++;
-        this.opts.onPoison(r.offset, event);
-        continue;
-      }
-      const before = this.state;
-      this.state = evolve(before, event, { offset: r.offset });
-      this.folded++;
-      const outcome = getOutcome(this.state, event.metadata.eventId);
-      if (outcome && outcome.offset === r.offset && outcome.status === "applied") {
-        const rv = BigInt(r.offset);
-        for (const key of outcome.changedKeys) {
-          const prev = lookup(before, key);
-          const next = lookup(this.state, key);
-          const { kindKey, namespace } = splitKey(key);
-          if (next) {
-            if (!prev) this.created.set(key, rv);
-            batch.push({ rv, type: prev ? "MODIFIED" : "ADDED", kindKey, namespace, object: next });
-          } else if (prev) {
-            this.created.delete(key);
-            // Kubernetes reports a deleted object with the resourceVersion of its deletion.
-            const metadata = { ...(prev.metadata as Record<string, unknown>), resourceVersion: r.offset };
-            batch.push({ rv, type: "DELETED", kindKey, namespace, object: { ...prev, metadata } as KubeObject });
-          }
-        }
-      }
-      if (outcome && outcome.offset === r.offset) {
-        const w = this.waiters.get(event.metadata.eventId);
-        if (w) {
-          this.waiters.delete(event.metadata.eventId);
-          w.resolve(outcome);
+    for (const step of steps) {
+      const { offset, before, after } = step;
+      const outcome = outcomeOf(step);
+      if (outcome?.status !== "applied") continue;
+      const rv = BigInt(offset);
+      for (const key of outcome.changedKeys) {
+        const prev = lookup(before, key);
+        const next = lookup(after, key);
+        const { kindKey, namespace } = splitKey(key);
+        if (next) {
+          if (!prev) this.created.set(key, rv);
+          batch.push({ rv, type: prev ? "MODIFIED" : "ADDED", kindKey, namespace, object: next });
+        } else if (prev) {
+          this.created.delete(key);
+          // Kubernetes reports a deleted object with the resourceVersion of its deletion.
+          const metadata = { ...(prev.metadata as Record<string, unknown>), resourceVersion: offset };
+          batch.push({ rv, type: "DELETED", kindKey, namespace, object: { ...prev, metadata } as KubeObject });
         }
       }
     }
     if (batch.length > 0) this.record(batch);
-    const last = this.state.lastOffset === null ? -1n : BigInt(this.state.lastOffset);
-    for (let i = this.offsetWaiters.length - 1; i >= 0; i--) {
-      const w = this.offsetWaiters[i]!;
-      if (w.offset <= last) {
-        this.offsetWaiters.splice(i, 1);
-        w.resolve();
-      }
-    }
   }
 }

@@ -14,8 +14,8 @@ import {
 import { evolve, getObject, initialState, type FederationState } from "@kubefed/state";
 import { FEDERATION_GROUP } from "./resources.ts";
 import { foldStatusBatch, mergeStatus, type ObjectsView, type StatusChange } from "./statusbatch.ts";
-import { initialStatusModel, type StatusLimits } from "./statusfold.ts";
-import { health } from "./testdata/reports.ts";
+import { initialStatusModel, type StatusLimits } from "@kubefed/status";
+import { health } from "@kubefed/status/testing";
 
 const web: ObjectRef = { group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web" };
 const clusterRef = (name: string): ObjectRef => ({ group: FEDERATION_GROUP, version: "v1beta1", kind: "Cluster", namespace: null, name });

@@ -7,7 +7,7 @@
 import { StatusType, refKey, type JsonValue, type KubeObject, type ObjectRef, type StatusReport } from "@kubefed/events";
 import { getObject, jsonEqual, type FederationState } from "@kubefed/state";
 import { FEDERATION_GROUP } from "./resources.ts";
-import { foldStatus, type DerivedEvent, type StatusModel } from "./statusfold.ts";
+import { foldStatus, type DerivedEvent, type StatusModel } from "@kubefed/status";
 import { clusterStatus, eventObject, isCluster, isCurrent, isFederated, objectStatus, withStatus } from "./statusmerge.ts";
 
 export type Identity = Pick<ObjectRef, "group" | "kind" | "namespace" | "name">;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ObservedOutcome, type KubeObject } from "@kubefed/events";
-import type { ClusterHealth, Observation } from "./statusfold.ts";
+import type { ClusterHealth, Observation } from "@kubefed/status";
 import { clusterStatus, eventObject, isCurrent, objectStatus } from "./statusmerge.ts";
 
 const deployment = (generation = 2, status?: KubeObject): KubeObject => ({

@@ -11,7 +11,7 @@
  */
 import { ObservedOutcome, type JsonObject, type JsonValue, type KubeObject, type ObjectRef } from "@kubefed/events";
 import { FEDERATION_GROUP, FEDERATION_VERSION, findKind } from "./resources.ts";
-import type { ClusterHealth, DerivedEvent, Observation } from "./statusfold.ts";
+import type { ClusterHealth, DerivedEvent, Observation } from "@kubefed/status";
 
 /** Workload kinds whose integer status counters add up across clusters. */
 const SUMMED_KINDS: ReadonlySet<string> = new Set(["Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job"]);

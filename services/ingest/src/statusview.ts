@@ -11,13 +11,14 @@
  * offset at which it last changed here, so resuming from it is sound as well (it is not a write precondition:
  * derived Events are read-only).
  */
-import { ErrorCode, FederationError, decodeStatus, toFederationError, type KubeObject } from "@kubefed/events";
+import { decodeStatus, type FederationError, type KubeObject, type StatusReport } from "@kubefed/events";
+import { Follower, type Positioned } from "@kubefed/follower";
 import { getObject, listObjects, type ListSelector } from "@kubefed/state";
-import type { KafkaClient, LogRecord, Tail } from "@kubefed/kafka";
+import type { TailSource } from "@kubefed/kafka";
 import type { ReadModel } from "./readmodel.ts";
 import { FEDERATION_GROUP } from "./resources.ts";
-import { changeOf, eventKey, foldStatusBatch, involvedUid, mergeStatus, metaOf, type Identity, type PositionedReport, type StatusChange } from "./statusbatch.ts";
-import { DEFAULT_STATUS_LIMITS, foldStatus, initialStatusModel, type DerivedEvent, type StatusLimits, type StatusModel } from "./statusfold.ts";
+import { changeOf, eventKey, foldStatusBatch, involvedUid, mergeStatus, metaOf, type Identity, type StatusBatch, type StatusChange } from "./statusbatch.ts";
+import { DEFAULT_STATUS_LIMITS, foldStatus, initialStatusModel, type DerivedEvent, type StatusLimits, type StatusModel } from "@kubefed/status";
 import { eventObject } from "./statusmerge.ts";
 
 /** The inverse of refKey (`group/kind/namespace/name`; no part contains '/'). */
@@ -34,38 +35,46 @@ export interface StatusViewOptions {
 }
 
 export class StatusView {
-  private readonly model: StatusModel;
-  private tail: Tail | undefined;
+  private readonly follower: Follower<StatusModel, StatusReport, StatusBatch | undefined>;
   /** False while replaying the topic at start: nobody watches yet, so no change is computed. */
   private live = false;
   /** The objects offset at which each derived Event last changed here: its resourceVersion. */
   private readonly eventVersions = new Map<string, string>();
-  private readonly offsetWaiters: { offset: bigint; resolve: () => void }[] = [];
-  /** Offset of the last report read (folded or skipped as poison). */
-  private lastSeen = -1n;
-  poisonReports = 0;
 
   constructor(
     private readonly readModel: ReadModel,
-    private readonly kafka: KafkaClient,
-    private readonly topic: string,
-    private readonly opts: StatusViewOptions,
+    kafka: TailSource,
+    topic: string,
+    opts: StatusViewOptions,
   ) {
-    this.model = initialStatusModel(opts.limits ?? DEFAULT_STATUS_LIMITS);
+    this.follower = new Follower({
+      source: kafka,
+      topic,
+      initial: initialStatusModel(opts.limits ?? DEFAULT_STATUS_LIMITS),
+      decode: (r) => decodeStatus({ value: r.value, headers: r.headers }),
+      fold: (model, reports) => ({ state: model, changes: this.fold(model, reports) }),
+      onSkipped: opts.onPoison,
+    });
+    this.follower.subscribe((batch) => batch && this.announce(batch));
+  }
+
+  private get model(): StatusModel {
+    return this.follower.state;
+  }
+
+  /** Reports skipped as undecodable. */
+  get poisonReports(): number {
+    return this.follower.skipped;
   }
 
   /** Replays the topic from its start (after the objects read model has caught up) and keeps following it. */
   async start(): Promise<void> {
-    const [end] = await this.kafka.endOffsets(this.topic);
-    const target = BigInt(end?.offset ?? "0") - 1n;
-    const caughtUp = target < 0n ? Promise.resolve() : new Promise<void>((resolve) => this.offsetWaiters.push({ offset: target, resolve }));
-    this.tail = await this.kafka.tail({ topic: this.topic, from: "earliest", onBatch: async (records) => this.apply(records) });
-    await caughtUp;
+    await this.follower.start();
     this.goLive();
   }
 
   async stop(): Promise<void> {
-    await this.tail?.stop();
+    await this.follower.stop();
   }
 
   /** The object as the API shows it: its own fields with the reported status merged in. */
@@ -109,35 +118,25 @@ export class StatusView {
   }
 
   /**
-   * Folds a batch of reports. Live, the batch is announced as a whole once folded (statusbatch.ts): nothing else
-   * runs meanwhile (this is synchronous), so the objects state, and with it every target and the rv of every
-   * change, is the same for all its reports.
+   * Folds a batch of reports (into `model`, mutated: see libs/status). Live, the batch is announced as a whole once
+   * folded (statusbatch.ts): nothing else runs meanwhile (this is synchronous), so the objects state, and with it
+   * every target and the rv of every change, is the same for all its reports. A report that cannot be decoded now
+   * never will be (no key is involved): the follower skips it, as every replica does.
    */
-  private apply(records: LogRecord[]): void {
-    const reports: PositionedReport[] = [];
-    for (const r of records) {
-      this.lastSeen = BigInt(r.offset);
-      try {
-        reports.push({ report: decodeStatus({ value: r.value, headers: r.headers }), offset: r.offset });
-      } catch (err) {
-        // A report that cannot be decoded now never will be (no key is involved): skip it, as every replica does.
-        const fe = toFederationError(err);
-        this.poisonReports++;
-        this.opts.onPoison(r.offset, fe.code === ErrorCode.PoisonEvent ? fe : new FederationError(ErrorCode.PoisonEvent, fe.message, { cause: err }));
-      }
+  private fold(model: StatusModel, reports: readonly Positioned<StatusReport>[]): StatusBatch | undefined {
+    const positioned = reports.map(({ event, offset }) => ({ report: event, offset }));
+    if (this.live) return foldStatusBatch(model, positioned, this.readModel);
+    // The replay: nobody watches yet, so no change is computed.
+    for (const { report, offset } of positioned) foldStatus(model, report, { offset });
+    return undefined;
+  }
+
+  private announce({ changes, eventVersions }: StatusBatch): void {
+    for (const [key, rv] of eventVersions) {
+      if (rv === undefined) this.eventVersions.delete(key);
+      else this.eventVersions.set(key, rv);
     }
-    if (!this.live) {
-      // The replay: nobody watches yet, so no change is computed.
-      for (const { report, offset } of reports) foldStatus(this.model, report, { offset });
-    } else {
-      const { changes, eventVersions } = foldStatusBatch(this.model, reports, this.readModel);
-      for (const [key, rv] of eventVersions) {
-        if (rv === undefined) this.eventVersions.delete(key);
-        else this.eventVersions.set(key, rv);
-      }
-      this.readModel.publishStatus(changes);
-    }
-    this.resolveWaiters();
+    this.readModel.publishStatus(changes);
   }
 
   /**
@@ -162,16 +161,5 @@ export class StatusView {
     }
     this.live = true;
     this.readModel.publishStatus(changes);
-  }
-
-  private resolveWaiters(): void {
-    const last = this.lastSeen;
-    for (let i = this.offsetWaiters.length - 1; i >= 0; i--) {
-      const w = this.offsetWaiters[i]!;
-      if (w.offset <= last) {
-        this.offsetWaiters.splice(i, 1);
-        w.resolve();
-      }
-    }
   }
 }

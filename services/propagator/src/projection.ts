@@ -1,12 +1,14 @@
 /**
- * The worker's ONE projection of `<fed>.objects`: the same pure fold the ingest runs, so desired state here is
- * exactly the federation's. Per-cluster consumers only learn which keys changed from their own cursor; they
- * read what is desired from here, after waiting until the projection has folded at least that far.
+ * The worker's ONE projection of `<fed>.objects`: a log follower (libs/follower) running the same pure fold as the
+ * ingest, so desired state here is exactly the federation's. Per-cluster consumers only learn which keys changed
+ * from their own cursor; they read what is desired from here, after waiting until the projection has folded at
+ * least that far.
  */
-import { decodeForFold, FederationError, type KubeObject, type Keyring } from "@kubefed/events";
-import { evolve, getOutcome, initialState, objectIn, objectsOfKind, type FederationState } from "@kubefed/state";
+import type { FederationError, KubeObject, Keyring } from "@kubefed/events";
+import { followObjects, outcomeOf, type ObjectsFollower, type ObjectsStep } from "@kubefed/follower";
+import { objectIn, objectsOfKind, type FederationState } from "@kubefed/state";
 import { FEDERATION_SYSTEM_NAMESPACE } from "@kubefed/names";
-import type { KafkaClient, LogRecord, Tail } from "@kubefed/kafka";
+import type { TailSource } from "@kubefed/kafka";
 import type { MemberEndpoint } from "./member.ts";
 
 export const CLUSTER_KIND_KEY = "federation/Cluster";
@@ -25,46 +27,43 @@ export interface ClusterInfo {
 export type ProjectionListener = (changedKeys: readonly string[], through: bigint) => void;
 
 export class Projection {
-  private state: FederationState = initialState();
-  private tail: Tail | undefined;
-  /** Next offset to fold (offset of the last folded event + 1). */
-  private next = 0n;
-  private readonly waiters: { offset: bigint; resolve: () => void }[] = [];
+  private readonly follower: ObjectsFollower;
   private readonly listeners = new Set<ProjectionListener>();
-  poisonEvents = 0;
   /** Keys changed by recent events besides the event's own key (cascades), by offset; bounded. */
   private readonly extraChanges = new Map<string, readonly string[]>();
 
-  constructor(
-    private readonly kafka: KafkaClient,
-    private readonly topic: string,
-    private readonly keyring: Keyring | undefined,
-    private readonly onPoison: (offset: string, err: FederationError) => void,
-  ) {}
-
-  get current(): FederationState {
-    return this.state;
+  constructor(kafka: TailSource, topic: string, keyring: Keyring | undefined, onPoison: (offset: string, err: FederationError) => void) {
+    this.follower = followObjects({ source: kafka, topic, keyring, onSkipped: onPoison });
+    this.follower.subscribe((steps, through) => this.announce(steps, through));
   }
 
+  get current(): FederationState {
+    return this.follower.state;
+  }
+
+  /** Next offset to fold (offset of the last folded event + 1). */
   get nextOffset(): bigint {
-    return this.next;
+    return this.follower.next;
+  }
+
+  /** Events skipped as undecodable. */
+  get poisonEvents(): number {
+    return this.follower.skipped;
   }
 
   /** Folds the log up to its current end, then keeps tailing. */
   async start(): Promise<void> {
-    const end = await this.kafka.endOffsetOfOnlyPartition(this.topic);
-    this.tail = await this.kafka.tail({ topic: this.topic, from: "earliest", onBatch: async (records) => this.apply(records) });
-    await this.waitFor(end);
+    await this.follower.start();
   }
 
+  /** Stops tailing; a wait still pending is rejected. */
   async stop(): Promise<void> {
-    await this.tail?.stop();
+    await this.follower.stop();
   }
 
   /** Resolves once every event before `offset` is folded. */
   waitFor(offset: bigint): Promise<void> {
-    if (this.next >= offset) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ offset, resolve }));
+    return this.follower.waitFor(offset);
   }
 
   /** Keys an event changed besides its own (a Namespace deletion removes its contents): [] when none or too old. */
@@ -80,18 +79,18 @@ export class Projection {
   /** The federated object under a refKey (`group/kind/namespace/name`). */
   get(key: string): KubeObject | undefined {
     const [group = "", kind = "", namespace = "", ...rest] = key.split("/");
-    return objectIn(this.state.kinds[`${group}/${kind}`], `${namespace}/${rest.join("/")}`);
+    return objectIn(this.current.kinds[`${group}/${kind}`], `${namespace}/${rest.join("/")}`);
   }
 
   /** Every object of a `group/kind`. */
   objectsOf(kindKey: string): [string, KubeObject][] {
     const [group = "", kind = ""] = kindKey.split("/");
-    return objectsOfKind(this.state, kindKey).map(([nameKey, o]) => [`${group}/${kind}/${nameKey}`, o]);
+    return objectsOfKind(this.current, kindKey).map(([nameKey, o]) => [`${group}/${kind}/${nameKey}`, o]);
   }
 
   /** The member clusters registered in the federation, with how to reach each. */
   clusters(): ClusterInfo[] {
-    return objectsOfKind(this.state, CLUSTER_KIND_KEY).map(([, c]) => this.clusterInfo(c));
+    return objectsOfKind(this.current, CLUSTER_KIND_KEY).map(([, c]) => this.clusterInfo(c));
   }
 
   private clusterInfo(c: KubeObject): ClusterInfo {
@@ -115,34 +114,19 @@ export class Projection {
     return { ...base, endpoint: { server: url, ...(token ? { token } : {}), ...(ca ? { ca } : {}) }, version };
   }
 
-  private apply(records: LogRecord[]): void {
+  /** Tells listeners the keys a folded batch changed; remembers the cascades (more than the event's own key). */
+  private announce(steps: readonly ObjectsStep[], through: bigint): void {
     const changed: string[] = [];
-    for (const r of records) {
-      const event = decodeForFold({ value: r.value, headers: r.headers }, { keyring: this.keyring });
-      if (event instanceof FederationError) {
-        this.poisonEvents++;
-        this.onPoison(r.offset, event);
-        this.next = BigInt(r.offset) + 1n;
-        continue;
-      }
-      this.state = evolve(this.state, event, { offset: r.offset });
-      const outcome = getOutcome(this.state, event.metadata.eventId);
-      if (outcome && outcome.offset === r.offset && outcome.status === "applied") {
-        changed.push(...outcome.changedKeys);
-        if (outcome.changedKeys.length > 1) {
-          this.extraChanges.set(r.offset, outcome.changedKeys);
-          if (this.extraChanges.size > 10_000) this.extraChanges.delete(this.extraChanges.keys().next().value!);
-        }
-      }
-      this.next = BigInt(r.offset) + 1n;
-    }
-    if (changed.length > 0) for (const l of this.listeners) l(changed, this.next - 1n);
-    for (let i = this.waiters.length - 1; i >= 0; i--) {
-      const w = this.waiters[i]!;
-      if (w.offset <= this.next) {
-        this.waiters.splice(i, 1);
-        w.resolve();
+    for (const step of steps) {
+      const outcome = outcomeOf(step);
+      if (outcome?.status !== "applied") continue;
+      const { offset } = step;
+      changed.push(...outcome.changedKeys);
+      if (outcome.changedKeys.length > 1) {
+        this.extraChanges.set(offset, outcome.changedKeys);
+        if (this.extraChanges.size > 10_000) this.extraChanges.delete(this.extraChanges.keys().next().value!);
       }
     }
+    if (changed.length > 0) for (const l of this.listeners) l(changed, through);
   }
 }

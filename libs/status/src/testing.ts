@@ -1,6 +1,6 @@
 import { StatusType, type ClusterHealthReport } from "@kubefed/events";
 
-/** A ClusterHealth report as a worker sends it, for tests of the status fold. */
+/** Test data for readers of the status fold (the ingest's tests too): a ClusterHealth report as a worker sends it. */
 export const health = (cluster: string, ready: boolean, time: string, extra: Partial<ClusterHealthReport> = {}): ClusterHealthReport => ({
   type: StatusType.ClusterHealth,
   cluster,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ObservedOutcome, StatusType, type ClusterHealthReport, type ObjectObservedReport, type StatusReport } from "@kubefed/events";
 import { foldStatus, initialStatusModel, type StatusDelta, type StatusLimits, type StatusModel } from "./statusfold.ts";
-import { health } from "./testdata/reports.ts";
+import { health } from "./testing.ts";
 
 const web = { group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web" };
 const WEB = "apps/Deployment/shop/web";
