@@ -85,7 +85,7 @@ const cm = (name: string, v: string) => ({ apiVersion: "v1", kind: "ConfigMap", 
 const is = (type: string, name: string, more: (e: Seen) => boolean = () => true) => (e: Seen) => e.type === type && e.name === name && more(e);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const line = (label: string, xs: number[], base?: number[]) =>
-  `  ${label.padEnd(34)} p50 ${pct(xs, 50).toFixed(0).padStart(5)} ms  p99 ${pct(xs, 99).toFixed(0).padStart(5)} ms${base ? `   ratio p50 ${(pct(xs, 50) / pct(base, 50)).toFixed(2)}  p99 ${(pct(xs, 99) / pct(base, 99)).toFixed(2)}` : ""}`;
+  `  ${label.padEnd(38)} p50 ${pct(xs, 50).toFixed(0).padStart(5)} ms  p99 ${pct(xs, 99).toFixed(0).padStart(5)} ms${base ? `   ratio p50 ${(pct(xs, 50) / pct(base, 50)).toFixed(2)}  p99 ${(pct(xs, 99) / pct(base, 99)).toFixed(2)}` : ""}`;
 
 const env = await startEnvironment({ members: [MEMBER], coredns: false, opa: false });
 try {
