@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# One recipe for the three services; choose one with --target ingest|propagator|dns-sync (compose does).
+# One recipe for the services; choose one with --target ingest|propagator (compose does).
 # The ports each stage EXPOSEs are libs/config's defaults; test/unit/compose.test.ts checks them.
 
 # Reduce the build context to the npm manifests, so the `npm ci` layer below is reused until a manifest or
@@ -26,7 +26,3 @@ CMD ["npx", "tsx", "services/ingest/src/main.ts"]
 FROM base AS propagator
 EXPOSE 9090
 CMD ["npx", "tsx", "services/propagator/src/main.ts"]
-
-FROM base AS dns-sync
-EXPOSE 9091
-CMD ["npx", "tsx", "services/dns-sync/src/main.ts"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh machine too: installs what is missing, type-checks, then runs the unit
-# tests and the integration tests against one real local environment (Kafka, etcd, kube-apiservers,
-# CoreDNS, OPA). Exits non-zero when anything fails.
+# The whole test suite, on a fresh machine too: installs what is missing, type-checks, lints (the pure
+# libraries' import rule, eslint.config.js), then runs the unit tests and the integration tests against one
+# real local environment (Kafka, etcd, kube-apiservers, CoreDNS, OPA). Exits non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -10,6 +10,8 @@ ensure_node_deps
 ensure_components
 echo "[test] type-check" >&2
 node_modules/.bin/tsc -p tsconfig.json
+echo "[test] lint" >&2
+node_modules/.bin/eslint --max-warnings=0 .
 mkdir -p .run
 status=0
 node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=.run/vitest.json "$@" || status=$?

@@ -13,11 +13,12 @@
  * Prints medians/p99 and ratios. Not a test: the machine is shared, so read medians and ratios.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { Agent, request } from "node:https";
 import { resolve } from "node:path";
-import { startEnvironment, startFederation, startPropagator, type EnvironmentInfo } from "@kubefed/localenv";
+import { startEnvironment, startFederation, startPropagator } from "@kubefed/localenv";
+import { call, federationTarget, memberTarget, pct, send, type Target } from "./client.ts";
 import { cpuSince, cpuSnapshot, pinComponents, quiesce } from "./cpu.ts";
 
 const LATENCY_N = Number(process.env.BENCH_LATENCY_N ?? 200);
@@ -27,41 +28,6 @@ const PARALLEL = 16;
 /** BENCH_ONLY=latency,throughput,join runs a subset. */
 const ONLY = new Set((process.env.BENCH_ONLY ?? "latency,throughput,join").split(","));
 const ROOT = resolve(import.meta.dirname, "../..");
-
-interface Target {
-  name: string;
-  base: string;
-  agent: Agent;
-  headers: Record<string, string>;
-}
-
-function send(t: Target, method: string, path: string, body: unknown, contentType: string): Promise<number> {
-  return new Promise((res, rej) => {
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(`${t.base}${path}`, { method, agent: t.agent, headers: { ...t.headers, ...(text ? { "content-type": contentType, "content-length": Buffer.byteLength(text) } : {}) } }, (r) => {
-      const chunks: Buffer[] = [];
-      r.on("data", (c: Buffer) => chunks.push(c));
-      r.on("end", () => ((r.statusCode ?? 0) >= 300 && r.statusCode !== 409 ? rej(new Error(`${t.name} ${method} ${path}: HTTP ${r.statusCode} ${Buffer.concat(chunks).toString().slice(0, 200)}`)) : res(r.statusCode ?? 0)));
-    });
-    req.on("error", rej);
-    req.end(text);
-  });
-}
-
-/**
- * One request; a keep-alive connection the server closed just as it was reused ("socket hang up") is retried
- * once, and a create that then finds its object (409: the first attempt did land) counts as done.
- */
-async function call(t: Target, method: string, path: string, body?: unknown, contentType = "application/json"): Promise<void> {
-  let status: number;
-  try {
-    status = await send(t, method, path, body, contentType);
-    if (status === 409) throw new Error(`${t.name} ${method} ${path}: HTTP 409`);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ECONNRESET") throw e;
-    await send(t, method, path, body, contentType);
-  }
-}
 
 /**
  * Watches ConfigMaps of a namespace in a member; resolves waiters when a name is first seen. A watch the member
@@ -211,7 +177,6 @@ function pprof(t: Target, file: string): Promise<void> {
   });
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const cm = (ns: string, name: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: ns }, data: { payload: name } });
 
 async function parallel(n: number, width: number, one: (i: number) => Promise<void>): Promise<void> {
@@ -221,9 +186,6 @@ async function parallel(n: number, width: number, one: (i: number) => Promise<vo
   }));
 }
 
-function memberTarget(m: EnvironmentInfo["members"][number]): Target {
-  return { name: m.name, base: m.server, agent: new Agent({ keepAlive: true, ca: readFileSync(m.caFile), cert: readFileSync(m.clientCert), key: readFileSync(m.clientKey) }), headers: {} };
-}
 
 const members = ["bench1", "bench2", "bench3", "bench4"];
 // Kafka as `kubefed up` and the tests run it: the JVM's quick compiler only. BENCH_KAFKA_JIT=full adds the
@@ -239,7 +201,7 @@ try {
   const worker = await startPropagator(info, fed, { env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn" } });
   // BENCH_PIN=1: members on CPU 0, the federation and this client on CPU 1 (see pinComponents).
   if (process.env.BENCH_PIN === "1") process.stdout.write(`pinned: ${pinComponents()}\n`);
-  const federation: Target = { name: "federation", base: fed.url, agent: new Agent({ keepAlive: true, ca: readFileSync(fed.caFile) }), headers: { authorization: `Bearer ${fed.token}` } };
+  const federation = federationTarget(fed);
   const three = info.members.slice(0, 3).map(memberTarget);
   const fourth = memberTarget(info.members[3]!);
   const out: string[] = [];

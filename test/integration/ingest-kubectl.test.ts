@@ -88,6 +88,25 @@ describe("stock kubectl against the federation API (token auth, default flags)",
     expect((await json(["get", "configmap", "ssa", "-n", "shop"])).data).toEqual({ a: "2", b: "3" });
   });
 
+  // Known gap (docs/architecture.md, Known gaps): without managedFields the federation cannot tell which fields a
+  // manager stops applying, so a field dropped from the applied configuration stays. A member kube-apiserver,
+  // sent the same applies, removes it. When the gap is fixed the federation's half fails: make it match the member.
+  it("known gap: apply --server-side keeps a field the configuration no longer has (a member removes it)", async () => {
+    const member = env().members[0]!.name;
+    const name = `ssa-drop-${Date.now().toString(36)}`;
+    const cm = (data: string) => file(`${name}.yaml`, `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}, namespace: default}\ndata: ${data}\n`);
+    const onMember = (args: string[]) => run(["--context", member, ...args]);
+    for (const data of ['{a: "1", b: "2"}', '{a: "1"}']) {
+      const f = cm(data);
+      await k(["apply", "--server-side", "-f", f]);
+      await onMember(["apply", "--server-side", "-f", f]);
+    }
+    const memberData = JSON.parse((await onMember(["get", "configmap", name, "-n", "default", "-o", "json"])).stdout).data;
+    expect(memberData).toEqual({ a: "1" });
+    expect((await json(["get", "configmap", name, "-n", "default"])).data).toEqual({ a: "1", b: "2" });
+    await onMember(["delete", "configmap", name, "-n", "default"]);
+  });
+
   it("label, annotate, and patch with all three patch types", async () => {
     await k(["label", "deployment", "web", "-n", "shop", "tier=frontend"]);
     await k(["annotate", "deployment", "web", "-n", "shop", "owner=team-a"]);
@@ -121,7 +140,9 @@ describe("stock kubectl against the federation API (token auth, default flags)",
     let out = "";
     watcher.stdout.on("data", (d: Buffer) => (out += d.toString()));
     const lines = () => out.split("\n").filter((l) => l.includes("watched"));
-    await new Promise((r) => setTimeout(r, 1500));
+    // kubectl lists before it watches (the list's items print as ADDED): once "settings" is printed, the watch
+    // starts from that list's resourceVersion and misses nothing written after.
+    await expect.poll(() => out, { timeout: 30_000 }).toContain("ADDED settings");
     await k(["create", "configmap", "watched", "-n", "shop", "--from-literal=v=1"]);
     await k(["patch", "configmap", "watched", "-n", "shop", "--type=merge", "-p", '{"data":{"v":"2"}}']);
     await k(["delete", "configmap", "watched", "-n", "shop"]);

@@ -20,6 +20,15 @@ let kafka: KafkaClient;
 /** The end of the objects log, and how far a member's consumer group has committed in it ("-" for nothing). */
 const logEnd = async () => (await kafka.endOffsets(objectsTopic(fed.name)))[0]!.offset;
 const cursor = async (member: string) => (await kafka.committedOffsets(propagatorGroup(fed.name, member), objectsTopic(fed.name)))[0]?.offset ?? "-";
+/** Waits until a member's consumer group has committed past the write that produced `resourceVersion` (its offset). */
+const reconciledPast = (member: string, resourceVersion: string) =>
+  eventually(async () => {
+    const committed = await cursor(member);
+    expect(committed === "-" ? -1n : BigInt(committed)).toBeGreaterThan(BigInt(resourceVersion));
+  });
+/** Creates a ConfigMap through the federation and returns its resourceVersion, the offset of its event. */
+const createThroughFederation = async (namespace: string, name: string, literal: string): Promise<string> =>
+  (await fedctl(fed, ["-n", namespace, "create", "configmap", name, `--from-literal=${literal}`, "-o", "jsonpath={.metadata.resourceVersion}"])).stdout;
 const ns = uniqueName("prop");
 
 function manifests(namespace: string, v: string): string {
@@ -210,43 +219,48 @@ data: {a: b}
     await eventually(async () => expect(await where()).toEqual([]));
   }, 90_000);
 
-  it("repairs drift: an owned object deleted or edited in a member is restored within 5 s", async () => {
+  it("repairs drift: an owned object deleted or edited in a member is restored", async () => {
     await fedctl(fed, ["-n", ns, "create", "configmap", "drift", "--from-literal=k=federation"]);
     await eventually(async () => expect((await ownedIn("member2", fed.name, ["configmaps"])).get(`ConfigMap/${ns}/drift`)?.data).toEqual({ k: "federation" }));
 
+    // How fast is for the benchmark (npm run bench:recovery); the periodic resync (10 min) is far beyond these waits.
+    const uid = (await ownedIn("member2", fed.name, ["configmaps"])).get(`ConfigMap/${ns}/drift`).metadata.uid;
     await memberctl("member2", ["-n", ns, "delete", "configmap", "drift"]);
-    let t = Date.now();
-    await eventually(async () => expect((await ownedIn("member2", fed.name, ["configmaps"])).get(`ConfigMap/${ns}/drift`)?.data).toEqual({ k: "federation" }), 5000, 100);
-    const restoredAfterDelete = Date.now() - t;
+    await eventually(async () => {
+      const restored = (await ownedIn("member2", fed.name, ["configmaps"])).get(`ConfigMap/${ns}/drift`);
+      expect(restored?.metadata.uid).not.toBe(uid);
+      expect(restored?.data).toEqual({ k: "federation" });
+    });
 
     await memberctl("member2", ["-n", ns, "patch", "configmap", "drift", "--type=merge", "-p", '{"data":{"k":"by-hand"}}']);
-    t = Date.now();
-    await eventually(async () => expect((await ownedIn("member2", fed.name, ["configmaps"])).get(`ConfigMap/${ns}/drift`)?.data).toEqual({ k: "federation" }), 5000, 100);
-    const restoredAfterEdit = Date.now() - t;
-    console.log(`drift repaired: deleted → ${restoredAfterDelete} ms, edited → ${restoredAfterEdit} ms`);
+    await eventually(async () => expect((await ownedIn("member2", fed.name, ["configmaps"])).get(`ConfigMap/${ns}/drift`)?.data).toEqual({ k: "federation" }));
 
-    // Objects the federation does not own are never touched.
+    // Objects the federation does not own are never touched: member2 has reconciled a later write in the same
+    // namespace (its cursor passed it, the object is there) and the member's own object is as it was.
     await memberctl("member2", ["-n", ns, "create", "configmap", "local-only", "--from-literal=x=y"]);
-    await new Promise((r) => setTimeout(r, 1500));
+    const marker = await createThroughFederation(ns, "after-local-only", "x=federation");
+    await reconciledPast("member2", marker);
+    expect((await ownedIn("member2", fed.name, ["configmaps"])).has(`ConfigMap/${ns}/after-local-only`)).toBe(true);
     const local = JSON.parse((await memberctl("member2", ["-n", ns, "get", "configmap", "local-only", "-o", "json"])).stdout);
     expect(local.metadata.labels?.[OWNED_BY_LABEL]).toBeUndefined();
+    expect(local.data).toEqual({ x: "y" });
 
     // Not even when the federation wants an object of the same name there: the member's own copy stays as it is,
     // the other members get the federation's.
     await memberctl("member1", ["-n", ns, "create", "configmap", "same-name", "--from-literal=x=local"]);
-    await fedctl(fed, ["-n", ns, "create", "configmap", "same-name", "--from-literal=x=federation"]);
+    const wanted = await createThroughFederation(ns, "same-name", "x=federation");
     for (const m of ["member2", "member3"]) await eventually(async () => expect((await ownedIn(m, fed.name, ["configmaps"])).get(`ConfigMap/${ns}/same-name`)?.data).toEqual({ x: "federation" }));
-    await new Promise((r) => setTimeout(r, 1500));
+    // member1's cursor passes the write only once its reconcile decided (here: reported the copy as not ours).
+    await reconciledPast("member1", wanted);
     const foreign = JSON.parse((await memberctl("member1", ["-n", ns, "get", "configmap", "same-name", "-o", "json"])).stdout);
     expect(foreign.data).toEqual({ x: "local" });
     expect(foreign.metadata.labels?.[OWNED_BY_LABEL]).toBeUndefined();
-  }, 60_000);
+  }, 120_000);
 
   it("keeps the others converging while a member's kube-apiserver is stopped, and catches it up exactly after its restart", async () => {
     const outage = uniqueName("outage");
     await fedctl(fed, ["create", "namespace", outage]);
     for (const m of names) await eventually(async () => expect((await ownedIn(m, fed.name, ["namespaces"])).has(`Namespace//${outage}`)).toBe(true));
-    const member3 = env().members.find((m) => m.name === "member3")!;
     await memberApiserver("member3", "stop");
     try {
       await eventually(async () => expect((await worker.clusters()).find((c) => c.name === "member3")?.ready).toBe(false), 20_000);
@@ -263,7 +277,6 @@ data: {a: b}
     } finally {
       await memberApiserver("member3", "start");
     }
-    expect(member3.server).toMatch(/^https:/);
     await eventually(() => expectMemberEquals(fed, "member3", [outage], ["namespaces", "configmaps"]), 90_000, 500);
     await eventually(async () => expect((await fedctl(fed, ["get", "clusters"])).stdout).toMatch(/member3\s+Ready/), 20_000);
     await eventually(async () => expect(await cursor("member3")).toBe(await logEnd()), 10_000);

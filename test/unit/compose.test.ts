@@ -1,39 +1,31 @@
-// docker-compose.yml, the Dockerfile and the CoreDNS Corefile cannot run here (no container engine), so this test
-// holds them to libs/config instead: variable names, required settings, ports and addresses. Each check returns
+// docker-compose.yml and the Dockerfile cannot run here (no container engine), so this test holds them to
+// libs/config and to the tree instead: variable names, required settings, ports, addresses, entry points. Each check returns
 // the list of drifts in words; the test expects that list to be empty, so a failure says what to fix.
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import {
-  ConfigError,
-  SERVICES,
-  describeConfig,
-  listenPorts,
-  loadConfig,
-  suggestVariable,
-  type ServiceName,
-} from "@kubefed/config";
-import { parseCompose, parseCorefile, parseDockerfile, type ComposeService, type CorefileZone, type DockerStage } from "./deploy-files.ts";
+import { ConfigError, SERVICES, describeConfig, listenPorts, loadConfig, suggestVariable, type ServiceName } from "@kubefed/config";
+import { parseCompose, parseDockerfile, type ComposeService, type DockerStage } from "./deploy-files.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const read = (path: string): string => readFileSync(`${ROOT}${path}`, "utf8");
-const COREFILE = "deploy/coredns/Corefile";
+const entryPoint = (service: string): string => `services/${service}/src/main.ts`;
+// libs/config may describe a service before it exists (dns-sync's settings); only services with code ship.
+const SHIPPED = SERVICES.filter((s) => existsSync(`${ROOT}${entryPoint(s)}`));
 
 interface Deployment {
   readonly compose: ReadonlyMap<string, ComposeService>;
   readonly stages: readonly DockerStage[];
-  readonly corefile: readonly CorefileZone[];
   readonly exists: (repoPath: string) => boolean;
 }
 
 const deployment = (composeText = read("docker-compose.yml"), dockerfileText = read("Dockerfile")): Deployment => ({
   compose: parseCompose(composeText),
   stages: parseDockerfile(dockerfileText),
-  corefile: parseCorefile(read(COREFILE)),
   exists: (path) => existsSync(`${ROOT}${path.replace(/^\.\//, "")}`),
 });
 
-const BACKING = ["kafka", "etcd", "coredns"] as const;
+const BACKING = ["kafka"] as const;
 
 // Only complete string values can be loaded; missing or null ones are reported by their own checks.
 const envOf = (s: ComposeService): Record<string, string> =>
@@ -56,12 +48,14 @@ function tryLoad<S extends ServiceName>(d: Deployment, service: S, drift: string
 }
 
 function checkServicesExist(d: Deployment): string[] {
-  return [...BACKING, ...SERVICES].filter((name) => !d.compose.has(name)).map((name) => `service "${name}" is missing`);
+  const missing = [...BACKING, ...SHIPPED].filter((name) => !d.compose.has(name)).map((name) => `service "${name}" is missing`);
+  const extra = [...d.compose.keys()].filter((name) => !(BACKING as readonly string[]).includes(name) && !(SHIPPED as readonly string[]).includes(name));
+  return [...missing, ...extra.map((name) => `service "${name}" is neither a backing service nor one of ours with code (${SHIPPED.join(", ")})`)];
 }
 
 function checkVariables(d: Deployment): string[] {
   const drift: string[] = [];
-  for (const service of SERVICES) {
+  for (const service of SHIPPED) {
     const s = d.compose.get(service);
     if (!s) continue;
     const known = describeConfig(service);
@@ -87,7 +81,7 @@ function checkVariables(d: Deployment): string[] {
 
 function checkPublishedPorts(d: Deployment): string[] {
   const drift: string[] = [];
-  for (const service of SERVICES) {
+  for (const service of SHIPPED) {
     const loaded = tryLoad(d, service, []);
     const s = d.compose.get(service);
     if (!loaded || !s) continue;
@@ -120,7 +114,7 @@ function checkKafkaAddresses(d: Deployment): string[] {
   const internal = listeners.find((l) => l.host === "kafka");
   if (!internal) return ['kafka: KAFKA_ADVERTISED_LISTENERS has no listener advertised as "kafka:<port>" for the other containers'];
   const expected = `kafka:${internal.port}`;
-  for (const service of SERVICES) {
+  for (const service of SHIPPED) {
     const loaded = tryLoad(d, service, []);
     if (loaded && loaded.config.kafka.brokers.join(",") !== expected)
       drift.push(`${service}: KAFKA_BROKERS is ${loaded.config.kafka.brokers.join(",")}, but kafka advertises ${expected} to containers`);
@@ -135,34 +129,9 @@ function checkKafkaAddresses(d: Deployment): string[] {
   return drift;
 }
 
-function checkDnsAddresses(d: Deployment): string[] {
-  const drift: string[] = [];
-  const etcd = d.compose.get("etcd");
-  const coredns = d.compose.get("coredns");
-  const loaded = tryLoad(d, "dns-sync", []);
-  if (!etcd || !coredns || !loaded) return drift;
-  const advertised = etcd.command.find((c) => c.startsWith("--advertise-client-urls="))?.split("=")[1]?.split(",") ?? [];
-  if (!advertised.every((u) => new URL(u).hostname === "etcd")) drift.push(`etcd: --advertise-client-urls ${advertised.join(",")} should name the "etcd" service`);
-  const provider = loaded.config.provider;
-  if (provider.kind !== "coredns-etcd") return [...drift, `dns-sync: DNS_SYNC_PROVIDER is ${provider.kind}, but compose runs CoreDNS with etcd`];
-  if (provider.etcdEndpoints.join(",") !== advertised.join(","))
-    drift.push(`dns-sync: DNS_SYNC_ETCD_ENDPOINTS is ${provider.etcdEndpoints.join(",")}, but etcd advertises ${advertised.join(",")}`);
-
-  if (!coredns.volumes.some((v) => v.source === `./${COREFILE}` && coredns.command.includes(v.target)))
-    drift.push(`coredns: must mount ./${COREFILE} and pass its mount path to -conf`);
-  const zone = d.corefile.find((z) => z.zone === loaded.config.zoneName);
-  if (!zone) return [...drift, `${COREFILE}: no server block for DNS_SYNC_ZONE_NAME ${loaded.config.zoneName} (has ${d.corefile.map((z) => z.zone).join(", ")})`];
-  if (zone.etcdPath !== provider.etcdPrefix)
-    drift.push(`${COREFILE}: etcd path ${zone.etcdPath ?? "(none)"} differs from DNS_SYNC_ETCD_PREFIX ${provider.etcdPrefix}`);
-  if (zone.etcdEndpoints.join(",") !== advertised.join(","))
-    drift.push(`${COREFILE}: etcd endpoint ${zone.etcdEndpoints.join(",") || "(none)"} differs from etcd's ${advertised.join(",")}`);
-  if (!coredns.ports.some((p) => p.target === zone.port)) drift.push(`coredns: the Corefile serves port ${zone.port}, which is not published`);
-  return drift;
-}
-
 function checkMountedFiles(d: Deployment): string[] {
   const drift: string[] = [];
-  for (const service of SERVICES) {
+  for (const service of SHIPPED) {
     const s = d.compose.get(service);
     if (!s) continue;
     for (const v of describeConfig(service).filter((v) => v.file)) {
@@ -182,7 +151,11 @@ function checkImages(d: Deployment): string[] {
   const base = d.stages.find((st) => st.run.some((r) => r.includes("npm ci")));
   if (!base) drift.push("Dockerfile: no stage runs npm ci");
   else if (!base.from.startsWith("node:20-slim")) drift.push(`Dockerfile: the npm ci stage is FROM ${base.from}, expected node:20-slim`);
-  for (const service of SERVICES) {
+  // An image must run code that exists: a stage whose entry point is missing would ship an empty service.
+  for (const stage of d.stages)
+    for (const arg of stage.cmd ?? [])
+      if (/\.(ts|js|mjs)$/.test(arg) && !d.exists(arg)) drift.push(`Dockerfile stage ${stage.name}: runs ${arg}, which does not exist`);
+  for (const service of SHIPPED) {
     const s = d.compose.get(service);
     if (s?.build?.target !== service || s.build.context !== "." || s.build.dockerfile !== "Dockerfile")
       drift.push(`${service}: build must be {context: ".", target: "${service}"} of the one Dockerfile`);
@@ -191,11 +164,11 @@ function checkImages(d: Deployment): string[] {
       drift.push(`Dockerfile: no stage "FROM base AS ${service}"`);
       continue;
     }
-    const entry = ["npx", "tsx", `services/${service}/src/main.ts`];
+    const entry = ["npx", "tsx", entryPoint(service)];
     if (JSON.stringify(stage.cmd) !== JSON.stringify(entry))
       drift.push(`Dockerfile stage ${service}: CMD ${JSON.stringify(stage.cmd)} should be ${JSON.stringify(entry)}`);
     const exposed = stage.expose.map((e) => e.port);
-    const defaults = Object.values(listenPorts(service, { DNS_SYNC_ZONE_NAME: "example.com." }));
+    const defaults = Object.values(listenPorts(service, {}));
     if (!sameSet(exposed, defaults))
       drift.push(`Dockerfile stage ${service}: EXPOSE ${exposed.join(" ") || "(none)"} but libs/config's default ports are ${defaults.join(" ")}`);
     const loaded = tryLoad(d, service, []);
@@ -206,7 +179,7 @@ function checkImages(d: Deployment): string[] {
 }
 
 function checkSharedSettings(d: Deployment): string[] {
-  const configs = SERVICES.flatMap((service) => {
+  const configs = SHIPPED.flatMap((service) => {
     const loaded = tryLoad(d, service, []);
     return loaded ? [{ service, config: loaded.config }] : [];
   });
@@ -223,11 +196,10 @@ function checkSharedSettings(d: Deployment): string[] {
 }
 
 const CHECKS = {
-  "declares kafka, etcd, coredns and the three services": checkServicesExist,
+  "declares kafka and each service that has code, and nothing else": checkServicesExist,
   "sets only known, valid variables and every required one": checkVariables,
   "publishes exactly the ports libs/config listens on": checkPublishedPorts,
   "points the services at kafka's in-network listener": checkKafkaAddresses,
-  "points dns-sync and CoreDNS at the same etcd, zone and prefix": checkDnsAddresses,
   "mounts every file a service is told to read": checkMountedFiles,
   "builds each service from its Dockerfile stage with the configured EXPOSE and entrypoint": checkImages,
   "gives the services one federation and topic layout": checkSharedSettings,
@@ -254,26 +226,24 @@ describe("the drift checks", () => {
     );
   });
 
-  it("catch a missing required variable and an invalid value", () => {
-    const d = deployment(drifted("      DNS_SYNC_ZONE_NAME: example.com.\n", "      DNS_SYNC_METRICS_PORT_X: x\n"));
-    expect(checkVariables(d)).toEqual(expect.arrayContaining([expect.stringContaining("DNS_SYNC_ZONE_NAME must be set (required)")]));
+  it("catch a variable whose default would be wrong in a container, and an invalid value", () => {
+    const d = deployment(drifted("      KAFKA_BROKERS: kafka:19092\n      KAFKA_CLIENT_ID: kubefed-ingest\n", "      KAFKA_CLIENT_ID: kubefed-ingest\n"));
+    expect(checkVariables(d)).toEqual(["ingest: KAFKA_BROKERS must be set (its default 127.0.0.1:9092 is the container itself)"]);
     const bad = deployment(drifted('PROPAGATOR_METRICS_PORT: "9090"', 'PROPAGATOR_METRICS_PORT: "90x"'));
     expect(checkVariables(bad)).toEqual([expect.stringContaining('propagator: PROPAGATOR_METRICS_PORT="90x": must be a port number')]);
   });
 
   it("catch a published port the config does not listen on", () => {
-    const d = deployment(drifted('"127.0.0.1:9091:9091"', '"127.0.0.1:9091:9092"'));
+    const d = deployment(drifted('"127.0.0.1:9090:9090"', '"127.0.0.1:9090:9091"'));
     expect(checkPublishedPorts(d)).toEqual([
-      'dns-sync: publishes container port 127.0.0.1:9091:9092 but its config listens on {"DNS_SYNC_METRICS_PORT":9091}',
-      "dns-sync: DNS_SYNC_METRICS_PORT=9091 is not published in ports:",
+      'propagator: publishes container port 127.0.0.1:9090:9091 but its config listens on {"PROPAGATOR_METRICS_PORT":9090}',
+      "propagator: PROPAGATOR_METRICS_PORT=9090 is not published in ports:",
     ]);
   });
 
-  it("catch services pointed at the wrong Kafka or etcd address", () => {
+  it("catch services pointed at the wrong Kafka address", () => {
     const d = deployment(drifted("      KAFKA_BROKERS: kafka:19092\n      KAFKA_CLIENT_ID: kubefed-propagator", "      KAFKA_BROKERS: kafka:9092\n      KAFKA_CLIENT_ID: kubefed-propagator"));
     expect(checkKafkaAddresses(d)).toEqual(["propagator: KAFKA_BROKERS is kafka:9092, but kafka advertises kafka:19092 to containers"]);
-    const e = deployment(drifted("DNS_SYNC_ETCD_ENDPOINTS: http://etcd:2379", "DNS_SYNC_ETCD_ENDPOINTS: http://127.0.0.1:2379"));
-    expect(checkDnsAddresses(e)).toEqual(expect.arrayContaining([expect.stringContaining("but etcd advertises http://etcd:2379")]));
   });
 
   it("catch an EXPOSE that drifted from the config's port", () => {
@@ -282,6 +252,13 @@ describe("the drift checks", () => {
       "Dockerfile stage propagator: EXPOSE 9100 but libs/config's default ports are 9090",
       "propagator: compose moves its ports to 9090, away from the image's EXPOSE 9100",
     ]);
+  });
+
+  it("catch a stage or compose service whose code is not in the tree", () => {
+    const stage = '\nFROM base AS dns-sync\nEXPOSE 9091\nCMD ["npx", "tsx", "services/dns-sync/src/main.ts"]\n';
+    expect(checkImages(deployment(compose, `${dockerfile}${stage}`))).toEqual(["Dockerfile stage dns-sync: runs services/dns-sync/src/main.ts, which does not exist"]);
+    const service = "\n  dns-sync:\n    build:\n      context: .\n      target: dns-sync\n";
+    expect(checkServicesExist(deployment(`${compose}${service}`))).toEqual(['service "dns-sync" is neither a backing service nor one of ours with code (ingest, propagator)']);
   });
 
   it("catch a file variable without a volume", () => {

@@ -1,4 +1,4 @@
-// Readers for the deployment files (docker-compose.yml, Dockerfile, Corefile) that turn them into plain data
+// Readers for the deployment files (docker-compose.yml, Dockerfile) that turn them into plain data
 // for compose.test.ts. They take text, not paths, so the test can also feed them deliberately drifted copies.
 import { parse as parseYaml } from "yaml";
 
@@ -148,48 +148,4 @@ export function parseDockerfile(text: string): readonly DockerStage[] {
     }
   }
   return stages;
-}
-
-export interface CorefileZone {
-  readonly zone: string;
-  readonly port: number;
-  readonly etcdPath: string | undefined;
-  readonly etcdEndpoints: readonly string[];
-}
-
-/** Server blocks of a Corefile with the settings of their etcd plugin; enough for our own Corefile's shape. */
-export function parseCorefile(text: string): readonly CorefileZone[] {
-  const lines = text.split(/\r?\n/).map((l) => l.replace(/#.*$/, "").trim()).filter(Boolean);
-  const zones: { zone: string; port: number; etcdPath: string | undefined; etcdEndpoints: string[] }[] = [];
-  let block: typeof zones = []; // the zones of the server block being read (a block may list several)
-  let depth = 0;
-  let inEtcd = false;
-  for (const line of lines) {
-    if (depth === 0 && line.endsWith("{")) {
-      block = line
-        .slice(0, -1)
-        .trim()
-        .split(/\s+/)
-        .map((key) => {
-          const match = /^(?:dns:\/\/)?(.*?)(?::(\d+))?$/.exec(key);
-          const name = match?.[1] ?? key;
-          return { zone: name.endsWith(".") ? name : `${name}.`, port: Number(match?.[2] ?? 53), etcdPath: undefined, etcdEndpoints: [] };
-        });
-      zones.push(...block);
-    } else if (depth === 1 && /^etcd\b/.test(line)) {
-      inEtcd = line.endsWith("{");
-    } else if (depth === 2 && inEtcd) {
-      const [directive, ...values] = line.split(/\s+/);
-      for (const zone of block) {
-        if (directive === "path") zone.etcdPath = values[0];
-        if (directive === "endpoint") zone.etcdEndpoints.push(...values);
-      }
-    }
-    if (line.endsWith("{")) depth++;
-    if (line === "}") {
-      depth--;
-      if (depth === 1) inEtcd = false;
-    }
-  }
-  return zones;
 }

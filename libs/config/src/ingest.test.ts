@@ -22,7 +22,6 @@ describe("loadIngestConfig", () => {
       tls: undefined,
       auth: { tokenFile: undefined, basicFile: undefined, anonymous: false },
       secretsKeyFile: undefined,
-      opaUrl: undefined,
       maxRequestBodyBytes: 3 * 1024 * 1024,
       maxWatchTimeoutMs: 30 * 60_000,
     });
@@ -44,7 +43,6 @@ describe("loadIngestConfig", () => {
       INGEST_BASIC_AUTH_FILE: "/auth/basic.csv",
       INGEST_ANONYMOUS_AUTH: "true",
       INGEST_SECRETS_KEY_FILE: "/keys/keyring.json",
-      INGEST_OPA_URL: "http://127.0.0.1:8181",
       INGEST_MAX_REQUEST_BODY_BYTES: "1Mi",
       INGEST_MAX_WATCH_TIMEOUT: "5m",
     });
@@ -57,7 +55,6 @@ describe("loadIngestConfig", () => {
       tls: { certFile: "/tls/tls.crt", keyFile: "/tls/tls.key" },
       auth: { tokenFile: "/auth/tokens.csv", basicFile: "/auth/basic.csv", anonymous: true },
       secretsKeyFile: "/keys/keyring.json",
-      opaUrl: "http://127.0.0.1:8181",
       maxRequestBodyBytes: 1024 * 1024,
       maxWatchTimeoutMs: 300_000,
     });
@@ -91,7 +88,8 @@ describe("loadIngestConfig", () => {
       [{ INGEST_BIND_ADDRESS: "localhost" }, 'INGEST_BIND_ADDRESS="localhost": must be an IPv4 or IPv6 address'],
       [{ INGEST_SECURE_PORT: "70000" }, 'INGEST_SECURE_PORT="70000": must be a port number from 1 to 65535'],
       [{ INGEST_ANONYMOUS_AUTH: "yes" }, 'INGEST_ANONYMOUS_AUTH="yes": must be "true" or "false"'],
-      [{ INGEST_OPA_URL: "opa:8181" }, 'INGEST_OPA_URL="opa:8181": must be an http:// or https:// URL'],
+      // Policy admission is not built yet: a deployment that still sets its old variable hears so.
+      [{ INGEST_OPA_URL: "http://opa:8181" }, "INGEST_OPA_URL is not a setting of this service"],
       [{ INGEST_MAX_REQUEST_BODY_BYTES: "3MB" }, 'INGEST_MAX_REQUEST_BODY_BYTES="3MB": must be a positive byte count'],
       [{ INGEST_MAX_WATCH_TIMEOUT: "30" }, 'INGEST_MAX_WATCH_TIMEOUT="30": must be a positive duration'],
       [{ INGEST_TLS_CERT_FILE: "/c" }, "INGEST_TLS_KEY_FILE must be set when INGEST_TLS_CERT_FILE is set"],

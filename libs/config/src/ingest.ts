@@ -8,7 +8,7 @@ import {
   type CommonSettings,
   type ServiceDefinition,
 } from "./common.ts";
-import { boolean, byteSize, duration, httpUrl, ipAddress, listenPort, text } from "./parse.ts";
+import { boolean, byteSize, duration, ipAddress, listenPort, text } from "./parse.ts";
 import type { Env, Overrides } from "./spec.ts";
 
 export interface IngestSettings extends CommonSettings {
@@ -20,7 +20,6 @@ export interface IngestSettings extends CommonSettings {
   readonly basicAuthFile?: string;
   readonly anonymousAuth: boolean;
   readonly secretsKeyFile?: string;
-  readonly opaUrl?: string;
   readonly maxRequestBodyBytes: number;
   readonly maxWatchTimeout: number;
 }
@@ -41,7 +40,6 @@ export interface IngestConfig extends CommonConfig {
   /** AES-256-GCM keyring (JSON) for Secret payloads; absent: the ingest must refuse Secret writes. */
   readonly secretsKeyFile: string | undefined;
   /** Open Policy Agent base URL for policy placement; absent: no policy admission step. */
-  readonly opaUrl: string | undefined;
   readonly maxRequestBodyBytes: number;
   readonly maxWatchTimeoutMs: number;
 }
@@ -102,11 +100,6 @@ export const ingestDefinition: ServiceDefinition<IngestSettings, IngestConfig> =
       file: true,
       parse: file,
     },
-    opaUrl: {
-      env: "INGEST_OPA_URL",
-      description: "Open Policy Agent URL for policy placement admission. Unset: no policy step.",
-      parse: httpUrl,
-    },
     maxRequestBodyBytes: {
       env: "INGEST_MAX_REQUEST_BODY_BYTES",
       description: "Largest request body accepted (Kubernetes' own limit is 3Mi).",
@@ -130,7 +123,6 @@ export const ingestDefinition: ServiceDefinition<IngestSettings, IngestConfig> =
     tls: s.tlsCertFile !== undefined && s.tlsKeyFile !== undefined ? { certFile: s.tlsCertFile, keyFile: s.tlsKeyFile } : undefined,
     auth: { tokenFile: s.tokenAuthFile, basicFile: s.basicAuthFile, anonymous: s.anonymousAuth },
     secretsKeyFile: s.secretsKeyFile,
-    opaUrl: s.opaUrl,
     maxRequestBodyBytes: s.maxRequestBodyBytes,
     maxWatchTimeoutMs: s.maxWatchTimeout,
   }),
