@@ -6,7 +6,7 @@ import { builtinModules } from "node:module";
 import tsParser from "@typescript-eslint/parser";
 
 // A new pure library or planner joins this list.
-const PURE = ["libs/state/src/**/*.ts", "libs/placement/src/**/*.ts", "libs/names/src/**/*.ts"];
+const PURE = ["libs/state/src/**/*.ts", "libs/status/src/**/*.ts", "libs/placement/src/**/*.ts", "libs/names/src/**/*.ts"];
 const EFFECTS = "pure code gets time, uids, offsets and I/O as inputs (docs/architecture.md, Pure libraries)";
 
 export default [
