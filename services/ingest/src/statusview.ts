@@ -11,20 +11,15 @@
  * offset at which it last changed here, so resuming from it is sound as well (it is not a write precondition:
  * derived Events are read-only).
  */
-import { ErrorCode, FederationError, decodeStatus, toFederationError, type KubeObject } from "@kubefed/events";
+import { ErrorCode, FederationError, decodeStatus, metaOf, toFederationError, type KubeObject } from "@kubefed/events";
+import { parseObjectKey } from "@kubefed/names";
 import { getObject, listObjects, type ListSelector } from "@kubefed/state";
 import type { KafkaClient, LogRecord, Tail } from "@kubefed/kafka";
 import type { ReadModel } from "./readmodel.ts";
 import { FEDERATION_GROUP } from "./resources.ts";
-import { changeOf, eventKey, foldStatusBatch, involvedUid, mergeStatus, metaOf, type Identity, type PositionedReport, type StatusChange } from "./statusbatch.ts";
+import { changeOf, eventKey, foldStatusBatch, involvedUid, mergeStatus, type Identity, type PositionedReport, type StatusChange } from "./statusbatch.ts";
 import { DEFAULT_STATUS_LIMITS, foldStatus, initialStatusModel, type DerivedEvent, type StatusLimits, type StatusModel } from "./statusfold.ts";
 import { eventObject } from "./statusmerge.ts";
-
-/** The inverse of refKey (`group/kind/namespace/name`; no part contains '/'). */
-function parseKey(key: string): Identity {
-  const [group = "", kind = "", namespace = "", name = ""] = key.split("/");
-  return { group, kind, namespace: namespace === "" ? null : namespace, name };
-}
 
 const isEventKind = (s: Pick<Identity, "group" | "kind">) => s.group === "" && s.kind === "Event";
 
@@ -152,7 +147,7 @@ export class StatusView {
       if (c) changes.push(changeOf("MODIFIED", c));
     }
     for (const key of this.model.observed.keys()) {
-      const o = getObject(state, parseKey(key));
+      const o = getObject(state, parseObjectKey(key));
       if (o) changes.push(changeOf("MODIFIED", o));
     }
     const rv = this.readModel.resourceVersion;
