@@ -12,6 +12,7 @@ import { KafkaClient } from "@kubefed/kafka";
 import { createLogger } from "@kubefed/logging";
 import { objectsTopic, statusTopic, eventsTopic } from "@kubefed/names";
 import { Authenticator, parseCredentialFile } from "./auth.ts";
+import { CommandHandler } from "./commands.ts";
 import { Handlers } from "./handlers.ts";
 import { ReadModel } from "./readmodel.ts";
 import { StatusView } from "./statusview.ts";
@@ -72,7 +73,8 @@ try {
   });
   let ready = false;
   const metrics = createMetrics();
-  const handlers = new Handlers({ readModel, view: statusView, appender, topic: objectsTopic(fed), keyring, foldTimeoutMs: 30_000, onAppended: (type) => metrics.appended.inc({ type }) });
+  const commands = new CommandHandler({ model: readModel, appender, topic: objectsTopic(fed), keyring, foldTimeoutMs: 30_000, present: (o) => statusView.merge(o), onAppended: (type) => metrics.appended.inc({ type }) });
+  const handlers = new Handlers({ readModel, view: statusView, commands });
   const tls = config.tls
     ? { cert: read(config.tls.certFile, "TLS certificate"), key: read(config.tls.keyFile, "TLS key") }
     : await (async () => {
