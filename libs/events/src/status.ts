@@ -8,7 +8,7 @@
 //   key     `<cluster>` for ClusterHealth, `<cluster>|<objectKey>` for ObjectObserved (latest-per-key semantics).
 //   value   Avro binary of StatusReport (v1), schema named by the kf-schema header as on the objects log.
 import avro from "avsc";
-import { ErrorCode, FederationError } from "./errors.ts";
+import { ErrorCode, FederationError, toFederationError } from "./errors.ts";
 import { objectKey } from "@kubefed/names";
 import type { JsonObject, ObjectRef } from "./types.ts";
 
@@ -196,7 +196,7 @@ export function decodeStatus(input: { value: Buffer; headers: Record<string, Buf
   try {
     d = statusReportV1.fromBuffer(input.value) as Decoded;
   } catch (e) {
-    throw new FederationError(ErrorCode.PoisonEvent, `corrupt status report: ${(e as Error).message}`);
+    throw new FederationError(ErrorCode.PoisonEvent, `corrupt status report: ${toFederationError(e).message}`);
   }
   const common = { cluster: d.cluster, time: d.time, worker: d.worker };
   if (d.type === StatusType.ClusterHealth && d.health) {

@@ -7,7 +7,7 @@ import { createServer } from "node:https";
 import { Command } from "commander";
 import { generate } from "selfsigned";
 import { CONFIG_DESCRIPTION, loadIngestConfig, ConfigError } from "@kubefed/config";
-import { parseKeyring } from "@kubefed/events";
+import { parseKeyring, toFederationError } from "@kubefed/events";
 import { KafkaClient } from "@kubefed/kafka";
 import { createLogger } from "@kubefed/logging";
 import { objectsTopic, statusTopic, eventsTopic } from "@kubefed/names";
@@ -30,7 +30,7 @@ try {
   const overrides = Object.fromEntries(CONFIG_DESCRIPTION.ingest.map((v) => [v.key, flags[v.key]]).filter(([, x]) => x !== undefined));
   config = loadIngestConfig(process.env, overrides);
 } catch (e) {
-  process.stderr.write(`ingest: ${e instanceof ConfigError ? e.message : String(e)}\n`);
+  process.stderr.write(`ingest: ${e instanceof ConfigError ? e.message : toFederationError(e).message}\n`);
   process.exit(2);
 }
 
@@ -39,7 +39,7 @@ const read = (f: string, what: string) => {
   try {
     return readFileSync(f, "utf8");
   } catch (e) {
-    process.stderr.write(`ingest: cannot read the ${what} ${f}: ${(e as Error).message}\n`);
+    process.stderr.write(`ingest: cannot read the ${what} ${f}: ${toFederationError(e).message}\n`);
     process.exit(2);
   }
 };
@@ -109,6 +109,6 @@ try {
   process.once("SIGINT", shutdown);
 } catch (e) {
   logger.fatal({ err: e }, "ingest failed to start");
-  process.stderr.write(`ingest: ${(e as Error).message}\n`);
+  process.stderr.write(`ingest: ${toFederationError(e).message}\n`);
   process.exit(1);
 }
