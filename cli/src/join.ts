@@ -16,6 +16,7 @@ import {
   FEDERATION_SYSTEM_NAMESPACE,
   REGION_LABEL,
   ZONE_LABEL,
+  apiVersionOf,
   clusterSecretName,
   memberClusterRoleName,
   memberServiceAccountName,
@@ -87,7 +88,7 @@ export function planJoin(o: JoinOptions, kc: KubeConfig): JoinPlan {
 /** The Cluster object the federation stores for a member. */
 export function clusterObject(name: string, server: string, labels: Record<string, string>): KubernetesObject & { spec: unknown } {
   return {
-    apiVersion: `${CLUSTER_API.group}/${CLUSTER_API.version}`,
+    apiVersion: apiVersionOf(CLUSTER_API),
     kind: "Cluster",
     metadata: { name, ...(Object.keys(labels).length > 0 ? { labels } : {}) },
     spec: {

@@ -18,8 +18,6 @@ export type FederatedType = MemberKind;
 /** The propagated kinds (libs/placement), Namespace last: cleanup empties namespaces before deleting them. */
 export const FEDERATED_TYPES: readonly FederatedType[] = [...MEMBER_KINDS.filter((k) => k.namespaced), ...MEMBER_KINDS.filter((k) => !k.namespaced)];
 
-export const apiVersionOf = (x: { group: string; version: string }): string => (x.group === "" ? x.version : `${x.group}/${x.version}`);
-
 const WRITE_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"];
 const READ_VERBS = ["get", "list", "watch"];
 

@@ -7,6 +7,7 @@ import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, RbacAuthorizationV1Ap
 import {
   FEDERATION_SYSTEM_NAMESPACE,
   OWNED_BY_LABEL,
+  apiVersionOf,
   clusterSecretName,
   memberClusterRoleName,
   memberServiceAccountName,
@@ -16,7 +17,6 @@ import {
 import {
   CLUSTER_API,
   FEDERATED_TYPES,
-  apiVersionOf,
   checkFederation,
   checkReachable,
   contextsForServer,

@@ -1,12 +1,13 @@
 // Encoding of federation events to Kafka messages and back.
 //
 // Message layout:
-//   key     `refKey(ref)` (group/kind/namespace/name): per-object ordering should the topic ever get partitions.
+//   key     `objectKey(ref)` (group/kind/namespace/name): per-object ordering should the topic ever get partitions.
 //   value   Avro binary of the event type's record (no framing: the schema is named by a header).
 //   headers kf-schema      hex SHA-256 fingerprint of the writer schema (see schemas.ts)
 //           kf-event-type  the event type, readable without decoding the value
 //           kf-key-id      only on encrypted (Secret) payloads: the key that encrypted it, for operators
 //                          and tooling; the value carries the key id too and is what decoding trusts.
+import { objectKey } from "@kubefed/names";
 import { ErrorCode, FederationError } from "./errors.ts";
 import { decryptPayload, encryptPayload, type EncryptedPayload, type RandomBytes } from "./crypto.ts";
 import type { Keyring } from "./keyring.ts";
@@ -23,7 +24,6 @@ import {
   EventType,
   PreconditionType,
   isSecretRef,
-  refKey,
   type EventMetadata,
   type FederationEvent,
   type KubeObject,
@@ -95,7 +95,7 @@ const poison = (message: string, cause?: unknown): FederationError =>
  * is replayed inside another event or for another object.
  */
 const aadOf = (eventType: EventType, eventId: string, ref: ObjectRef): Buffer =>
-  Buffer.from(`kubefed-secret-v1\n${eventType}\n${eventId}\n${refKey(ref)}`, "utf8");
+  Buffer.from(`kubefed-secret-v1\n${eventType}\n${eventId}\n${objectKey(ref)}`, "utf8");
 
 function assertEncodable(event: FederationEvent): void {
   const { metadata: m, data } = event;
@@ -194,7 +194,7 @@ export function encodeEvent(event: FederationEvent, opts: EncodeOptions = {}): E
   if (record.payload && Branch.EncryptedPayload in record.payload) {
     headers[Header.KeyId] = record.payload[Branch.EncryptedPayload].keyId;
   }
-  return { key: refKey(event.data.ref), value, headers };
+  return { key: objectKey(event.data.ref), value, headers };
 }
 
 function header(headers: DecodeInput["headers"], name: string): string | undefined {

@@ -1,6 +1,7 @@
 // @kubefed/events: the events of the objects log, their Avro schemas and codec, Secret encryption, and the
 // project-wide error base (FederationError).
 export * from "./types.ts";
+export { metaOf, type ObjectMeta } from "./objects.ts";
 export * from "./errors.ts";
 export { Keyring, parseKeyring, AES_256_KEY_BYTES } from "./keyring.ts";
 export { GCM_IV_BYTES, GCM_TAG_BYTES, type RandomBytes } from "./crypto.ts";

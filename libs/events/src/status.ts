@@ -5,11 +5,12 @@
 // Events. Reports are observations, not decisions: a later report for the same key supersedes an earlier one.
 //
 // Message layout:
-//   key     `<cluster>` for ClusterHealth, `<cluster>|<refKey>` for ObjectObserved (latest-per-key semantics).
+//   key     `<cluster>` for ClusterHealth, `<cluster>|<objectKey>` for ObjectObserved (latest-per-key semantics).
 //   value   Avro binary of StatusReport (v1), schema named by the kf-schema header as on the objects log.
 import avro from "avsc";
-import { ErrorCode, FederationError } from "./errors.ts";
-import { refKey, type JsonObject, type ObjectRef } from "./types.ts";
+import { ErrorCode, FederationError, toFederationError } from "./errors.ts";
+import { objectKey } from "@kubefed/names";
+import type { JsonObject, ObjectRef } from "./types.ts";
 
 export const StatusType = {
   /** A health transition (or the first probe) of a member cluster, after flap damping. */
@@ -145,7 +146,7 @@ export interface EncodedStatus {
 }
 
 export const statusKey = (report: StatusReport): string =>
-  report.type === StatusType.ClusterHealth ? report.cluster : `${report.cluster}|${refKey(report.ref)}`;
+  report.type === StatusType.ClusterHealth ? report.cluster : `${report.cluster}|${objectKey(report.ref)}`;
 
 export function encodeStatus(report: StatusReport): EncodedStatus {
   const common = { type: report.type, cluster: report.cluster, time: report.time, worker: report.worker };
@@ -195,7 +196,7 @@ export function decodeStatus(input: { value: Buffer; headers: Record<string, Buf
   try {
     d = statusReportV1.fromBuffer(input.value) as Decoded;
   } catch (e) {
-    throw new FederationError(ErrorCode.PoisonEvent, `corrupt status report: ${(e as Error).message}`);
+    throw new FederationError(ErrorCode.PoisonEvent, `corrupt status report: ${toFederationError(e).message}`);
   }
   const common = { cluster: d.cluster, time: d.time, worker: d.worker };
   if (d.type === StatusType.ClusterHealth && d.health) {

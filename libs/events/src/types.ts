@@ -1,4 +1,5 @@
 // The events of the `<fed>.objects` log, as the rest of the code sees them (decoded, decrypted).
+import { objectKey } from "@kubefed/names";
 
 export type JsonPrimitive = string | number | boolean | null;
 export type JsonValue = JsonPrimitive | JsonValue[] | JsonObject;
@@ -95,17 +96,8 @@ export type FederationEvent = ObjectCreated | ObjectUpdated | ObjectStatusUpdate
 /** What identifies an object: a reference without (or with) a version; objects have one identity across versions. */
 export type ObjectIdentity = Pick<ObjectRef, "group" | "kind" | "namespace" | "name"> & { readonly version?: string };
 
-/**
- * The identity of an object across the system: `group/kind/namespace/name`, with "" for the core group and for
- * cluster-scoped objects (e.g. `/ConfigMap/default/app`, `apps/Deployment/shop/web`, `/Namespace//shop`). None of
- * the parts can contain '/', so the key is unambiguous. Used as the Kafka message key and as the state index.
- */
-export const refKey = (ref: ObjectIdentity): string =>
-  `${ref.group}/${ref.kind}/${ref.namespace ?? ""}/${ref.name}`;
+/** @deprecated The key codec lives in @kubefed/names (`objectKey`); kept for the propagator until it switches. */
+export const refKey: (ref: ObjectIdentity) => string = objectKey;
 
 /** Secrets are the one kind whose payload is encrypted before it leaves the process. */
 export const isSecretRef = (ref: Pick<ObjectRef, "group" | "kind">): boolean => ref.group === "" && ref.kind === "Secret";
-
-/** `apiVersion` as Kubernetes spells it: `v1` for the core group, `group/version` otherwise. */
-export const apiVersionOf = (ref: Pick<ObjectRef, "group" | "version">): string =>
-  ref.group === "" ? ref.version : `${ref.group}/${ref.version}`;

@@ -1,3 +1,5 @@
-// @kubefed/names: every derived name (topics, consumer groups, labels, DNS names) and Kubernetes name validation.
+// @kubefed/names: every derived name (object keys, topics, consumer groups, labels, DNS names) and Kubernetes name
+// validation.
+export * from "./keys.ts";
 export * from "./names.ts";
 export * from "./validation.ts";

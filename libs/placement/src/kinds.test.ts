@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { memberKind, parseKey, pathOf } from "./kinds.ts";
+import { parseObjectKey } from "@kubefed/names";
+import { memberKind, pathOf } from "./kinds.ts";
 
 describe("member API paths", () => {
   it("maps keys of propagated kinds to member URLs, and leaves the others out", () => {
-    const dep = memberKind(parseKey("apps/Deployment/shop/web"))!;
+    const dep = memberKind(parseObjectKey("apps/Deployment/shop/web"))!;
     expect(pathOf(dep, "shop", "web")).toBe("/apis/apps/v1/namespaces/shop/deployments/web");
     expect(pathOf(dep, null)).toBe("/apis/apps/v1/deployments");
-    expect(pathOf(memberKind(parseKey("/Namespace//shop"))!, null, "shop")).toBe("/api/v1/namespaces/shop");
-    expect(memberKind(parseKey("federation/Cluster//member1"))).toBeUndefined();
-    expect(memberKind(parseKey("/Event/shop/x"))).toBeUndefined();
+    expect(pathOf(memberKind(parseObjectKey("/Namespace//shop"))!, null, "shop")).toBe("/api/v1/namespaces/shop");
+    expect(memberKind(parseObjectKey("federation/Cluster//member1"))).toBeUndefined();
+    expect(memberKind(parseObjectKey("/Event/shop/x"))).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@
  * the propagator applies, the member ClusterRole of `kubefed join` grants and `kubefed unjoin --cleanup` removes.
  */
 import type { ObjectIdentity } from "@kubefed/events";
+import { apiVersionOf, kindKey, parseObjectKey } from "@kubefed/names";
 
 export interface MemberKind {
   readonly group: string;
@@ -28,12 +29,13 @@ export const MEMBER_KINDS: readonly MemberKind[] = [
   k("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
 ];
 
-const byKindKey = new Map(MEMBER_KINDS.map((m) => [`${m.group}/${m.kind}`, m]));
+const byKindKey = new Map(MEMBER_KINDS.map((m) => [kindKey(m), m]));
 
 /** The member kind of a federated object, or undefined when the kind is not propagated (Cluster, Event, ...). */
-export const memberKind = (ref: Pick<ObjectIdentity, "group" | "kind">): MemberKind | undefined => byKindKey.get(`${ref.group}/${ref.kind}`);
+export const memberKind = (ref: Pick<ObjectIdentity, "group" | "kind">): MemberKind | undefined => byKindKey.get(kindKey(ref));
 
-export const apiVersionOfKind = (m: MemberKind): string => (m.group === "" ? m.version : `${m.group}/${m.version}`);
+/** @deprecated `apiVersionOf` of @kubefed/names; kept for the propagator until it switches. */
+export const apiVersionOfKind = (m: MemberKind): string => apiVersionOf(m);
 
 /** `/api/v1/namespaces/ns/configmaps/name`, or the collection without a name; all namespaces without a namespace. */
 export function pathOf(m: MemberKind, namespace: string | null, name?: string): string {
@@ -42,8 +44,5 @@ export function pathOf(m: MemberKind, namespace: string | null, name?: string): 
   return `${base}${ns}/${m.plural}${name === undefined ? "" : `/${encodeURIComponent(name)}`}`;
 }
 
-/** Parses a refKey (`group/kind/namespace/name`). */
-export function parseKey(key: string): { group: string; kind: string; namespace: string | null; name: string } {
-  const [group = "", kind = "", namespace = "", ...rest] = key.split("/");
-  return { group, kind, namespace: namespace === "" ? null : namespace, name: rest.join("/") };
-}
+/** @deprecated `parseObjectKey` of @kubefed/names; kept for the propagator until it switches. */
+export const parseKey = parseObjectKey;

@@ -92,10 +92,11 @@ describe("parseClusterSelector", () => {
     })();
     expect(err).toBeInstanceOf(PlacementError);
     expect(err).toBeInstanceOf(FederationError);
-    expect(err).toMatchObject({ code: "Invalid", retryable: false });
-    expect((err as Error).message).toBe(
-      `invalid cluster selector ${JSON.stringify(value)}: [0].values: must not be empty for In; [1].values: must be exactly one integer for Gt`,
-    );
+    expect(err).toMatchObject({
+      code: "Invalid",
+      retryable: false,
+      message: `invalid cluster selector ${JSON.stringify(value)}: [0].values: must not be empty for In; [1].values: must be exactly one integer for Gt`,
+    });
   });
 
   it("throws on malformed JSON", () => {

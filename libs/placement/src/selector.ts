@@ -1,7 +1,7 @@
 // The cluster-selector annotation: a JSON list of {key, operator, values} over member cluster labels, with the
 // semantics of Kubernetes' NodeSelectorRequirement (all requirements must hold; NotIn and DoesNotExist hold
 // when the label is missing; Gt/Lt compare integers).
-import { ErrorCode, FederationError, type KubeObject } from "@kubefed/events";
+import { ErrorCode, FederationError, toFederationError, type KubeObject } from "@kubefed/events";
 import { CLUSTER_SELECTOR_ANNOTATION, isQualifiedName } from "@kubefed/names";
 
 export const SELECTOR_OPERATORS = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] as const;
@@ -43,7 +43,7 @@ function check(value: string): { problems: string[]; requirements: ClusterSelect
   try {
     parsed = JSON.parse(value);
   } catch (e) {
-    return { problems: [`${SHAPE}: ${(e as Error).message}`], requirements: [] };
+    return { problems: [`${SHAPE}: ${toFederationError(e).message}`], requirements: [] };
   }
   if (!Array.isArray(parsed)) return { problems: [SHAPE], requirements: [] };
   const problems: string[] = [];

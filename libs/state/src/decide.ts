@@ -1,6 +1,6 @@
 // The decider's command side, for the ingest: turn a validated request into the event to append, refusing at once
-// what the (possibly stale) read model already shows to be a conflict. The fold re-checks with the same rules,
-// so a refusal here is an early answer, never the only guard.
+// what the (possibly stale) read model already shows to be a conflict. The fold re-checks with the same rules
+// (checkEvent), so a refusal here is an early answer, never the only guard. Commands are imperative, events past tense.
 import {
   ErrorCode,
   EventType,
@@ -13,8 +13,8 @@ import {
   type Precondition,
 } from "@kubefed/events";
 import { checkEvent } from "./preconditions.ts";
-import { resourceVersionOf } from "./queries.ts";
-import type { FederationState, RejectionReason } from "./types.ts";
+import { getObject, resourceVersionOf } from "./queries.ts";
+import type { FederationState, Rejection, RejectionReason } from "./types.ts";
 
 export const CommandType = {
   CreateObject: "CreateObject",
@@ -28,7 +28,7 @@ interface WriteData {
   readonly ref: ObjectRef;
   readonly object: KubeObject;
   readonly fieldManager?: string;
-  /** Defaults to the object's metadata.resourceVersion when set (optimistic concurrency), else none. */
+  /** Defaults to the object's metadata.resourceVersion when set (optimistic concurrency), else the version decide saw. */
   readonly precondition?: Precondition;
 }
 
@@ -38,6 +38,7 @@ export type Command =
   | { readonly type: typeof CommandType.UpdateObjectStatus; readonly data: WriteData; readonly metadata: EventMetadata }
   | {
       readonly type: typeof CommandType.DeleteObject;
+      /** `precondition` defaults to the version decide saw. */
       readonly data: { readonly ref: ObjectRef; readonly precondition?: Precondition };
       readonly metadata: EventMetadata;
     };
@@ -49,15 +50,28 @@ const errorCodes: Readonly<Record<RejectionReason, ErrorCode>> = {
   Invalid: ErrorCode.Invalid,
   Forbidden: ErrorCode.Forbidden,
 };
+const reasons: ReadonlyMap<ErrorCode, RejectionReason> = new Map(
+  Object.entries(errorCodes).map(([reason, code]) => [code, reason as RejectionReason]),
+);
 
-function preconditionFor(data: WriteData): Precondition {
+const expected = (resourceVersion: string): Precondition => ({ type: PreconditionType.ExpectedResourceVersion, resourceVersion });
+
+/**
+ * An update's precondition: the one given, else the object's metadata.resourceVersion (optimistic concurrency), else
+ * the version this decision saw. A write that names no version replaces the object the caller was shown; if another
+ * write gets there first, the fold refuses it (Conflict) rather than silently overwrite a version nobody saw.
+ */
+function preconditionFor(data: WriteData, current: KubeObject | undefined): Precondition {
   if (data.precondition) return data.precondition;
   const rv = resourceVersionOf(data.object);
-  return rv ? { type: PreconditionType.ExpectedResourceVersion, resourceVersion: rv } : { type: PreconditionType.None };
+  if (rv) return expected(rv);
+  const seen = current ? resourceVersionOf(current) : undefined;
+  return seen ? expected(seen) : { type: PreconditionType.None };
 }
 
-function toEvent(command: Command): FederationEvent {
+function toEvent(command: Command, state: FederationState): FederationEvent {
   const { metadata } = command;
+  const current = getObject(state, command.data.ref);
   switch (command.type) {
     case CommandType.CreateObject:
       return {
@@ -66,19 +80,19 @@ function toEvent(command: Command): FederationEvent {
         metadata,
       };
     case CommandType.UpdateObject:
-      return { type: EventType.ObjectUpdated, data: { ...command.data, precondition: preconditionFor(command.data) }, metadata };
+      return { type: EventType.ObjectUpdated, data: { ...command.data, precondition: preconditionFor(command.data, current) }, metadata };
     case CommandType.UpdateObjectStatus:
       return {
         type: EventType.ObjectStatusUpdated,
-        data: { ...command.data, precondition: preconditionFor(command.data) },
+        data: { ...command.data, precondition: preconditionFor(command.data, current) },
         metadata,
       };
-    case CommandType.DeleteObject:
-      return {
-        type: EventType.ObjectDeleted,
-        data: { ref: command.data.ref, precondition: command.data.precondition ?? { type: PreconditionType.None } },
-        metadata,
-      };
+    case CommandType.DeleteObject: {
+      // Without a caller's precondition, the delete is of the version this decision saw (as for an update).
+      const seen = current ? resourceVersionOf(current) : undefined;
+      const precondition = command.data.precondition ?? (seen ? expected(seen) : { type: PreconditionType.None });
+      return { type: EventType.ObjectDeleted, data: { ref: command.data.ref, precondition }, metadata };
+    }
     default: {
       const never: never = command;
       throw new FederationError(ErrorCode.Invalid, `unknown command ${(never as { type: string }).type}`);
@@ -86,10 +100,21 @@ function toEvent(command: Command): FederationEvent {
   }
 }
 
-/** The events to append for `command`; throws a FederationError when the read model already refuses it. */
+/**
+ * The events to append for `command`. Throws a FederationError (code = the fold's RejectionReason, message = the
+ * fold's) when `state` already refuses it: the same rules the fold applies, so the refusal is the verdict the fold
+ * would reach, given early. A refusal carries no effects; `rejectionOf` reads it back.
+ */
 export function decide(command: Command, state: FederationState): FederationEvent[] {
-  const event = toEvent(command);
+  const event = toEvent(command, state);
   const rejection = checkEvent(state, event);
   if (rejection) throw new FederationError(errorCodes[rejection.reason], rejection.message);
   return [event];
+}
+
+/** The rejection a refusal thrown by `decide` stands for; undefined for any other error. */
+export function rejectionOf(err: unknown): Rejection | undefined {
+  if (!(err instanceof FederationError)) return undefined;
+  const reason = reasons.get(err.code);
+  return reason === undefined ? undefined : { reason, message: err.message };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { deciderSpec } from "./testing/decider-spec.ts";
 import { cmRef, created, deleted, deployRef, mustNotExist, nsRef, ref, rv, statusUpdated, updated } from "./testing/builders.ts";
-import { evolve, getObject, getOutcome, initialState, listObjects, namespaceExists, objectKey } from "./index.ts";
+import { objectKey } from "@kubefed/names";
+import { evolve, getObject, getOutcome, initialState, listObjects, namespaceExists } from "./index.ts";
 
 const spec = deciderSpec();
 const shop = created(nsRef("shop"));

@@ -6,7 +6,7 @@ import {
   ErrorCode,
   EventType,
   FederationError,
-  apiVersionOf,
+  metaOf,
   type FederationEvent,
   type JsonObject,
   type JsonValue,
@@ -14,7 +14,8 @@ import {
   type ObjectRef,
 } from "@kubefed/events";
 import { isJsonObject, jsonEqual } from "./json.ts";
-import { OBJECT_FANOUT, OUTCOME_BUCKETS, bucketOf, bucketPath, isNamespaceRef, joinKey, kindKey, nameKey, objectKey, prefixRange } from "./keys.ts";
+import { apiVersionOf, isNamespaceRef, kindKey, objectKey } from "@kubefed/names";
+import { OBJECT_FANOUT, OUTCOME_BUCKETS, bucketOf, bucketPath, joinKey, nameKey, prefixRange } from "./keys.ts";
 import { checkEvent } from "./preconditions.ts";
 import { getObject, getOutcome, keysInOrder } from "./queries.ts";
 import type { FederationState, KindIndex, Outcome, Position } from "./types.ts";
@@ -105,10 +106,8 @@ function materialize(ref: ObjectRef, payload: KubeObject, server: ServerFields, 
   };
 }
 
-const metadataOf = (object: KubeObject): JsonObject => (isJsonObject(object.metadata) ? object.metadata : {});
-
 function serverFieldsOf(object: KubeObject): Omit<ServerFields, "resourceVersion"> {
-  const m = metadataOf(object);
+  const m = metaOf(object);
   return {
     uid: typeof m.uid === "string" ? m.uid : "",
     generation: typeof m.generation === "number" ? m.generation : 1,
@@ -289,7 +288,7 @@ export function evolve(state: FederationState, event: FederationEvent, position:
         const status = event.data.object.status;
         const object: KubeObject = {
           ...rest,
-          metadata: { ...metadataOf(current), resourceVersion },
+          metadata: { ...metaOf(current), resourceVersion },
           ...(status === undefined ? {} : { status: structuredClone(status) }),
         };
         putObject(kinds, ref, object);

@@ -1,9 +1,9 @@
 // @kubefed/state: the pure, deterministic fold of the objects log, its queries, and the ingest's decider.
 export * from "./types.ts";
 export { initialState, evolve, fold, DEFAULT_OUTCOME_LIMIT, type InitialStateOptions } from "./evolve.ts";
-export { decide, CommandType, type Command } from "./decide.ts";
+export { decide, rejectionOf, CommandType, type Command } from "./decide.ts";
 export { checkEvent } from "./preconditions.ts";
-export { objectKey, IMPLICIT_NAMESPACES, OBJECT_FANOUT } from "./keys.ts";
+export { IMPLICIT_NAMESPACES, OBJECT_FANOUT } from "./keys.ts";
 export {
   getObject,
   listObjects,

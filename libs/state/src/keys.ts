@@ -1,13 +1,10 @@
-// Keys of the state index and the lookups on them.
-import { refKey, type ObjectIdentity, type ObjectRef } from "@kubefed/events";
+// Keys of the state index and the lookups on them. Object and kind keys are @kubefed/names' codec.
+import type { KeyParts } from "@kubefed/names";
 
-/** `group/kind/namespace/name`, the identity of an object across the project (same as the Kafka message key). */
-export const objectKey = (ref: ObjectIdentity): string => refKey(ref);
+/** `namespace/name` within a kind's index ("" for a cluster-scoped object): the index's own key, not an object key. */
+export const nameKey = (ref: Pick<KeyParts, "namespace" | "name">): string => `${ref.namespace ?? ""}/${ref.name}`;
 
-export const kindKey = (ref: Pick<ObjectRef, "group" | "kind">): string => `${ref.group}/${ref.kind}`;
-export const nameKey = (ref: Pick<ObjectRef, "namespace" | "name">): string => `${ref.namespace ?? ""}/${ref.name}`;
-
-/** The full object key from its kind key and name key. */
+/** The object key (`objectKey`) from its kind key and name key: the two halves the index splits it into. */
 export const joinKey = (kind: string, name: string): string => `${kind}/${name}`;
 
 /** Index of the first element >= `value` in an ascending array (code-unit order). */
@@ -29,11 +26,6 @@ export function prefixRange(sorted: readonly string[], prefix: string): readonly
   while (end < sorted.length && (sorted[end] as string).startsWith(prefix)) end++;
   return [start, end];
 }
-
-export const CORE_GROUP = "";
-export const NAMESPACE_KIND = "Namespace";
-export const isNamespaceRef = (ref: Pick<ObjectRef, "group" | "kind">): boolean =>
-  ref.group === CORE_GROUP && ref.kind === NAMESPACE_KIND;
 
 /**
  * Namespaces that exist without a Namespace object. Kubernetes rejects namespaced objects in a missing namespace

@@ -1,7 +1,8 @@
 // Whether an event may apply to the current state. Shared by `evolve` (the arbiter) and `decide` (the ingest's
 // early refusal), so both judge by the same rules and the same messages.
 import { EventType, PreconditionType, type FederationEvent, type ObjectRef } from "@kubefed/events";
-import { IMPLICIT_NAMESPACES, isNamespaceRef } from "./keys.ts";
+import { isNamespaceRef } from "@kubefed/names";
+import { IMPLICIT_NAMESPACES } from "./keys.ts";
 import { getObject, namespaceExists, resourceVersionOf } from "./queries.ts";
 import { RejectionReason, type FederationState, type Rejection } from "./types.ts";
 

@@ -1,6 +1,7 @@
 // Read-only queries over the folded state.
-import type { KubeObject, ObjectIdentity } from "@kubefed/events";
-import { IMPLICIT_NAMESPACES, NAMESPACE_KIND, CORE_GROUP, OUTCOME_BUCKETS, bucketOf, bucketPath, kindKey, nameKey, prefixRange } from "./keys.ts";
+import { metaOf, type KubeObject, type ObjectIdentity } from "@kubefed/events";
+import { CORE_GROUP, NAMESPACE_KIND, kindKey } from "@kubefed/names";
+import { IMPLICIT_NAMESPACES, OUTCOME_BUCKETS, bucketOf, bucketPath, nameKey, prefixRange } from "./keys.ts";
 import type { FederationState, KindIndex, Outcome } from "./types.ts";
 
 /** The object under a `namespace/name` key of a kind's index. */
@@ -72,8 +73,6 @@ export const getOutcome = (state: FederationState, eventId: string): Outcome | u
 
 /** `metadata.resourceVersion` of a stored object. */
 export function resourceVersionOf(object: KubeObject): string | undefined {
-  const metadata = object.metadata;
-  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) return undefined;
-  const rv = metadata.resourceVersion;
+  const rv = metaOf(object).resourceVersion;
   return typeof rv === "string" ? rv : undefined;
 }

@@ -25,7 +25,7 @@ interface OutcomeBase {
   readonly eventId: string;
   readonly requestId: string;
   readonly offset: string;
-  /** `objectKey` of the event's object. */
+  /** The event's object's key (`objectKey` of @kubefed/names). */
   readonly key: string;
 }
 

@@ -47,6 +47,6 @@ describe("admit: the cluster-selector annotation", () => {
       thrown = e;
     }
     expect(thrown).toBeInstanceOf(ApiError);
-    expect((thrown as Error).message).toMatch(new RegExp(`^ConfigMap "c" is invalid: ${field.replace(/[[\]./]/g, "\\$&")}: Invalid value: must be a JSON list`));
+    expect(thrown).toMatchObject({ message: expect.stringMatching(new RegExp(`^ConfigMap "c" is invalid: ${field.replace(/[[\]./]/g, "\\$&")}: Invalid value: must be a JSON list`)) });
   });
 });

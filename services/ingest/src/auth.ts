@@ -4,6 +4,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
+import { toFederationError } from "@kubefed/events";
 import { ApiError, Reason } from "./status.ts";
 
 export interface UserInfo {
@@ -52,7 +53,7 @@ export function parseCredentialFile(content: string, what: string): Entry[] {
     try {
       fields = splitCsvLine(line);
     } catch (e) {
-      throw new Error(`${what} line ${i + 1}: ${(e as Error).message}`);
+      throw new Error(`${what} line ${i + 1}: ${toFederationError(e).message}`);
     }
     const [secret, user, uid, groups] = fields;
     if (!secret || !user || uid === undefined) throw new Error(`${what} line ${i + 1}: expected secret,user,uid[,"groups"]`);

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { acceptedMediaTypes, snapshotManifest, type HttpAnswer, type MediaRange } from "./openapi.ts";
 import { RESOURCES, groupVersion, verbsOf, type ResourceType } from "./resources.ts";
+import { ApiError, Reason, statusOf } from "./status.ts";
 
 export const AGGREGATED_DISCOVERY_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 /** Subresources are read and written whole; the real server offers the same three verbs on status and scale. */
@@ -142,15 +143,7 @@ function negotiate(accept: string, aggregatedAllowed: boolean): Format | undefin
   return undefined;
 }
 
-const NOT_ACCEPTABLE_STATUS = {
-  kind: "Status",
-  apiVersion: "v1",
-  metadata: {},
-  status: "Failure",
-  message: "the server was unable to respond with a content type that the client supports",
-  reason: "NotAcceptable",
-  code: 406,
-};
+const NOT_ACCEPTABLE = new ApiError(Reason.NotAcceptable, "the server was unable to respond with a content type that the client supports");
 
 function json(body: unknown, contentType = "application/json"): HttpAnswer {
   const text = JSON.stringify(body);
@@ -179,7 +172,7 @@ export function discoveryResponse(path: string, accept: string, opts: DiscoveryO
   if (!root && !coreGv && !namedGroup && !namedGv) return undefined;
 
   const format = negotiate(accept, root);
-  if (format === undefined) return { status: 406, contentType: "application/json", body: JSON.stringify(NOT_ACCEPTABLE_STATUS) };
+  if (format === undefined) return { status: NOT_ACCEPTABLE.code, contentType: "application/json", body: JSON.stringify(statusOf(NOT_ACCEPTABLE)) };
   if (format === "aggregated") return json(aggregatedDiscovery(seg[0] === "api"), AGGREGATED_DISCOVERY_V2);
 
   if (root && seg[0] === "api") {

@@ -1,14 +1,15 @@
 /**
- * The verbs of the federation API. Reads come from the read model; writes become one event each, appended
- * to the objects log, and are answered once the read model has folded that event (or the fold rejected it).
+ * The verbs of the federation API. Reads come from the read model; a write is turned into a command and handed to
+ * the command handler (commands.ts), which decides it, appends its event to the objects log and answers once the
+ * read model has folded that event (or the fold rejected it).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { encodeEvent, EventType, PreconditionType, type FederationEvent, type Keyring, type KubeObject, type Precondition, type ObjectRef } from "@kubefed/events";
-import { getObject, type FederationState, type Outcome } from "@kubefed/state";
-import type { Appender } from "@kubefed/kafka";
+import { metaOf, PreconditionType, type EventMetadata, type KubeObject, type ObjectRef, type Precondition } from "@kubefed/events";
+import { CommandType, getObject, type FederationState } from "@kubefed/state";
 import { admitOrThrow, type Obj } from "./admit.ts";
-import { ApiError, Reason, messages, successStatus } from "./status.ts";
+import type { CommandHandler } from "./commands.ts";
+import { ApiError, Reason, notFoundError, successStatus } from "./status.ts";
 import { groupVersion, type ResourceType } from "./resources.ts";
 import type { ReadModel } from "./readmodel.ts";
 import type { StatusView } from "./statusview.ts";
@@ -30,22 +31,14 @@ export interface HandlerDeps {
   readModel: ReadModel;
   /** Reads merge the members' reported status in (and list the Events derived from it). */
   view: StatusView;
-  appender: Appender;
-  topic: string;
-  keyring: Keyring | undefined;
-  /** How long a write waits for its event to be folded before answering 504. */
-  foldTimeoutMs: number;
-  onAppended: (type: string) => void;
+  /** The one write path: decide, append, wait for the fold. */
+  commands: CommandHandler;
 }
 
 const SERVER_FIELDS = ["uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink", "deletionTimestamp"] as const;
 
 function refOf(rt: ResourceType, namespace: string | undefined, name: string): ObjectRef {
   return { group: rt.group, version: rt.version, kind: rt.kind, namespace: rt.namespaced ? (namespace ?? "default") : null, name };
-}
-
-function metaOf(o: Obj): Obj {
-  return (o.metadata ?? {}) as Obj;
 }
 
 /**
@@ -100,25 +93,13 @@ export function foldWriteOnlyFields(obj: Obj): Obj {
   return { ...rest, data };
 }
 
-function rejectionToError(o: Extract<Outcome, { status: "rejected" }>, rt: ResourceType, name: string): ApiError {
-  const details = { name, group: rt.group, kind: rt.resource };
-  switch (o.reason) {
-    case "AlreadyExists":
-      return new ApiError(Reason.AlreadyExists, messages.alreadyExists(rt.resource, name), details);
-    case "Conflict":
-      return new ApiError(Reason.Conflict, messages.conflict(rt.resource, name), details);
-    case "NotFound":
-      return new ApiError(Reason.NotFound, o.message || messages.notFound(rt.resource, name), details);
-    case "Forbidden":
-      return new ApiError(Reason.Forbidden, o.message, details);
-    case "Invalid":
-      return new ApiError(Reason.Invalid, o.message, details);
-    default: {
-      const never: never = o.reason;
-      return new ApiError(Reason.InternalError, String(never));
-    }
-  }
+/** Who asks, and when: the metadata every event of the request carries. The event id becomes a created object's uid. */
+function eventMetadata(ctx: WriteContext): EventMetadata {
+  return { eventId: randomUUID(), time: new Date().toISOString(), actor: { user: ctx.user.user, groups: ctx.user.groups }, requestId: ctx.requestId };
 }
+
+/** The resourceVersion a caller sent as the write's precondition; decide refuses a stale one at once. */
+const expected = (rv: unknown): Precondition => ({ type: PreconditionType.ExpectedResourceVersion, resourceVersion: rv as string });
 
 export class Handlers {
   constructor(private readonly d: HandlerDeps) {}
@@ -127,75 +108,25 @@ export class Handlers {
     return this.d.readModel.current;
   }
 
-  /** The stored object (without reported status): what writes start from. */
+  /** The stored object (without reported status): what a patch starts from. */
   current(rt: ResourceType, namespace: string | undefined, name: string): KubeObject {
     const ref = refOf(rt, namespace, name);
+    this.refuseDerived(rt, ref);
     const o = getObject(this.state, ref);
-    if (!o && this.d.view.isDerivedEvent(ref)) {
-      throw new ApiError(Reason.MethodNotAllowed, `events "${name}" is derived from the members' status reports and cannot be changed`, { name, kind: rt.resource });
-    }
-    if (!o) throw new ApiError(Reason.NotFound, messages.notFound(rt.group ? `${rt.resource}.${rt.group}` : rt.resource, name), { name, group: rt.group, kind: rt.resource });
+    if (!o) throw notFoundError(rt, name);
     return o;
   }
 
-  private checkNamespace(rt: ResourceType, namespace: string | undefined): void {
-    if (!rt.namespaced || namespace === undefined || namespace === "default") return;
-    if (!getObject(this.state, { group: "", kind: "Namespace", namespace: null, name: namespace })) {
-      throw new ApiError(Reason.NotFound, `namespaces "${namespace}" not found`, { name: namespace, kind: "namespaces" });
+  /** Events derived from status reports are not in the objects log: they cannot be written. */
+  private refuseDerived(rt: ResourceType, ref: ObjectRef): void {
+    if (this.d.view.isDerivedEvent(ref)) {
+      throw new ApiError(Reason.MethodNotAllowed, `events "${ref.name}" is derived from the members' status reports and cannot be changed`, { name: ref.name, kind: rt.resource });
     }
-  }
-
-  /** Appends one event and waits for the fold's verdict. */
-  private async write(type: FederationEvent["type"], rt: ResourceType, ref: ObjectRef, object: Obj | undefined, precondition: Precondition, ctx: WriteContext): Promise<KubeObject> {
-    if (rt.kind === "Secret" && rt.group === "" && !this.d.keyring && type !== EventType.ObjectDeleted) {
-      throw new ApiError(Reason.ServiceUnavailable, "secret encryption is not configured on this server (INGEST_SECRETS_KEY_FILE); Secrets cannot be written", { retryAfterSeconds: 60 });
-    }
-    const metadata = { eventId: randomUUID(), time: new Date().toISOString(), actor: { user: ctx.user.user, groups: ctx.user.groups }, requestId: ctx.requestId };
-    const event = (type === EventType.ObjectDeleted
-      ? { type, data: { ref, precondition }, metadata }
-      : { type, data: { ref, precondition, object: object as KubeObject, ...(ctx.fieldManager ? { fieldManager: ctx.fieldManager } : {}) }, metadata }) as FederationEvent;
-    const msg = encodeEvent(event, { keyring: this.d.keyring });
-    const outcome = this.d.readModel.expect(metadata.eventId);
-    let appended;
-    try {
-      [appended] = await this.d.appender.append(this.d.topic, [{ key: msg.key, value: msg.value, headers: msg.headers }]);
-    } catch (e) {
-      this.d.readModel.forget(metadata.eventId);
-      throw new ApiError(Reason.ServiceUnavailable, `the event log is not accepting writes right now: ${(e as Error).message}`, { retryAfterSeconds: 1 });
-    }
-    if (appended) {
-      // Headers as the tail would see them (Buffers), so the fold reads the very same bytes.
-      const headers = Object.fromEntries(Object.entries(msg.headers).map(([k, v]) => [k, Buffer.isBuffer(v) ? v : Buffer.from(v)]));
-      try {
-        this.d.readModel.foldOwn({ value: msg.value, headers }, appended.offset);
-      } catch {
-        // The tail folds it (and retries what needs retrying); the outcome arrives from there.
-      }
-    }
-    this.d.onAppended(type);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ApiError(Reason.Timeout, "the write was appended to the log but is not visible yet; it will take effect")), this.d.foldTimeoutMs);
-    });
-    try {
-      const o = await Promise.race([outcome, timeout]);
-      if (o.status === "rejected") throw rejectionToError(o, rt, ref.name);
-      return this.d.view.merge(o.object);
-    } finally {
-      clearTimeout(timer);
-      this.d.readModel.forget(metadata.eventId);
-    }
-  }
-
-  /** What a write would store, for dryRun=All: the fold is not asked. */
-  private dryRunResult(obj: Obj, base?: KubeObject): KubeObject {
-    const meta = { ...metaOf(obj), ...(base ? { uid: metaOf(base).uid, creationTimestamp: metaOf(base).creationTimestamp, resourceVersion: metaOf(base).resourceVersion } : { uid: randomUUID() }) };
-    return { ...obj, metadata: meta } as KubeObject;
   }
 
   get(rt: ResourceType, namespace: string | undefined, name: string): KubeObject {
     const o = this.d.view.get(refOf(rt, namespace, name));
-    if (!o) throw new ApiError(Reason.NotFound, messages.notFound(rt.group ? `${rt.resource}.${rt.group}` : rt.resource, name), { name, group: rt.group, kind: rt.resource });
+    if (!o) throw notFoundError(rt, name);
     return o;
   }
 
@@ -231,34 +162,29 @@ export class Handlers {
     const meta = metaOf(obj);
     if ((meta.name === undefined || meta.name === "") && typeof meta.generateName === "string" && meta.generateName !== "") {
       // Five characters from [a-z0-9], as Kubernetes' name generator does.
-      meta.name = `${meta.generateName}${[...randomBytes(5)].map((b) => "bcdfghjklmnpqrstvwxz2456789"[b % 27]).join("")}`;
+      obj.metadata = { ...meta, name: `${meta.generateName}${[...randomBytes(5)].map((b) => "bcdfghjklmnpqrstvwxz2456789"[b % 27]).join("")}` };
     }
-    if (meta.name === undefined || meta.name === "") {
+    const name = metaOf(obj).name;
+    if (name === undefined || name === "") {
       throw new ApiError(Reason.Invalid, `${rt.kind} "" is invalid: metadata.name: Required value: name or generateName is required`, { kind: rt.kind, causes: [{ reason: "FieldValueRequired", field: "metadata.name", message: "Required value: name or generateName is required" }] });
     }
+    // Kubernetes validates a create before its storage can say AlreadyExists.
     ctx.warnings.push(...admitOrThrow(rt, obj, ctx.fieldValidation));
-    const name = String(meta.name);
-    this.checkNamespace(rt, namespace);
-    if (getObject(this.state, refOf(rt, namespace, name))) {
-      throw new ApiError(Reason.AlreadyExists, messages.alreadyExists(rt.resource, name), { name, group: rt.group, kind: rt.resource });
-    }
-    if (ctx.dryRun) return this.dryRunResult(obj);
-    return this.write(EventType.ObjectCreated, rt, refOf(rt, namespace, name), obj, { type: PreconditionType.MustNotExist }, ctx);
+    const data = { ref: refOf(rt, namespace, String(name)), object: obj as KubeObject, ...(ctx.fieldManager ? { fieldManager: ctx.fieldManager } : {}) };
+    return this.d.commands.handle({ type: CommandType.CreateObject, data, metadata: eventMetadata(ctx) }, { resource: rt, dryRun: ctx.dryRun });
   }
 
   async update(rt: ResourceType, namespace: string | undefined, name: string, body: unknown, ctx: WriteContext, status = false): Promise<KubeObject> {
     const obj = normalise(rt, body, namespace, name);
-    const cur = this.current(rt, namespace, name);
-    const curRv = String(metaOf(cur).resourceVersion);
+    const ref = refOf(rt, namespace, name);
+    this.refuseDerived(rt, ref);
     const rv = metaOf(obj).resourceVersion;
-    if (rv !== undefined && rv !== "" && rv !== curRv) {
-      throw new ApiError(Reason.Conflict, messages.conflict(rt.group ? `${rt.resource}.${rt.group}` : rt.resource, name), { name, group: rt.group, kind: rt.resource });
-    }
     const clean = foldWriteOnlyFields(stripServerFields(obj));
-    if (!status) ctx.warnings.push(...admitOrThrow(rt, clean, ctx.fieldValidation));
-    if (ctx.dryRun) return this.dryRunResult(clean, cur);
-    const precondition: Precondition = { type: PreconditionType.ExpectedResourceVersion, resourceVersion: curRv };
-    return this.write(status ? EventType.ObjectStatusUpdated : EventType.ObjectUpdated, rt, refOf(rt, namespace, name), clean, precondition, ctx);
+    const data = { ref, object: clean as KubeObject, ...(ctx.fieldManager ? { fieldManager: ctx.fieldManager } : {}), ...(rv !== undefined && rv !== "" ? { precondition: expected(rv) } : {}) };
+    const type = status ? CommandType.UpdateObjectStatus : CommandType.UpdateObject;
+    // Admission after decide: Kubernetes refuses a stale resourceVersion before it validates the object.
+    const beforeAppend = status ? undefined : () => void ctx.warnings.push(...admitOrThrow(rt, clean, ctx.fieldValidation));
+    return this.d.commands.handle({ type, data, metadata: eventMetadata(ctx) }, { resource: rt, dryRun: ctx.dryRun, ...(beforeAppend ? { beforeAppend } : {}) });
   }
 
   /** Patches the current object and writes it with its resourceVersion as precondition; a lost race retries. */
@@ -282,14 +208,11 @@ export class Handlers {
   }
 
   async delete(rt: ResourceType, namespace: string | undefined, name: string, body: unknown, ctx: WriteContext): Promise<KubeObject> {
-    const cur = this.current(rt, namespace, name);
+    const ref = refOf(rt, namespace, name);
+    this.refuseDerived(rt, ref);
     const want = ((body as { preconditions?: { resourceVersion?: string } } | undefined)?.preconditions ?? {}).resourceVersion;
-    const curRv = String(metaOf(cur).resourceVersion);
-    if (want !== undefined && want !== curRv) {
-      throw new ApiError(Reason.Conflict, `Operation cannot be fulfilled on ${rt.resource} "${name}": Precondition failed: ResourceVersion: Precondition failed: UID in precondition: ${want}, UID in object meta: ${curRv}`);
-    }
-    if (ctx.dryRun) return cur;
-    return this.write(EventType.ObjectDeleted, rt, refOf(rt, namespace, name), undefined, { type: PreconditionType.ExpectedResourceVersion, resourceVersion: curRv }, ctx);
+    const data = { ref, ...(want !== undefined ? { precondition: expected(want) } : {}) };
+    return this.d.commands.handle({ type: CommandType.DeleteObject, data, metadata: eventMetadata(ctx) }, { resource: rt, dryRun: ctx.dryRun });
   }
 
   async deleteCollection(rt: ResourceType, namespace: string | undefined, q: URLSearchParams, ctx: WriteContext): Promise<unknown> {
@@ -297,8 +220,8 @@ export class Handlers {
     for (const item of list.items as Obj[]) {
       const m = metaOf(item);
       // Events derived from status reports are read-only; a collection delete leaves them.
-      if (this.d.view.isDerivedEvent(refOf(rt, m.namespace as string | undefined, String(m.name)))) continue;
-      await this.delete(rt, m.namespace as string | undefined, String(m.name), undefined, ctx).catch((e) => {
+      if (this.d.view.isDerivedEvent(refOf(rt, m.namespace, String(m.name)))) continue;
+      await this.delete(rt, m.namespace, String(m.name), undefined, ctx).catch((e) => {
         if (!(e instanceof ApiError && e.reason === Reason.NotFound)) throw e;
       });
     }

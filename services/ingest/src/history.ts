@@ -3,7 +3,8 @@
  * The events of the object's namespace are folded with the same `evolve` as the read model, so a revision
  * is exactly what the API answered at that resourceVersion; rejected writes are not revisions.
  */
-import { refKey, type FederationEvent, type ObjectRef } from "@kubefed/events";
+import type { FederationEvent, ObjectRef } from "@kubefed/events";
+import { isNamespaceRef, objectKey } from "@kubefed/names";
 import { diffObjects, evolve, getOutcome, initialState, VOLATILE_METADATA_PATHS, type DiffEntry } from "@kubefed/state";
 
 export interface Revision {
@@ -25,13 +26,13 @@ const OPERATION: Record<FederationEvent["type"], Revision["operation"]> = {
 /** True when the event can affect `ref`: its own events and those of its namespace (a cascade delete). */
 export function concerns(event: FederationEvent, ref: Pick<ObjectRef, "group" | "kind" | "namespace" | "name">): boolean {
   const r = event.data.ref;
-  if (refKey(r) === refKey(ref)) return true;
-  return ref.namespace !== null && r.group === "" && r.kind === "Namespace" && r.name === ref.namespace;
+  if (objectKey(r) === objectKey(ref)) return true;
+  return ref.namespace !== null && isNamespaceRef(r) && r.name === ref.namespace;
 }
 
 /** Folds the relevant events (in log order) and lists the revisions of `ref`. Pure. */
 export function revisionsOf(events: { event: FederationEvent; offset: string }[], ref: Pick<ObjectRef, "group" | "kind" | "namespace" | "name">): Revision[] {
-  const key = refKey(ref);
+  const key = objectKey(ref);
   let state = initialState();
   const out: Revision[] = [];
   let previous: unknown;

@@ -1,6 +1,7 @@
 /** Request plumbing: bounded body reading, content types, parsed paths. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse as parseYaml } from "yaml";
+import { toFederationError } from "@kubefed/events";
 import { ApiError, Reason, statusOf } from "./status.ts";
 import { findResource, RESOURCES, type ResourceType } from "./resources.ts";
 import { decodeKubeProtobuf, isKubeProtobuf } from "./protobuf.ts";
@@ -54,7 +55,7 @@ export function parseBody(body: Buffer, contentType: string | undefined, accepte
     try {
       return decodeKubeProtobuf(body);
     } catch (e) {
-      throw new ApiError(Reason.BadRequest, `the request body is not a valid Kubernetes protobuf object: ${(e as Error).message}`);
+      throw new ApiError(Reason.BadRequest, `the request body is not a valid Kubernetes protobuf object: ${toFederationError(e).message}`);
     }
   }
   const text = body.toString("utf8");
@@ -62,7 +63,7 @@ export function parseBody(body: Buffer, contentType: string | undefined, accepte
   try {
     return type.endsWith("yaml") ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
-    throw new ApiError(Reason.BadRequest, `the request body is not valid ${type.endsWith("yaml") ? "YAML" : "JSON"}: ${(e as Error).message.split("\n")[0]}`);
+    throw new ApiError(Reason.BadRequest, `the request body is not valid ${type.endsWith("yaml") ? "YAML" : "JSON"}: ${toFederationError(e).message.split("\n")[0]}`);
   }
 }
 

@@ -7,11 +7,12 @@ import { createServer } from "node:https";
 import { Command } from "commander";
 import { generate } from "selfsigned";
 import { CONFIG_DESCRIPTION, loadIngestConfig, ConfigError } from "@kubefed/config";
-import { parseKeyring } from "@kubefed/events";
+import { parseKeyring, toFederationError } from "@kubefed/events";
 import { KafkaClient } from "@kubefed/kafka";
 import { createLogger } from "@kubefed/logging";
 import { objectsTopic, statusTopic, eventsTopic } from "@kubefed/names";
 import { Authenticator, parseCredentialFile } from "./auth.ts";
+import { CommandHandler } from "./commands.ts";
 import { Handlers } from "./handlers.ts";
 import { ReadModel } from "./readmodel.ts";
 import { StatusView } from "./statusview.ts";
@@ -29,7 +30,7 @@ try {
   const overrides = Object.fromEntries(CONFIG_DESCRIPTION.ingest.map((v) => [v.key, flags[v.key]]).filter(([, x]) => x !== undefined));
   config = loadIngestConfig(process.env, overrides);
 } catch (e) {
-  process.stderr.write(`ingest: ${e instanceof ConfigError ? e.message : String(e)}\n`);
+  process.stderr.write(`ingest: ${e instanceof ConfigError ? e.message : toFederationError(e).message}\n`);
   process.exit(2);
 }
 
@@ -38,7 +39,7 @@ const read = (f: string, what: string) => {
   try {
     return readFileSync(f, "utf8");
   } catch (e) {
-    process.stderr.write(`ingest: cannot read the ${what} ${f}: ${(e as Error).message}\n`);
+    process.stderr.write(`ingest: cannot read the ${what} ${f}: ${toFederationError(e).message}\n`);
     process.exit(2);
   }
 };
@@ -72,7 +73,8 @@ try {
   });
   let ready = false;
   const metrics = createMetrics();
-  const handlers = new Handlers({ readModel, view: statusView, appender, topic: objectsTopic(fed), keyring, foldTimeoutMs: 30_000, onAppended: (type) => metrics.appended.inc({ type }) });
+  const commands = new CommandHandler({ model: readModel, appender, topic: objectsTopic(fed), keyring, foldTimeoutMs: 30_000, present: (o) => statusView.merge(o), onAppended: (type) => metrics.appended.inc({ type }) });
+  const handlers = new Handlers({ readModel, view: statusView, commands });
   const tls = config.tls
     ? { cert: read(config.tls.certFile, "TLS certificate"), key: read(config.tls.keyFile, "TLS key") }
     : await (async () => {
@@ -107,6 +109,6 @@ try {
   process.once("SIGINT", shutdown);
 } catch (e) {
   logger.fatal({ err: e }, "ingest failed to start");
-  process.stderr.write(`ingest: ${(e as Error).message}\n`);
+  process.stderr.write(`ingest: ${toFederationError(e).message}\n`);
   process.exit(1);
 }

@@ -3,6 +3,7 @@
  * (RFC 7386) and strategic merge patch, whose lists of objects merge by a key instead of being replaced.
  */
 import jsonPatch, { type Operation } from "fast-json-patch";
+import { toFederationError } from "@kubefed/events";
 import { ApiError, Reason } from "./status.ts";
 
 type Json = unknown;
@@ -23,9 +24,9 @@ export function applyJsonPatch(target: Json, patch: Json): Json {
   try {
     return jsonPatch.applyPatch(structuredClone(target), patch as Operation[], true, false).newDocument;
   } catch (e) {
-    const name = (e as { name?: string }).name ?? "";
+    const name = e instanceof Error ? e.name : "";
     // A failed `test` op or a missing path is the caller's mistake, not the server's.
-    throw new ApiError(name === "TEST_OPERATION_FAILED" ? Reason.Conflict : Reason.Invalid, `the JSON patch could not be applied: ${(e as Error).message.split("\n")[0]}`);
+    throw new ApiError(name === "TEST_OPERATION_FAILED" ? Reason.Conflict : Reason.Invalid, `the JSON patch could not be applied: ${toFederationError(e).message.split("\n")[0]}`);
   }
 }
 

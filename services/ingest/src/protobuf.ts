@@ -10,6 +10,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
+import { toFederationError } from "@kubefed/events";
 import { findKind, groupVersion } from "./resources.ts";
 
 const PROTO_DIR = new URL("../proto/", import.meta.url);
@@ -87,7 +88,7 @@ export function decodeKubeProtobuf(body: Buffer): Record<string, unknown> {
   try {
     envelope = root.lookupType("k8s.io.apimachinery.pkg.runtime.Unknown").decode(body.subarray(MAGIC.length)) as typeof envelope;
   } catch (e) {
-    throw new Error(`malformed Kubernetes protobuf envelope: ${(e as Error).message}`);
+    throw new Error(`malformed Kubernetes protobuf envelope: ${toFederationError(e).message}`);
   }
   const typeMeta = (envelope["typeMeta"] ?? {}) as { apiVersion?: string; kind?: string };
   const apiVersion = typeMeta.apiVersion ?? "";
@@ -102,7 +103,7 @@ export function decodeKubeProtobuf(body: Buffer): Record<string, unknown> {
   try {
     message = type.decode((envelope["raw"] as Uint8Array | undefined) ?? new Uint8Array());
   } catch (e) {
-    throw new Error(`malformed ${apiVersion} ${kind} protobuf body: ${(e as Error).message}`);
+    throw new Error(`malformed ${apiVersion} ${kind} protobuf body: ${toFederationError(e).message}`);
   }
   return { apiVersion, kind, ...(toJson(type, message, notes) as Record<string, unknown>) };
 }

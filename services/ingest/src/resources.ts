@@ -2,6 +2,8 @@
  * The resources the federation API serves: the federated types, Events (kept in the control plane) and the
  * federation's own Cluster. Discovery, routing and validation all read this one table.
  */
+import { apiVersionOf } from "@kubefed/names";
+
 export interface ResourceType {
   /** "" for the core group. */
   group: string;
@@ -55,9 +57,8 @@ export const RESOURCES: readonly ResourceType[] = [
   t(FEDERATION_GROUP, FEDERATION_VERSION, "clusters", "Cluster", { namespaced: false, categories: [], subresources: ["status"], federated: false }),
 ];
 
-export function groupVersion(r: Pick<ResourceType, "group" | "version">): string {
-  return r.group === "" ? r.version : `${r.group}/${r.version}`;
-}
+/** The resource type's apiVersion (`apiVersionOf` of @kubefed/names). */
+export const groupVersion = (r: Pick<ResourceType, "group" | "version">): string => apiVersionOf(r);
 
 export function findResource(group: string, version: string, resource: string): ResourceType | undefined {
   return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);

@@ -2,7 +2,9 @@
  * The one place that turns errors into HTTP answers: every failure leaves the API as a Kubernetes `Status`
  * (reason, code, message, details.causes). A 500 is logged with context and says nothing internal.
  */
-import { ErrorCode, FederationError, toFederationError } from "@kubefed/events";
+import { ErrorCode, FederationError, PreconditionType, toFederationError } from "@kubefed/events";
+import { CommandType, type Command, type Rejection } from "@kubefed/state";
+import type { ResourceType } from "./resources.ts";
 
 export interface StatusCause {
   reason?: string;
@@ -142,3 +144,47 @@ export const messages = {
   invalid: (kind: string, name: string, causes: StatusCause[]) =>
     `${kind} "${name}" is invalid: ${causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(", ")}`,
 };
+
+
+/** `deployments.apps`, `configmaps`: how Kubernetes names a resource in its messages. */
+const qualified = (rt: Pick<ResourceType, "group" | "resource">): string => (rt.group ? `${rt.resource}.${rt.group}` : rt.resource);
+
+/** 404 for an object the request names. */
+export function notFoundError(rt: Pick<ResourceType, "group" | "resource">, name: string): ApiError {
+  return new ApiError(Reason.NotFound, messages.notFound(qualified(rt), name), { name, group: rt.group, kind: rt.resource });
+}
+
+/**
+ * The answer for a write that `decide` refused early or the fold rejected (it lost a race): one mapping for both, in
+ * Kubernetes' words. `actualVersion`: the object's resourceVersion as last seen, for a failed delete precondition.
+ */
+export function refusalError(rejection: Rejection, command: Command, rt: Pick<ResourceType, "group" | "resource">, actualVersion: string | undefined): ApiError {
+  const { ref } = command.data;
+  const details: StatusDetails = { name: ref.name, group: rt.group, kind: rt.resource };
+  switch (rejection.reason) {
+    case "AlreadyExists":
+      return new ApiError(Reason.AlreadyExists, messages.alreadyExists(rt.resource, ref.name), details);
+    case "Conflict": {
+      const p = command.type === CommandType.DeleteObject ? command.data.precondition : undefined;
+      if (p?.type === PreconditionType.ExpectedResourceVersion && actualVersion !== undefined) {
+        // The caller's own DeleteOptions.preconditions failed.
+        return new ApiError(Reason.Conflict, `Operation cannot be fulfilled on ${rt.resource} "${ref.name}": Precondition failed: ResourceVersion: Precondition failed: UID in precondition: ${p.resourceVersion}, UID in object meta: ${actualVersion}`);
+      }
+      return new ApiError(Reason.Conflict, messages.conflict(qualified(rt), ref.name), details);
+    }
+    case "NotFound":
+      // What a create can miss is its namespace: the object itself must not exist.
+      if (command.type === CommandType.CreateObject && ref.namespace !== null) {
+        return new ApiError(Reason.NotFound, `namespaces "${ref.namespace}" not found`, { name: ref.namespace, kind: "namespaces" });
+      }
+      return notFoundError(rt, ref.name);
+    case "Forbidden":
+      return new ApiError(Reason.Forbidden, rejection.message, details);
+    case "Invalid":
+      return new ApiError(Reason.Invalid, rejection.message, details);
+    default: {
+      const never: never = rejection.reason;
+      return new ApiError(Reason.InternalError, `unknown rejection ${String(never)}`);
+    }
+  }
+}

@@ -9,7 +9,8 @@
  * cluster has reported, say only what the reports say). Cluster conditions are merged by type; region and zones
  * come from the reports.
  */
-import { ObservedOutcome, type JsonObject, type JsonValue, type KubeObject, type ObjectRef } from "@kubefed/events";
+import { ObservedOutcome, metaOf, type JsonObject, type JsonValue, type KubeObject, type ObjectRef } from "@kubefed/events";
+import { apiVersionOf } from "@kubefed/names";
 import { FEDERATION_GROUP, FEDERATION_VERSION, findKind } from "./resources.ts";
 import type { ClusterHealth, DerivedEvent, Observation } from "@kubefed/status";
 
@@ -38,7 +39,6 @@ export function isFederated(o: KubeObject): boolean {
 }
 
 const ownStatus = (o: KubeObject): JsonObject => (isJsonObject(o.status) ? o.status : {});
-const metaOf = (o: KubeObject): JsonObject => (isJsonObject(o.metadata) ? o.metadata : {});
 
 /** Ready and Offline (its negation), as the original federation's ClusterStatus had them. */
 export function clusterStatus(own: JsonObject, h: ClusterHealth): JsonObject {
@@ -141,7 +141,7 @@ export function eventObject(e: DerivedEvent, involvedUid: string | undefined, re
     },
     involvedObject: {
       kind: ref.kind,
-      apiVersion: ref.group === "" ? ref.version : `${ref.group}/${ref.version}`,
+      apiVersion: apiVersionOf(ref),
       ...(ref.namespace !== null ? { namespace: ref.namespace } : {}),
       name: ref.name,
       ...(involvedUid !== undefined ? { uid: involvedUid } : {}),

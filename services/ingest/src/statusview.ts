@@ -13,6 +13,7 @@
  */
 import { decodeStatus, type FederationError, type KubeObject, type StatusReport } from "@kubefed/events";
 import { Follower, type Positioned } from "@kubefed/follower";
+import { parseObjectKey } from "@kubefed/names";
 import { getObject, listObjects, type ListSelector } from "@kubefed/state";
 import type { TailSource } from "@kubefed/kafka";
 import type { ReadModel } from "./readmodel.ts";
@@ -20,12 +21,6 @@ import { FEDERATION_GROUP } from "./resources.ts";
 import { changeOf, eventKey, foldStatusBatch, involvedUid, mergeStatus, metaOf, type Identity, type StatusBatch, type StatusChange } from "./statusbatch.ts";
 import { DEFAULT_STATUS_LIMITS, foldStatus, initialStatusModel, type DerivedEvent, type StatusLimits, type StatusModel } from "@kubefed/status";
 import { eventObject } from "./statusmerge.ts";
-
-/** The inverse of refKey (`group/kind/namespace/name`; no part contains '/'). */
-function parseKey(key: string): Identity {
-  const [group = "", kind = "", namespace = "", name = ""] = key.split("/");
-  return { group, kind, namespace: namespace === "" ? null : namespace, name };
-}
 
 const isEventKind = (s: Pick<Identity, "group" | "kind">) => s.group === "" && s.kind === "Event";
 
@@ -151,7 +146,7 @@ export class StatusView {
       if (c) changes.push(changeOf("MODIFIED", c));
     }
     for (const key of this.model.observed.keys()) {
-      const o = getObject(state, parseKey(key));
+      const o = getObject(state, parseObjectKey(key));
       if (o) changes.push(changeOf("MODIFIED", o));
     }
     const rv = this.readModel.resourceVersion;

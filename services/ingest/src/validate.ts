@@ -7,6 +7,7 @@
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
+import { apiVersionOf } from "@kubefed/names";
 import { v3Document, v3Keys } from "./openapi.ts";
 
 export const CAUSE_REASONS = {
@@ -115,7 +116,7 @@ function kindIndex(): Map<string, KindSchema> {
     const schemas: Schemas = (v3Document(docKey) as Json)?.components?.schemas ?? {};
     for (const [schema, s] of Object.entries(schemas)) {
       for (const g of s["x-kubernetes-group-version-kind"] ?? []) {
-        const key = gvkKey(g.group === "" ? g.version : `${g.group}/${g.version}`, g.kind);
+        const key = gvkKey(apiVersionOf(g), g.kind);
         if (!kinds.has(key)) kinds.set(key, { docKey, schema });
       }
     }

@@ -6,6 +6,7 @@
  */
 import type { ServerResponse } from "node:http";
 import type { KubeObject } from "@kubefed/events";
+import { kindKey as kindKeyOf } from "@kubefed/names";
 import { groupVersion, type ResourceType } from "./resources.ts";
 import { selectorMatcher } from "./selectors.ts";
 import { ApiError, Reason, statusOf } from "./status.ts";
@@ -16,7 +17,7 @@ const BOOKMARK_INTERVAL_MS = 5_000;
 
 export function serveWatch(res: ServerResponse, rm: ReadModel, view: StatusView, rt: ResourceType, namespace: string | undefined, q: URLSearchParams, maxTimeoutS: number, render: (o: KubeObject) => unknown = (o) => o): void {
   const match = selectorMatcher(q.get("labelSelector"), q.get("fieldSelector"), rt.kind);
-  const kindKey = `${rt.group}/${rt.kind}`;
+  const kindKey = kindKeyOf(rt);
   const rvParam = q.get("resourceVersion") ?? "";
   const bookmarks = q.get("allowWatchBookmarks") === "true";
   const requested = Number(q.get("timeoutSeconds") ?? "0");

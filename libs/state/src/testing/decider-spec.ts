@@ -1,7 +1,9 @@
-// A small given/when/then harness for the fold, in the spirit of emmett's deciderSpecification: given a history of
+// Small given/when/then harnesses, in the spirit of emmett's deciderSpecification. For the fold: given a history of
 // events (at offsets 0..n-1), when one more event is folded (at offset n), then assert on the outcome and state.
+// For decide: given a history (or a state), when a command is decided, then assert on the events or the refusal.
 import { expect } from "vitest";
 import type { FederationEvent, KubeObject } from "@kubefed/events";
+import { decide, rejectionOf, type Command } from "../decide.ts";
 import { evolve, initialState, type InitialStateOptions } from "../evolve.ts";
 import type { FederationState, Outcome, RejectionReason } from "../types.ts";
 import { getOutcome } from "../queries.ts";
@@ -44,6 +46,64 @@ export function deciderSpec(options: InitialStateOptions = {}) {
             },
             thenObjectsUnchanged() {
               expect(state.kinds).toBe(before.kinds);
+            },
+          };
+        },
+      };
+    },
+  };
+}
+
+export interface ThenDecided {
+  /** Asserts decide accepted the command with exactly these events, and returns them. */
+  thenEvents(expected: readonly FederationEvent[]): readonly FederationEvent[];
+  /** Asserts decide accepted the command and that the fold applies every event it chose. */
+  thenAppliedByTheFold(): FederationState;
+  /** Asserts decide refused the command for `reason` (and, when given, with exactly the fold's `message`). */
+  thenRefused(reason: RejectionReason, message?: string): void;
+}
+
+/** Given/when/then for the command side: given a history (offsets 0..n-1), when `decide` sees a command, then... */
+export function commandSpec(options: InitialStateOptions = {}) {
+  return {
+    given(history: readonly FederationEvent[] | FederationState) {
+      const state = Array.isArray(history)
+        ? (history as readonly FederationEvent[]).reduce((s, e, i) => evolve(s, e, { offset: String(i) }), initialState(options))
+        : (history as FederationState);
+      return {
+        state,
+        when(command: Command): ThenDecided {
+          let events: FederationEvent[] | undefined;
+          let refusal: unknown;
+          try {
+            events = decide(command, state);
+          } catch (e) {
+            refusal = e;
+          }
+          const accepted = (): FederationEvent[] => {
+            if (events === undefined) throw new Error(`decide refused: ${String(refusal)}`);
+            return events;
+          };
+          return {
+            thenEvents(expected) {
+              expect(accepted()).toEqual(expected);
+              return accepted();
+            },
+            thenAppliedByTheFold() {
+              let s = state;
+              let offset = BigInt(state.lastOffset ?? "-1");
+              for (const e of accepted()) {
+                s = evolve(s, e, { offset: String(++offset) });
+                expect(getOutcome(s, e.metadata.eventId)).toMatchObject({ status: "applied" });
+              }
+              return s;
+            },
+            thenRefused(reason, message) {
+              expect(events, "decide accepted the command").toBeUndefined();
+              const rejection = rejectionOf(refusal);
+              expect(rejection, String(refusal)).toBeDefined();
+              expect(rejection?.reason).toBe(reason);
+              if (message !== undefined) expect(rejection?.message).toBe(message);
             },
           };
         },
