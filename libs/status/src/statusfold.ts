@@ -8,7 +8,8 @@
  * on every report; mutating Maps in place keeps a report O(1). The fold stays pure in what matters: no clock,
  * randomness, environment or I/O; the same reports in the same order give the same model.
  */
-import { ObservedOutcome, StatusType, refKey, type JsonObject, type ObjectObservedReport, type ObjectRef, type StatusReport } from "@kubefed/events";
+import { ObservedOutcome, StatusType, type JsonObject, type ObjectObservedReport, type ObjectRef, type StatusReport } from "@kubefed/events";
+import { objectKey } from "@kubefed/names";
 
 export interface ClusterHealth {
   readonly ready: boolean;
@@ -71,7 +72,7 @@ export interface StatusModel {
   readonly limits: StatusLimits;
   /** By cluster name. */
   readonly clusters: Map<string, ClusterHealth>;
-  /** By object key (`refKey`), then cluster name. Removed outcomes delete their entry. */
+  /** By object key (`objectKey`), then cluster name. Removed outcomes delete their entry. */
   readonly observed: Map<string, Map<string, Observation>>;
   /** By object key, oldest first; the Map's order is least recently changed first (for eviction). */
   readonly events: Map<string, DerivedEvent[]>;
@@ -171,7 +172,7 @@ function recordEvent(model: StatusModel, r: ObjectObservedReport, key: string, o
 }
 
 function foldObserved(model: StatusModel, r: ObjectObservedReport, offset: string): StatusDelta {
-  const key = refKey(r.ref);
+  const key = objectKey(r.ref);
   const perCluster = model.observed.get(key) ?? new Map<string, Observation>();
   if (r.outcome === ObservedOutcome.Removed) perCluster.delete(r.cluster);
   else {

@@ -4,6 +4,7 @@
  * this model has folded its event, so a client always reads its own writes.
  */
 import type { FederationError, KubeObject, Keyring } from "@kubefed/events";
+import { kindKey, parseObjectKey } from "@kubefed/names";
 import { followObjects, outcomeOf, type ObjectsFollower, type ObjectsStep } from "@kubefed/follower";
 import { objectIn, type FederationState, type Outcome } from "@kubefed/state";
 import type { LogRecord, TailSource } from "@kubefed/kafka";
@@ -28,8 +29,9 @@ export interface Change {
 export type ChangeListener = (changes: Change[]) => void;
 
 function splitKey(key: string): { kindKey: string; nameKey: string; namespace: string } {
-  const [group, kind, namespace = "", ...rest] = key.split("/");
-  return { kindKey: `${group}/${kind}`, namespace, nameKey: `${namespace}/${rest.join("/")}` };
+  const ref = parseObjectKey(key);
+  const namespace = ref.namespace ?? "";
+  return { kindKey: kindKey(ref), namespace, nameKey: `${namespace}/${ref.name}` };
 }
 
 function lookup(state: FederationState, key: string): KubeObject | undefined {
@@ -80,7 +82,7 @@ export class ReadModel {
     return first.status ? first.rv + 1n : first.rv;
   }
 
-  /** The offset that created the object with this key (`refKey`), while it exists. */
+  /** The offset that created the object with this key (`objectKey`), while it exists. */
   createdAt(key: string): bigint | undefined {
     return this.created.get(key);
   }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { objectKey } from "@kubefed/names";
 import {
   EventType,
   ObservedOutcome,
   PreconditionType,
   StatusType,
-  refKey,
   type JsonObject,
   type KubeObject,
   type ObjectObservedReport,
@@ -40,7 +40,7 @@ function given(limits?: StatusLimits) {
       },
       { offset: String(offset) },
     );
-    created.set(refKey(ref), offset);
+    created.set(objectKey(ref), offset);
   };
   create({ group: "", version: "v1", kind: "Namespace", namespace: null, name: "shop" }, { name: "shop" });
   create(web, { name: "web", namespace: "shop" });
@@ -184,6 +184,6 @@ describe("status batch", () => {
       [eventKey(4), "3"],
       [eventKey(5), "3"],
     ]);
-    expect(model.events.get(refKey(web))!.map((e) => e.name)).toEqual([eventName(4), eventName(5)]);
+    expect(model.events.get(objectKey(web))!.map((e) => e.name)).toEqual([eventName(4), eventName(5)]);
   });
 });

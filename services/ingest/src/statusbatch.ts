@@ -4,7 +4,8 @@
  * one change per target whose merged status (statusmerge.ts) differs from before the batch and one per derived
  * Event the batch touched, in its final state. No I/O: the objects state is a plain value (ObjectsView).
  */
-import { StatusType, refKey, type JsonValue, type KubeObject, type ObjectRef, type StatusReport } from "@kubefed/events";
+import { StatusType, metaOf, type JsonValue, type KubeObject, type ObjectRef, type StatusReport } from "@kubefed/events";
+import { objectKey } from "@kubefed/names";
 import { getObject, jsonEqual, type FederationState } from "@kubefed/state";
 import { FEDERATION_GROUP } from "./resources.ts";
 import { foldStatus, type DerivedEvent, type StatusModel } from "@kubefed/status";
@@ -18,7 +19,7 @@ export interface ObjectsView {
   readonly current: FederationState;
   /** The resourceVersion of `current`: the offset of its last event, "0" before any. */
   readonly resourceVersion: string;
-  /** The offset that created the object with this key (`refKey`), while it exists. */
+  /** The offset that created the object with this key (`objectKey`), while it exists. */
   createdAt(key: string): bigint | undefined;
 }
 
@@ -43,8 +44,6 @@ export interface StatusBatch {
   /** The new resourceVersion of each derived Event the batch touched, by eventKey; undefined for one it evicted. */
   eventVersions: Map<string, string | undefined>;
 }
-
-export const metaOf = (o: KubeObject) => (typeof o.metadata === "object" && o.metadata !== null && !Array.isArray(o.metadata) ? o.metadata : {});
 
 export function identityOf(o: KubeObject): Identity {
   const apiVersion = String(o.apiVersion ?? "");
@@ -72,7 +71,7 @@ export function mergeStatus(model: StatusModel, objects: ObjectsView, o: KubeObj
     return h ? withStatus(o, clusterStatus(typeof o.status === "object" && o.status !== null && !Array.isArray(o.status) ? o.status : {}, h)) : o;
   }
   if (!isFederated(o)) return o;
-  const key = refKey(identityOf(o));
+  const key = objectKey(identityOf(o));
   const observed = model.observed.get(key);
   return observed ? withStatus(o, objectStatus(o, observed.values(), objects.createdAt(key))) : o;
 }
@@ -85,7 +84,7 @@ export function involvedUid(objects: ObjectsView, e: DerivedEvent): string | und
   if (typeof uid !== "string") return undefined;
   // A removal carries no resourceVersion: it is about the object as it is now.
   if (e.objectResourceVersion === "") return uid;
-  return isCurrent(e.objectResourceVersion, objects.createdAt(refKey(e.involved))) ? uid : undefined;
+  return isCurrent(e.objectResourceVersion, objects.createdAt(objectKey(e.involved))) ? uid : undefined;
 }
 
 /** A report's target (a Cluster or a federated object) as it was before the batch that touched it. */
@@ -109,7 +108,7 @@ interface TouchedEvent {
  * resourceVersion of `objects`.
  */
 export function foldStatusBatch(model: StatusModel, reports: readonly PositionedReport[], objects: ObjectsView): StatusBatch {
-  // In the order first touched: per target (refKey; undefined when no such object exists), per Event (eventKey).
+  // In the order first touched: per target (objectKey; undefined when no such object exists), per Event (eventKey).
   const targets = new Map<string, TouchedTarget | undefined>();
   const events = new Map<string, TouchedEvent>();
   // An Event first touched by an eviction, or by an upsert that aggregated it (count > 1), existed before the batch.
@@ -117,7 +116,7 @@ export function foldStatusBatch(model: StatusModel, reports: readonly Positioned
     events.set(eventKey(event), { event, evicted, existed: events.get(eventKey(event))?.existed ?? (evicted || event.count > 1) });
   for (const { report, offset } of reports) {
     const ref = report.type === StatusType.ClusterHealth ? { group: FEDERATION_GROUP, kind: "Cluster", namespace: null, name: report.cluster } : report.ref;
-    const key = refKey(ref);
+    const key = objectKey(ref);
     if (!targets.has(key)) {
       const object = getObject(objects.current, ref);
       targets.set(key, object && { object, before: mergeStatus(model, objects, object).status });

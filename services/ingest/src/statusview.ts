@@ -11,14 +11,14 @@
  * offset at which it last changed here, so resuming from it is sound as well (it is not a write precondition:
  * derived Events are read-only).
  */
-import { decodeStatus, type FederationError, type KubeObject, type StatusReport } from "@kubefed/events";
+import { decodeStatus, metaOf, type FederationError, type KubeObject, type StatusReport } from "@kubefed/events";
 import { Follower, type Positioned } from "@kubefed/follower";
 import { parseObjectKey } from "@kubefed/names";
 import { getObject, listObjects, type ListSelector } from "@kubefed/state";
 import type { TailSource } from "@kubefed/kafka";
 import type { ReadModel } from "./readmodel.ts";
 import { FEDERATION_GROUP } from "./resources.ts";
-import { changeOf, eventKey, foldStatusBatch, involvedUid, mergeStatus, metaOf, type Identity, type StatusBatch, type StatusChange } from "./statusbatch.ts";
+import { changeOf, eventKey, foldStatusBatch, involvedUid, mergeStatus, type Identity, type StatusBatch, type StatusChange } from "./statusbatch.ts";
 import { DEFAULT_STATUS_LIMITS, foldStatus, initialStatusModel, type DerivedEvent, type StatusLimits, type StatusModel } from "@kubefed/status";
 import { eventObject } from "./statusmerge.ts";
 
