@@ -19,6 +19,11 @@ export const ErrorCode = {
   /** A dependency (Kafka, a member cluster, DNS) is unreachable or failing. */
   Unavailable: "Unavailable",
   /**
+   * No answer came back at all (connection refused or reset, nothing within the timeout), as opposed to an answer
+   * that refuses: the peer may be down, so its caller stops sending it work rather than retrying each request.
+   */
+  Unreachable: "Unreachable",
+  /**
    * An encrypted event names a key this process does not have. Retryable on purpose: skipping it would make
    * this reader's fold diverge from everyone else's; the fix is to roll out the key file, then the retry works.
    */
@@ -41,6 +46,7 @@ const retryableByDefault: Readonly<Record<ErrorCode, boolean>> = {
   TooManyRequests: true,
   Timeout: true,
   Unavailable: true,
+  Unreachable: true,
   KeyNotFound: true,
   PoisonEvent: false,
   // Unknown failures are retried with backoff (as controller-runtime does); a code path that knows better says so.
@@ -176,4 +182,34 @@ export function toFederationError(err: unknown): FederationError {
     });
   }
   return new FederationError(ErrorCode.Internal, message, { cause: err });
+}
+
+/** The Status a Kubernetes API server answers a refusal with: the fields read here. */
+interface KubernetesStatusBody {
+  reason?: unknown;
+  message?: unknown;
+  details?: { causes?: { field?: unknown; message?: unknown; reason?: unknown }[] };
+}
+
+/**
+ * A Kubernetes API server's refusal as a FederationError: the code from the HTTP status and Status.reason, the
+ * message `<what>: <Status.message>` (the body's start when it is not a Status), Status.details.causes as field
+ * errors (field "" when a cause names none).
+ */
+export function fromKubernetesRefusal(httpStatus: number, body: string, what: string, options: Pick<FederationErrorOptions, "retryable"> = {}): FederationError {
+  let s: KubernetesStatusBody | undefined;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    s = isBag(parsed) ? (parsed as KubernetesStatusBody) : undefined;
+  } catch {
+    s = undefined;
+  }
+  const reason = typeof s?.reason === "string" ? s.reason : undefined;
+  const message = typeof s?.message === "string" ? s.message : body.slice(0, 200);
+  const causes = Array.isArray(s?.details?.causes) ? s.details.causes : [];
+  const fieldErrors = causes.filter(isBag).map((c) => ({
+    field: typeof c.field === "string" ? c.field : "",
+    message: typeof c.message === "string" ? c.message : typeof c.reason === "string" ? c.reason : "",
+  }));
+  return new FederationError(codeForHttpStatus(httpStatus, reason), `${what}: ${message}`, { ...options, fieldErrors });
 }

@@ -11,7 +11,7 @@ import { createServer } from "node:http";
 import { Command } from "commander";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { CONFIG_DESCRIPTION, ConfigError, loadPropagatorConfig } from "@kubefed/config";
-import { parseKeyring } from "@kubefed/events";
+import { parseKeyring, toFederationError } from "@kubefed/events";
 import { KafkaClient } from "@kubefed/kafka";
 import { createLogger } from "@kubefed/logging";
 import { objectsTopic, statusTopic } from "@kubefed/names";
@@ -42,7 +42,7 @@ try {
     try {
       keyringText = readFileSync(config.secretsKeyFile, "utf8");
     } catch (e) {
-      process.stderr.write(`propagator: cannot read the secrets key file ${config.secretsKeyFile}: ${(e as Error).message}\n`);
+      process.stderr.write(`propagator: cannot read the secrets key file ${config.secretsKeyFile}: ${toFederationError(e).message}\n`);
       process.exit(2);
     }
   }
@@ -124,6 +124,6 @@ try {
   process.once("SIGINT", () => void shutdown());
 } catch (e) {
   logger.fatal({ err: e }, "propagator failed to start");
-  process.stderr.write(`propagator: ${(e as Error).message}\n`);
+  process.stderr.write(`propagator: ${toFederationError(e).message}\n`);
   process.exit(1);
 }

@@ -6,8 +6,8 @@
 import { Agent, request } from "node:https";
 import type { IncomingMessage } from "node:http";
 import { FIELD_MANAGER } from "@kubefed/names";
-import type { KubeObject } from "@kubefed/events";
-import { pathOf, type MemberKind } from "@kubefed/placement";
+import { ErrorCode, FederationError, fromKubernetesRefusal, toFederationError, type KubeObject } from "@kubefed/events";
+import { MEMBER_KINDS, pathOf, type MemberKind } from "@kubefed/placement";
 
 export interface MemberEndpoint {
   /** https://host:port */
@@ -15,29 +15,6 @@ export interface MemberEndpoint {
   readonly token?: string;
   /** PEM; absent: the system's roots. */
   readonly ca?: string;
-}
-
-export interface KubeStatus {
-  kind?: string;
-  code?: number;
-  reason?: string;
-  message?: string;
-  details?: { causes?: { reason?: string; message?: string; field?: string }[] };
-}
-
-/** A refusal or failure talking to a member. `unreachable` when no HTTP answer came back at all. */
-export class MemberError extends Error {
-  constructor(
-    readonly cluster: string,
-    readonly code: number,
-    readonly reason: string,
-    message: string,
-    readonly status?: KubeStatus,
-    readonly unreachable = false,
-  ) {
-    super(message);
-    this.name = "MemberError";
-  }
 }
 
 /** One entry of `metadata.managedFields`. */
@@ -58,7 +35,42 @@ export interface MemberWatch {
   readonly done: Promise<void>;
 }
 
-export class MemberClient {
+/**
+ * What the propagator asks of one member cluster. Failures are FederationErrors: code Unreachable when no answer
+ * came back at all, else the member's refusal (see `refused`).
+ */
+export interface Member {
+  readonly cluster: string;
+  /** The object, or undefined when it does not exist. */
+  get(kind: MemberKind, namespace: string | null, name: string): Promise<KubeObject | undefined>;
+  /** Server-side apply with the federation's field manager, taking over conflicting fields. */
+  apply(kind: MemberKind, object: KubeObject): Promise<KubeObject>;
+  /** Creates an object that does not exist yet. */
+  create(kind: MemberKind, object: KubeObject): Promise<KubeObject>;
+  /** Makes the federation's Update entry of managedFields an Apply entry; false when the object changed meanwhile. */
+  claimAppliedFields(kind: MemberKind, object: KubeObject): Promise<boolean>;
+  /** Deletes with background propagation; true when it existed. `uid` guards against deleting a recreated object. */
+  delete(kind: MemberKind, namespace: string | null, name: string, uid?: string): Promise<boolean>;
+  /** Every object of a kind (all namespaces) matching a label selector, with the list's resourceVersion. */
+  list(kind: MemberKind, labelSelector: string, wanted?: () => boolean): Promise<{ items: KubeObject[]; resourceVersion: string }>;
+  /** Watches a kind (all namespaces) from a resourceVersion; events arrive in order on `onEvent`. */
+  watch(kind: MemberKind, labelSelector: string, resourceVersion: string, onEvent: (e: WatchEvent) => void): MemberWatch;
+  /** Whether the member's /readyz answers 200 within the timeout. */
+  ready(timeoutMs: number): Promise<{ ok: boolean; message: string }>;
+  /** Region and zones from the member's node topology labels. */
+  topology(): Promise<{ region: string | null; zones: string[] }>;
+  close(): void;
+}
+
+/** Sockets to a member: the reconciles, a watch per propagated kind, the EndpointSlice watch, probes and lists. */
+const memberSockets = (concurrency: number) => concurrency + MEMBER_KINDS.length + 3;
+
+/** The one way the propagator connects to a member: a client sized for `concurrency` reconciles at once. */
+export function connectMember(cluster: string, endpoint: MemberEndpoint, concurrency: number): Member {
+  return new MemberClient(cluster, endpoint, { maxSockets: memberSockets(concurrency) });
+}
+
+export class MemberClient implements Member {
   private readonly agent: Agent;
   private readonly url: URL;
 
@@ -108,19 +120,16 @@ export class MemberClient {
     });
   }
 
-  private unreachable(e: Error): MemberError {
-    return new MemberError(this.cluster, 0, "Unreachable", `cannot reach cluster ${this.cluster} at ${this.endpoint.server}: ${e.message}`, undefined, true);
+  private unreachable(e: Error): FederationError {
+    return new FederationError(ErrorCode.Unreachable, `cannot reach cluster ${this.cluster} at ${this.endpoint.server}: ${e.message}`, { cause: e });
   }
 
-  private refused(status: number, body: string, what: string): MemberError {
-    let s: KubeStatus | undefined;
-    try {
-      s = JSON.parse(body) as KubeStatus;
-    } catch {
-      s = undefined;
-    }
-    const reason = s?.reason ?? `HTTP${status}`;
-    return new MemberError(this.cluster, status, reason, `${what} in cluster ${this.cluster}: ${s?.message ?? body.slice(0, 200)}`, s);
+  /**
+   * A member's refusal, retried with backoff whatever its code: the member can change with nothing new in the
+   * log (RBAC granted, a quota raised, a terminating namespace gone, an admission webhook fixed).
+   */
+  private refused(status: number, body: string, what: string): FederationError {
+    return fromKubernetesRefusal(status, body, `${what} in cluster ${this.cluster}`, { retryable: true });
   }
 
   /** The object, or undefined when it does not exist. */
@@ -197,7 +206,7 @@ export class MemberClient {
     let cont = "";
     let resourceVersion = "";
     do {
-      if (!wanted()) throw new Error(`list of ${kind.plural} in cluster ${this.cluster} abandoned: no longer wanted`);
+      if (!wanted()) throw new FederationError(ErrorCode.Unavailable, `list of ${kind.plural} in cluster ${this.cluster} abandoned: no longer wanted`);
       const q = new URLSearchParams({ labelSelector, limit: "500", ...(cont ? { continue: cont } : {}) });
       const r = await this.call("GET", `${pathOf(kind, null)}?${q}`, { timeoutMs: 60_000 });
       if (r.status !== 200) throw this.refused(r.status, r.body, `list ${kind.plural}`);
@@ -266,7 +275,7 @@ export class MemberClient {
       const r = await this.call("GET", "/readyz", { timeoutMs });
       return r.status === 200 ? { ok: true, message: "/readyz ok" } : { ok: false, message: `/readyz answered ${r.status}: ${r.body.slice(0, 200).trim()}` };
     } catch (e) {
-      return { ok: false, message: (e as Error).message };
+      return { ok: false, message: toFederationError(e).message };
     }
   }
 

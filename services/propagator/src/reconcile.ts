@@ -4,17 +4,18 @@
  * delete of what the federation owns and no longer places there. Objects the federation does not own are never
  * touched. Safe to run twice, in any order, at any time.
  */
-import { ObservedOutcome, type JsonObject, type KubeObject, type ObjectObservedReport, type ObjectRef } from "@kubefed/events";
+import { ErrorCode, FederationError, ObservedOutcome, type JsonObject, type KubeObject, type ObjectObservedReport, type ObjectRef } from "@kubefed/events";
 import { FEDERATION_SYSTEM_NAMESPACE, isOwnedBy } from "@kubefed/names";
 import { desiredForMember, isConverged, isImmutableFieldError, isPlaced, withDesiredHash } from "@kubefed/placement";
-import { apiVersionOfKind, memberKind, parseKey, type MemberKind } from "@kubefed/placement";
-import { MemberError, type MemberClient } from "./member.ts";
+import { apiVersionOfKind, memberKind, type MemberKind } from "@kubefed/placement";
+import { namespaceKey, parseKey } from "./keys.ts";
+import type { Member } from "./member.ts";
 
 export interface ReconcileContext {
   readonly federation: string;
   readonly cluster: string;
   readonly clusterLabels: Readonly<Record<string, string>>;
-  readonly member: MemberClient;
+  readonly member: Member;
   /** The federated object under a key, from the projection. */
   desired(key: string): KubeObject | undefined;
   /** Every federated object in a namespace (to keep a namespace wherever something in it is placed). */
@@ -83,7 +84,7 @@ async function reconcileOnce(ctx: ReconcileContext, key: string, rereads: number
   const owned = actual !== undefined && isOwnedBy(meta(actual).labels, ctx.federation);
   // What we knew was stale: read the member again (`actual: undefined` makes the next round GET).
   const reread = () => {
-    if (rereads >= MAX_REREADS) throw new MemberError(ctx.member.cluster, 409, "Conflict", `${kind.kind} ${name} in cluster ${ctx.cluster} keeps changing; will retry`);
+    if (rereads >= MAX_REREADS) throw new FederationError(ErrorCode.Conflict, `${kind.kind} ${name} in cluster ${ctx.cluster} keeps changing; will retry`, { retryable: true });
     return reconcileOnce({ ...ctx, actual: undefined }, key, rereads + 1);
   };
 
@@ -101,11 +102,11 @@ async function reconcileOnce(ctx: ReconcileContext, key: string, rereads: number
       outcome: ObservedOutcome.Failed,
       message: `${kind.kind} ${namespace ? `${namespace}/` : ""}${name} already exists in cluster ${ctx.cluster} and is not owned by the federation; leaving it alone`,
       created: false,
-      status: statusOf(actual),
+      status: observedStatus(actual),
     };
   }
   if (actual && isConverged(desired, actual)) {
-    return { ref, ...applied, outcome: ObservedOutcome.Applied, message: "unchanged", created: false, status: statusOf(actual) };
+    return { ref, ...applied, outcome: ObservedOutcome.Applied, message: "unchanged", created: false, status: observedStatus(actual) };
   }
   let result: KubeObject;
   let created = actual === undefined;
@@ -120,8 +121,8 @@ async function reconcileOnce(ctx: ReconcileContext, key: string, rereads: number
     }
     ctx.wrote?.(key, String(meta(result).resourceVersion ?? ""));
   } catch (e) {
-    if (e instanceof MemberError && e.code === 409 && !actual && e.reason === "AlreadyExists") return reread();
-    if (!(e instanceof MemberError) || e.code !== 422 || !actual || !isImmutableFieldError(e.status ?? {})) throw e;
+    if (FederationError.is(e, ErrorCode.AlreadyExists) && !actual) return reread();
+    if (!FederationError.is(e, ErrorCode.Invalid) || !actual || !isImmutableFieldError({ message: e.message, details: { causes: [...e.fieldErrors] } })) throw e;
     // An immutable field changed (a Job's template, a Deployment's selector): replace the object, once.
     await ctx.member.delete(kind, namespace, name, meta(actual).uid);
     await waitGone(ctx.member, kind, namespace, name, meta(actual).uid);
@@ -129,7 +130,7 @@ async function reconcileOnce(ctx: ReconcileContext, key: string, rereads: number
     ctx.wrote?.(key, String(meta(result).resourceVersion ?? ""));
     created = true;
   }
-  return { ref, ...applied, outcome: ObservedOutcome.Applied, message: created ? `created in cluster ${ctx.cluster}` : `updated in cluster ${ctx.cluster}`, created, status: statusOf(result) };
+  return { ref, ...applied, outcome: ObservedOutcome.Applied, message: created ? `created in cluster ${ctx.cluster}` : `updated in cluster ${ctx.cluster}`, created, status: observedStatus(result) };
 }
 
 /** Runs a write; when the namespace is missing in the member, creates it (owned, as the federation's copy says) first. */
@@ -138,32 +139,32 @@ async function withNamespace(ctx: ReconcileContext, kind: MemberKind, desired: K
     return await write();
   } catch (e) {
     const ns = meta(desired).namespace;
-    if (!(e instanceof MemberError) || e.code !== 404 || !kind.namespaced || !ns) throw e;
+    if (!FederationError.is(e, ErrorCode.NotFound) || !kind.namespaced || !ns) throw e;
     const nsKind = memberKind({ group: "", kind: "Namespace" })!;
     // The federation's Namespace when it has one (even if its own placement leaves this cluster out: the
     // object placed here needs it), else a bare namespace; owned either way.
-    const fedNs = ctx.desired(`/Namespace//${ns}`) ?? { apiVersion: apiVersionOfKind(nsKind), kind: "Namespace", metadata: { name: ns } };
+    const fedNs = ctx.desired(namespaceKey(ns)) ?? { apiVersion: apiVersionOfKind(nsKind), kind: "Namespace", metadata: { name: ns } };
     try {
       await ctx.member.create(nsKind, withDesiredHash(desiredForMember(fedNs, { federation: ctx.federation })));
     } catch (err) {
       // Created meanwhile (by another write of this namespace): fine.
-      if (!(err instanceof MemberError) || err.code !== 409) throw err;
+      if (!FederationError.is(err, ErrorCode.AlreadyExists) && !FederationError.is(err, ErrorCode.Conflict)) throw err;
     }
     return write();
   }
 }
 
-async function waitGone(member: MemberClient, kind: MemberKind, namespace: string | null, name: string, uid: string | undefined): Promise<void> {
+async function waitGone(member: Member, kind: MemberKind, namespace: string | null, name: string, uid: string | undefined): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const o = await member.get(kind, namespace, name);
     if (!o || meta(o).uid !== uid) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new MemberError(member.cluster, 409, "Conflict", `${kind.kind} ${name} in cluster ${member.cluster} is still being deleted`);
+  throw new FederationError(ErrorCode.Conflict, `${kind.kind} ${name} in cluster ${member.cluster} is still being deleted`, { retryable: true });
 }
 
-/** The member's status of an object (null when it has none). */
-export function statusOf(o: KubeObject | undefined): JsonObject | null {
+/** The `status` a member object carries, to report as observed (null when it has none or an empty one). */
+export function observedStatus(o: KubeObject | undefined): JsonObject | null {
   const s = o?.status;
   return s && typeof s === "object" && !Array.isArray(s) && Object.keys(s).length > 0 ? (s as JsonObject) : null;
 }

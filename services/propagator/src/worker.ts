@@ -3,12 +3,13 @@
  * (`--clusters a,b`, `--region R`, or all). Clusters come and go with the Cluster objects in the log.
  */
 import { hostname } from "node:os";
-import { encodeStatus, type Keyring, type StatusReport } from "@kubefed/events";
+import { encodeStatus, toFederationError, type Keyring, type StatusReport } from "@kubefed/events";
 import type { Appender, KafkaClient } from "@kubefed/kafka";
 import type { Logger } from "@kubefed/logging";
-import { FEDERATION_SYSTEM_NAMESPACE, objectsTopic, REGION_LABEL, statusTopic } from "@kubefed/names";
+import { objectsTopic, REGION_LABEL, statusTopic } from "@kubefed/names";
 import type { ClusterSelection } from "@kubefed/config";
 import { ClusterWorker, type ClusterWorkerOptions } from "./cluster.ts";
+import { isFederationSecretKey, kindKeyOf } from "./keys.ts";
 import { CLUSTER_KIND_KEY, Projection, type ClusterInfo } from "./projection.ts";
 
 export interface WorkerOptions extends Omit<ClusterWorkerOptions, "worker" | "topic" | "projection" | "publish" | "kafka"> {
@@ -53,7 +54,8 @@ export class Worker {
     this.appender = await this.o.kafka.appender();
     await this.projection.start();
     this.unsubscribe = this.projection.subscribe((keys) => {
-      if (keys.some((k) => k.startsWith(`${CLUSTER_KIND_KEY}/`) || k.startsWith(`/Secret/${FEDERATION_SYSTEM_NAMESPACE}/`))) {
+      // A Cluster, or member credentials (a Secret of the federation's system namespace).
+      if (keys.some((k) => kindKeyOf(k) === CLUSTER_KIND_KEY || isFederationSecretKey(k))) {
         this.scheduleRefresh();
       }
     });
@@ -71,7 +73,7 @@ export class Worker {
   }
 
   private scheduleRefresh(): void {
-    this.refreshing = this.refreshing.then(() => this.refresh()).catch((e: unknown) => this.o.logger.error({ err: (e as Error).message }, "cluster refresh failed"));
+    this.refreshing = this.refreshing.then(() => this.refresh()).catch((e: unknown) => this.o.logger.error({ err: toFederationError(e).message }, "cluster refresh failed"));
   }
 
   /** Starts, updates and stops cluster workers to match the Cluster objects this worker selects. */
@@ -101,7 +103,7 @@ export class Worker {
         publish: (r, onLost) => this.publish(r, onLost),
       });
       const starting = worker.start().catch(async (e: unknown) => {
-        this.o.logger.error({ cluster: name, err: (e as Error).message }, "cannot start serving the cluster; retrying in 5s");
+        this.o.logger.error({ cluster: name, err: toFederationError(e).message }, "cannot start serving the cluster; retrying in 5s");
         // Forget it so that the next refresh starts it again.
         if (this.clusters.get(name)?.worker === worker) this.clusters.delete(name);
         await worker.stop().catch(() => undefined);
@@ -133,7 +135,7 @@ export class Worker {
       await this.appender.append(statusTopic(this.o.federation), batch.map((p) => encodeStatus(p.report)));
     } catch (e) {
       // Status is an observation: its producer reports again at the next reconcile or probe.
-      this.o.logger.warn({ err: (e as Error).message, reports: batch.length }, "could not publish status reports");
+      this.o.logger.warn({ err: toFederationError(e).message, reports: batch.length }, "could not publish status reports");
       for (const p of batch) p.onLost();
     }
   }
