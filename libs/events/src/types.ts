@@ -1,5 +1,4 @@
 // The events of the `<fed>.objects` log, as the rest of the code sees them (decoded, decrypted).
-import { objectKey } from "@kubefed/names";
 
 export type JsonPrimitive = string | number | boolean | null;
 export type JsonValue = JsonPrimitive | JsonValue[] | JsonObject;
@@ -95,9 +94,6 @@ export type FederationEvent = ObjectCreated | ObjectUpdated | ObjectStatusUpdate
 
 /** What identifies an object: a reference without (or with) a version; objects have one identity across versions. */
 export type ObjectIdentity = Pick<ObjectRef, "group" | "kind" | "namespace" | "name"> & { readonly version?: string };
-
-/** @deprecated The key codec lives in @kubefed/names (`objectKey`); kept for the propagator until it switches. */
-export const refKey: (ref: ObjectIdentity) => string = objectKey;
 
 /** Secrets are the one kind whose payload is encrypted before it leaves the process. */
 export const isSecretRef = (ref: Pick<ObjectRef, "group" | "kind">): boolean => ref.group === "" && ref.kind === "Secret";

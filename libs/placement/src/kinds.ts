@@ -3,7 +3,7 @@
  * the propagator applies, the member ClusterRole of `kubefed join` grants and `kubefed unjoin --cleanup` removes.
  */
 import type { ObjectIdentity } from "@kubefed/events";
-import { apiVersionOf, kindKey, parseObjectKey } from "@kubefed/names";
+import { kindKey } from "@kubefed/names";
 
 export interface MemberKind {
   readonly group: string;
@@ -34,15 +34,9 @@ const byKindKey = new Map(MEMBER_KINDS.map((m) => [kindKey(m), m]));
 /** The member kind of a federated object, or undefined when the kind is not propagated (Cluster, Event, ...). */
 export const memberKind = (ref: Pick<ObjectIdentity, "group" | "kind">): MemberKind | undefined => byKindKey.get(kindKey(ref));
 
-/** @deprecated `apiVersionOf` of @kubefed/names; kept for the propagator until it switches. */
-export const apiVersionOfKind = (m: MemberKind): string => apiVersionOf(m);
-
 /** `/api/v1/namespaces/ns/configmaps/name`, or the collection without a name; all namespaces without a namespace. */
 export function pathOf(m: MemberKind, namespace: string | null, name?: string): string {
   const base = m.group === "" ? `/api/${m.version}` : `/apis/${m.group}/${m.version}`;
   const ns = m.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : "";
   return `${base}${ns}/${m.plural}${name === undefined ? "" : `/${encodeURIComponent(name)}`}`;
 }
-
-/** @deprecated `parseObjectKey` of @kubefed/names; kept for the propagator until it switches. */
-export const parseKey = parseObjectKey;

@@ -5,7 +5,8 @@
  * EndpointSlices are read, never propagated: they are not a member kind (MEMBER_KINDS drives propagation, RBAC
  * and the CLI); the member ClusterRole grants get/list/watch on them apart.
  */
-import { refKey, type JsonObject, type KubeObject } from "@kubefed/events";
+import { type JsonObject, type KubeObject } from "@kubefed/events";
+import { objectKey } from "@kubefed/names";
 import type { MemberKind } from "@kubefed/placement";
 
 /** Where the member serves EndpointSlices (shaped as a MemberKind so that MemberClient can list and watch it). */
@@ -34,7 +35,7 @@ export function serviceKeyOf(slice: KubeObject): string | undefined {
   const m = metaOf(slice);
   const name = m.labels?.[SERVICE_NAME_LABEL];
   if (!name || !m.namespace) return undefined;
-  return refKey({ group: "", kind: "Service", namespace: m.namespace, name });
+  return objectKey({ group: "", kind: "Service", namespace: m.namespace, name });
 }
 
 /** Endpoints of one slice that are ready: Kubernetes reads a missing `conditions.ready` as ready. */

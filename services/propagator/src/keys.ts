@@ -1,43 +1,32 @@
 /**
- * Federation keys (`group/kind/namespace/name`) as the propagator reads and makes them, all in this one file, so
- * that it alone changes when the shared key codec of @kubefed/names replaces refKey and parseKey here.
+ * The propagator's questions about federation keys (`group/kind/namespace/name`). Keys themselves are made and
+ * parsed by the one codec of @kubefed/names; this file only adds what the propagator asks of them.
  */
-import { refKey, type KubeObject } from "@kubefed/events";
-import { FEDERATION_SYSTEM_NAMESPACE } from "@kubefed/names";
-import { memberKind, parseKey, type MemberKind } from "@kubefed/placement";
+import { metaOf, type KubeObject } from "@kubefed/events";
+import { CORE_GROUP, FEDERATION_SYSTEM_NAMESPACE, isNamespaceKey, kindKey, namespaceKey, objectKey, parseObjectKey } from "@kubefed/names";
+import { memberKind, type MemberKind } from "@kubefed/placement";
 
-export { parseKey };
+export { isNamespaceKey, namespaceKey, parseObjectKey };
 
 /** The federation key of a member object: the same identity as its federated object. */
 export function keyOf(kind: MemberKind, o: KubeObject): string {
-  const m = (o.metadata ?? {}) as { name?: string; namespace?: string };
-  return refKey({ group: kind.group, kind: kind.kind, namespace: kind.namespaced ? (m.namespace ?? null) : null, name: m.name ?? "" });
+  const m = metaOf(o);
+  return objectKey({ group: kind.group, kind: kind.kind, namespace: kind.namespaced ? (m.namespace ?? null) : null, name: m.name ?? "" });
 }
 
 /** The `group/kind` a key is of (the projection's and the member cache's kind index). */
-export function kindKeyOf(key: string): string {
-  const { group, kind } = parseKey(key);
-  return `${group}/${kind}`;
-}
-
-/** The key of a Namespace. */
-export const namespaceKey = (name: string): string => refKey({ group: "", kind: "Namespace", namespace: null, name });
-
-export function isNamespaceKey(key: string): boolean {
-  const { group, kind } = parseKey(key);
-  return group === "" && kind === "Namespace";
-}
+export const kindKeyOf = (key: string): string => kindKey(parseObjectKey(key));
 
 export function isServiceKey(key: string): boolean {
-  const { group, kind } = parseKey(key);
-  return group === "" && kind === "Service";
+  const { group, kind } = parseObjectKey(key);
+  return group === CORE_GROUP && kind === "Service";
 }
 
 /** A Secret of the federation's own system namespace (member credentials). */
 export function isFederationSecretKey(key: string): boolean {
-  const { group, kind, namespace } = parseKey(key);
-  return group === "" && kind === "Secret" && namespace === FEDERATION_SYSTEM_NAMESPACE;
+  const { group, kind, namespace } = parseObjectKey(key);
+  return group === CORE_GROUP && kind === "Secret" && namespace === FEDERATION_SYSTEM_NAMESPACE;
 }
 
 /** Whether a key is of a kind the propagator copies into members. */
-export const isPropagated = (key: string): boolean => memberKind(parseKey(key)) !== undefined;
+export const isPropagated = (key: string): boolean => memberKind(parseObjectKey(key)) !== undefined;

@@ -76,7 +76,7 @@ export class Projection {
     return () => this.listeners.delete(l);
   }
 
-  /** The federated object under a refKey (`group/kind/namespace/name`). */
+  /** The federated object under an objectKey (`group/kind/namespace/name`). */
   get(key: string): KubeObject | undefined {
     const [group = "", kind = "", namespace = "", ...rest] = key.split("/");
     return objectIn(this.current.kinds[`${group}/${kind}`], `${namespace}/${rest.join("/")}`);

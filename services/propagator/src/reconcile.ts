@@ -5,10 +5,9 @@
  * touched. Safe to run twice, in any order, at any time.
  */
 import { ErrorCode, FederationError, ObservedOutcome, type JsonObject, type KubeObject, type ObjectObservedReport, type ObjectRef } from "@kubefed/events";
-import { FEDERATION_SYSTEM_NAMESPACE, isOwnedBy } from "@kubefed/names";
-import { desiredForMember, isConverged, isImmutableFieldError, isPlaced, withDesiredHash } from "@kubefed/placement";
-import { apiVersionOfKind, memberKind, type MemberKind } from "@kubefed/placement";
-import { namespaceKey, parseKey } from "./keys.ts";
+import { FEDERATION_SYSTEM_NAMESPACE, apiVersionOf, isOwnedBy } from "@kubefed/names";
+import { desiredForMember, isConverged, isImmutableFieldError, isPlaced, memberKind, withDesiredHash, type MemberKind } from "@kubefed/placement";
+import { namespaceKey, parseObjectKey } from "./keys.ts";
 import type { Member } from "./member.ts";
 
 export interface ReconcileContext {
@@ -40,11 +39,11 @@ export function desiredIn(ctx: Pick<ReconcileContext, "federation" | "clusterLab
   const fed = ctx.desired(key);
   if (!fed) return undefined;
   // The federation's own system namespace (member credentials) never leaves the federation.
-  const { group: g, kind: k, namespace: n, name: nm } = parseKey(key);
+  const { group: g, kind: k, namespace: n, name: nm } = parseObjectKey(key);
   if (n === FEDERATION_SYSTEM_NAMESPACE || (g === "" && k === "Namespace" && nm === FEDERATION_SYSTEM_NAMESPACE)) return undefined;
   if (!isPlaced(fed, ctx.clusterLabels)) {
     // A Namespace stays wherever an object in it is placed, whatever its own selector says.
-    const { group, kind, name } = parseKey(key);
+    const { group, kind, name } = parseObjectKey(key);
     const needed = group === "" && kind === "Namespace" && ctx.inNamespace(name).some((o) => isPlaced(o, ctx.clusterLabels));
     if (!needed) return undefined;
   }
@@ -74,7 +73,7 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
 const MAX_REREADS = 2;
 
 async function reconcileOnce(ctx: ReconcileContext, key: string, rereads: number): Promise<ReconcileResult> {
-  const { group, kind: kindName, namespace, name } = parseKey(key);
+  const { group, kind: kindName, namespace, name } = parseObjectKey(key);
   const kind = memberKind({ group, kind: kindName });
   if (!kind) return null;
   const ref = refOf(kind, namespace, name);
@@ -143,7 +142,7 @@ async function withNamespace(ctx: ReconcileContext, kind: MemberKind, desired: K
     const nsKind = memberKind({ group: "", kind: "Namespace" })!;
     // The federation's Namespace when it has one (even if its own placement leaves this cluster out: the
     // object placed here needs it), else a bare namespace; owned either way.
-    const fedNs = ctx.desired(namespaceKey(ns)) ?? { apiVersion: apiVersionOfKind(nsKind), kind: "Namespace", metadata: { name: ns } };
+    const fedNs = ctx.desired(namespaceKey(ns)) ?? { apiVersion: apiVersionOf(nsKind), kind: "Namespace", metadata: { name: ns } };
     try {
       await ctx.member.create(nsKind, withDesiredHash(desiredForMember(fedNs, { federation: ctx.federation })));
     } catch (err) {

@@ -7,7 +7,7 @@ import { ErrorCode, FederationError, ObservedOutcome, StatusType, toFederationEr
 import type { Logger } from "@kubefed/logging";
 import { MEMBER_KINDS, memberKind } from "@kubefed/placement";
 import { withReadyEndpoints } from "./endpoints.ts";
-import { parseKey } from "./keys.ts";
+import { parseObjectKey } from "./keys.ts";
 import type { Member } from "./member.ts";
 import type { MemberCache } from "./membercache.ts";
 import type { OwnWrites } from "./ownwrites.ts";
@@ -53,7 +53,7 @@ export class Reconciler {
       federation: this.o.federation,
       clusterLabels: this.o.labels(),
       desired: (k: string) => p.get(k),
-      inNamespace: (ns: string) => MEMBER_KINDS.filter((m) => m.namespaced).flatMap((m) => p.objectsOf(`${m.group}/${m.kind}`).filter(([k]) => parseKey(k).namespace === ns).map(([, o]) => o)),
+      inNamespace: (ns: string) => MEMBER_KINDS.filter((m) => m.namespaced).flatMap((m) => p.objectsOf(`${m.group}/${m.kind}`).filter(([k]) => parseObjectKey(k).namespace === ns).map(([, o]) => o)),
     };
   }
 
@@ -120,7 +120,7 @@ export class Reconciler {
 
   private reportFailure(key: string, err: FederationError, actual: KubeObject | null | undefined): void {
     const fed = this.o.projection.get(key);
-    const ref = parseKey(key);
+    const ref = parseObjectKey(key);
     const kind = memberKind(ref)!;
     this.report(key, {
       ref: { group: kind.group, version: kind.version, kind: kind.kind, namespace: ref.namespace, name: ref.name },
