@@ -1,4 +1,6 @@
-export { startEnvironment, writeKubeconfig, type Environment, type EnvironmentInfo, type EnvironmentOptions } from "./env.ts";
+export { startEnvironment, writeKubeconfig, type Environment, type EnvironmentInfo, type EnvironmentOptions, type MemberWorkloads } from "./env.ts";
+export { defaultTopology, type MemberTopology } from "./kwok.ts";
+export type { LoadBalancerInfo } from "./loadbalancer.ts";
 export { installAll, isInstalled, ensureToolchains, type Progress } from "./install.ts";
 export { LocalEnvError } from "./errors.ts";
 export { binaryPaths, cacheRoot, VERSIONS } from "./versions.ts";

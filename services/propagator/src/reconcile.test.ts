@@ -1,0 +1,16 @@
+import { describe, expect, it } from "vitest";
+import { statusOf } from "./reconcile.ts";
+
+describe("the member status reconcile reports", () => {
+  const deployment = (generation: number, status?: Record<string, unknown>) => ({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", generation }, ...(status ? { status } : {}) });
+
+  it("is the member's status, none when it is empty", () => {
+    expect(statusOf(deployment(2, { observedGeneration: 2, readyReplicas: 3 }))).toEqual({ observedGeneration: 2, readyReplicas: 3 });
+    expect(statusOf(deployment(1, {}))).toBeNull();
+    expect(statusOf(undefined)).toBeNull();
+  });
+
+  it("leaves out an observedGeneration behind the member object's generation: its counters are the old spec's", () => {
+    expect(statusOf(deployment(3, { observedGeneration: 2, readyReplicas: 3 }))).toEqual({ readyReplicas: 3 });
+  });
+});
