@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import type { JsonObject, KubeObject } from "@kubefed/events";
 import { statusOf } from "./reconcile.ts";
 
 describe("the member status reconcile reports", () => {
-  const deployment = (generation: number, status?: Record<string, unknown>) => ({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", generation }, ...(status ? { status } : {}) });
+  const deployment = (generation: number, status?: JsonObject): KubeObject => ({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", generation }, ...(status ? { status } : {}) });
 
   it("is the member's status, none when it is empty", () => {
     expect(statusOf(deployment(2, { observedGeneration: 2, readyReplicas: 3 }))).toEqual({ observedGeneration: 2, readyReplicas: 3 });
