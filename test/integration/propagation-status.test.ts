@@ -91,27 +91,8 @@ spec:
   }, 120_000);
 
   it("counts a Service's ready endpoints from the members' EndpointSlices, in aggregate and per cluster", async () => {
-    await fedctl(
-      fed,
-      ["apply", "-f", "-"],
-      `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ep, namespace: ${ns}}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: ep}}
-  template:
-    metadata: {labels: {app: ep}}
-    spec: {containers: [{name: ep, image: nginx}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: ep, namespace: ${ns}}
-spec:
-  selector: {app: ep}
-  ports: [{port: 80}]
-`,
-    );
+    await fedctl(fed, ["-n", ns, "create", "deployment", "ep", "--image=nginx", "--replicas=2"]);
+    await fedctl(fed, ["-n", ns, "expose", "deployment", "ep", "--port=80"]);
 
     const expectCounts = (total: number, perCluster: [string, number][]) =>
       eventually(async () => {
