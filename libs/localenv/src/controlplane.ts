@@ -56,7 +56,6 @@ export const CONTROLLERS = [
   "namespace-controller",
   "garbage-collector-controller",
   "pod-garbage-collector-controller",
-  "node-lifecycle-controller",
 ] as const;
 
 /** The kube-controller-manager of one member cluster, with the controllers of CONTROLLERS only. */

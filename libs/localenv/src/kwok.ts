@@ -163,8 +163,8 @@ export function kwokStages(): string {
   ].join("\n");
   const stages = [
     stage("node-ready", "Node", [notReady], { statusTemplate: nodeReady }),
-    // Leases say the node is alive; the status heartbeat only needs to be fresh enough for the node-lifecycle
-    // controller's status check (it reads the lease first): every few minutes, spread out.
+    // Leases say the node is alive (kwok renews them); the status heartbeat only keeps the conditions' times
+    // plausible for whoever reads them: every few minutes, spread out.
     stage("node-heartbeat", "Node", [{ key: ".status.phase", operator: "In", values: ["Running"] }, { ...notReady, operator: "In" }], { statusTemplate: conditions.join("\n") }, { durationMilliseconds: 120_000, jitterDurationMilliseconds: 180_000 }),
     stage("pod-running", "Pod", [alive, { key: ".status.phase", operator: "In", values: ["Pending"] }, notReady], { statusTemplate: podReady }),
     // A Job's pods run to completion at once: the job controller counts them Succeeded.
