@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { binaryPaths, LocalEnvError, Pki, startKwok, startScheduler } from "@kubefed/localenv";
-import { env } from "./helpers.ts";
+import { env, kubectl } from "./helpers.ts";
 
 /** A stand-in binary: a shell script with the given body. */
 function script(dir: string, body: string): string {
@@ -28,12 +28,16 @@ describe("member components that fail", () => {
   it("kwok that exits: the error names it and shows its log", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kwok-fail-"));
     const bin = { ...binaryPaths(), kwok: script(dir, 'echo "kwok: cannot load the stages" >&2; exit 3') };
-    const member = env().members[0]!;
+    // Nodes of a name of their own in member1, which member1's own kwok does not manage: only this kwok could
+    // make them Ready.
+    const member = { ...env().members[0]!, name: "broken" };
     const topology = env().workloads[0]!.topology;
     const err = await startKwok(bin, dir, new Pki(join(dir, "pki")), member, 0, { nodes: 1, topology }, 30_000).then(
       () => undefined,
       (e: unknown) => e,
     );
+    // Nothing would run pods on it: it goes again.
+    await kubectl(["--context", env().members[0]!.name, "delete", "node", "broken-node-0", "--ignore-not-found"]);
     expect(err).toBeInstanceOf(LocalEnvError);
     const e = err as LocalEnvError;
     expect(e.message).toMatch(new RegExp(`^kwok-${member.name}: exited with code 3 before it became ready; log: `));

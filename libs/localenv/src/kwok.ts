@@ -17,7 +17,7 @@ import type { BinaryPaths } from "./versions.ts";
 
 export const REGION_LABEL = "topology.kubernetes.io/region";
 export const ZONE_LABEL = "topology.kubernetes.io/zone";
-/** Marks the nodes the environment registered (kwok manages every node of a member: there are no others). */
+/** Marks the nodes the environment registered for a member (value: the member's name); kwok manages those. */
 const NODE_LABEL = "kubefed.io/simulated-node";
 
 /** Where a member's nodes are: one region, nodes spread over the zones in turn. */
@@ -60,7 +60,7 @@ export function nodeObjects(member: string, index: number, count: number, topolo
           "kubernetes.io/arch": "amd64",
           [REGION_LABEL]: topology.region,
           [ZONE_LABEL]: topology.zones[n % topology.zones.length]!,
-          [NODE_LABEL]: "true",
+          [NODE_LABEL]: member,
         },
         annotations: { "node.alpha.kubernetes.io/ttl": "0" },
       },
@@ -194,8 +194,14 @@ export async function startKwok(bin: BinaryPaths, runDir: string, pki: Pki, memb
   const tls = { ca: member.caFile, cert: member.clientCert, key: member.clientKey };
   for (const node of nodes) {
     const res = await httpRequest("POST", `${member.server}/api/v1/nodes`, { tls, body: JSON.stringify(node), timeoutMs: 10_000 });
+    const nodeName = (node.metadata as { name: string }).name;
     // 409: registered by an earlier start of the same member (its etcd data stays).
-    if (res.status !== 201 && res.status !== 409) throw new LocalEnvError(name, `registering node ${(node.metadata as { name: string }).name} answered ${res.status}`, "see the member's kube-apiserver log", res.body.slice(0, 500));
+    if (res.status !== 201 && res.status !== 409) throw new LocalEnvError(name, `registering node ${nodeName} answered ${res.status}`, "see the member's kube-apiserver log", res.body.slice(0, 500));
+    // Admission (TaintNodesByCondition) gives a new node the not-ready taint, which the node-lifecycle controller
+    // lifts once the node is Ready; members run without that controller (docs/local-environment.md), and kwok
+    // makes the node Ready at once.
+    const untaint = await httpRequest("PATCH", `${member.server}/api/v1/nodes/${nodeName}`, { tls, body: JSON.stringify({ spec: { taints: null } }), contentType: "application/merge-patch+json", timeoutMs: 10_000 });
+    if (untaint.status !== 200) throw new LocalEnvError(name, `clearing the taints of node ${nodeName} answered ${untaint.status}`, "see the member's kube-apiserver log", untaint.body.slice(0, 500));
   }
   const started = Date.now();
   const proc = startProcess({
@@ -208,7 +214,7 @@ export async function startKwok(bin: BinaryPaths, runDir: string, pki: Pki, memb
     args: [
       `--kubeconfig=${kubeconfig}`,
       `--config=${stages}`,
-      "--manage-all-nodes=true",
+      `--manage-nodes-with-label-selector=${NODE_LABEL}=${member.name}`,
       "--node-lease-duration-seconds=40",
       "--v=WARN",
     ],
@@ -217,7 +223,7 @@ export async function startKwok(bin: BinaryPaths, runDir: string, pki: Pki, memb
   await readyOrStop(
     proc,
     async () => {
-      const res = await httpGet(`${member.server}/api/v1/nodes?labelSelector=${encodeURIComponent(`${NODE_LABEL}=true`)}`, tls);
+      const res = await httpGet(`${member.server}/api/v1/nodes?labelSelector=${encodeURIComponent(`${NODE_LABEL}=${member.name}`)}`, tls);
       if (res.status !== 200) return false;
       const items = (JSON.parse(res.body) as { items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }).items;
       const ready = new Set(items.filter((n) => n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")).map((n) => n.metadata.name));
