@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interrupts the integration test run with SIGINT once its environment is up, then checks with ps that no
-# kafka, etcd, kube-apiserver, coredns or opa process of that run is left. (The same check for
+# kafka, etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, load-balancer, coredns or opa
+# process of that run is left. (The same check for
 # `kubefed up` is an integration test: test/integration/lifecycle.test.ts.)
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -19,6 +19,12 @@ function parsePort(value: string): number {
   return n;
 }
 
+function parseNodes(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 250) throw new InvalidArgumentError("must be an integer between 1 and 250");
+  return n;
+}
+
 export function program(): Command {
   const p = new Command("kubefed")
     .description("Kubernetes cluster federation on an event log: keep many clusters in step from one API")
@@ -32,6 +38,7 @@ export function program(): Command {
     .option("--kubeconfig <path>", "where to write the kubeconfig with one context per cluster", ".run/kubeconfig")
     .option("--with-dns", "also start CoreDNS (etcd plugin)", false)
     .option("--with-opa", "also start Open Policy Agent", false)
+    .option("--nodes <n>", "kwok nodes per member cluster (1-250)", parseNodes, 3)
     .addHelpText(
       "after",
       `
@@ -40,9 +47,9 @@ Examples:
   kubefed up --members 3 --with-dns       # three members and CoreDNS
   kubefed up --members us-east,eu-west --kubeconfig ~/.kube/kubefed-local`,
     )
-    .action(async (o: { members: string[]; basePort?: number; kubeconfig: string; withDns: boolean; withOpa: boolean }) => {
+    .action(async (o: { members: string[]; basePort?: number; kubeconfig: string; withDns: boolean; withOpa: boolean; nodes: number }) => {
       const { up } = await import("./up.ts");
-      await up({ members: o.members, basePort: o.basePort, kubeconfig: o.kubeconfig, coredns: o.withDns, opa: o.withOpa });
+      await up({ members: o.members, basePort: o.basePort, kubeconfig: o.kubeconfig, coredns: o.withDns, opa: o.withOpa, nodes: o.nodes });
     });
   p.command("history")
     .description("List every revision of a federated object, from the event log: who changed what, when")

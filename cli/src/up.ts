@@ -1,6 +1,6 @@
-import { copyFileSync, mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { startEnvironment, startFederation, startPropagator, type EnvironmentInfo, type Federation } from "@kubefed/localenv";
+import { copyFileSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { dirname, join as joinPath, resolve } from "node:path";
+import { binaryPaths, REPO_ROOT, startEnvironment, startFederation, startPropagator, type EnvironmentInfo, type Federation } from "@kubefed/localenv";
 import { join } from "./join.ts";
 
 export interface UpOptions {
@@ -9,36 +9,58 @@ export interface UpOptions {
   kubeconfig: string;
   coredns: boolean;
   opa: boolean;
+  /** kwok nodes per member. */
+  nodes: number;
 }
 
-/** How to use the running federation, printed once everything is ready. */
-export function usage(info: EnvironmentInfo, fed: Pick<Federation, "url" | "name">, kubeconfig: string): string {
+/** How to use the running federation, printed once everything is ready. Its first line sets up the shell. */
+export function usage(info: EnvironmentInfo, fed: Pick<Federation, "url" | "name">, kubeconfig: string, binDir: string): string {
+  const first = info.members[0]?.name ?? "member1";
   const lines = [
+    `export PATH=${binDir}:$PATH KUBECONFIG=${kubeconfig}`,
     "",
-    "Local federation is running.",
+    "Local federation is running (run the line above in your shell first: it puts the pinned kubectl and kubefed on PATH).",
     `  federation API:   ${fed.url}   (context "federation", events in Kafka topic ${fed.name}.objects)`,
     `  Kafka bootstrap:  ${info.kafka.bootstrap}`,
     `  etcd:             ${info.etcd.endpoint}`,
-    ...info.members.map((m) => `  member ${m.name.padEnd(10)} ${m.server}   (context "${m.name}")`),
+    ...info.members.map((m) => {
+      const w = info.workloads.find((x) => x.member === m.name);
+      const where = w ? `, ${w.nodes.length} kwok nodes in ${w.topology.region}/${w.topology.zones.join(",")}` : "";
+      const lb = info.loadBalancer?.ranges[m.name];
+      return `  member ${m.name.padEnd(10)} ${m.server}   (context "${m.name}"${where}${lb ? `, load balancers on ${lb}` : ""})`;
+    }),
     ...(info.coredns ? [`  CoreDNS:          127.0.0.1:${info.coredns.port} (zone ${info.coredns.zone})`] : []),
     ...(info.opa ? [`  OPA:              ${info.opa.url}`] : []),
     `  logs:             ${info.runDir}/logs`,
     "",
     "Use it:",
-    `  export KUBECONFIG=${kubeconfig}`,
-    "  kubectl --context=federation create namespace demo",
-    "  kubectl --context=federation -n demo create configmap hello --from-literal=greeting=hi",
     "  kubectl --context=federation get clusters",
-    ...info.members.map((m) => `  kubectl --context=${m.name} -n demo get configmap hello      # propagated`),
-    "  kubefed history configmap/hello -n demo --context=federation",
+    "  kubectl --context=federation create namespace demo",
+    "  kubectl --context=federation -n demo create deployment web --image=nginx --replicas=3",
+    "  kubectl --context=federation -n demo expose deployment web --port=80 --type=LoadBalancer",
+    "  kubectl --context=federation -n demo rollout status deployment/web",
+    "  kubectl --context=federation -n demo get deployment web          # ready replicas of every member added up",
+    ...info.members.map((m) => `  kubectl --context=${m.name} -n demo get pods -o wide        # running on ${m.name}'s kwok nodes`),
+    `  kubectl --context=${first} -n demo get service web            # the member's load-balancer address`,
+    "  kubectl --context=federation -n demo get service web -o jsonpath='{.status.loadBalancer.ingress[*].ip} {.status.readyEndpoints}{\"\\n\"}'",
+    "  kubefed history deployment/web -n demo --context=federation",
     "",
     "Press Ctrl-C to stop everything.",
   ];
   return lines.join("\n");
 }
 
+/** A directory with the pinned kubectl and this kubefed, for PATH: the walkthrough's commands run as printed. */
+function writeBinDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, target] of [["kubectl", binaryPaths().kubectl], ["kubefed", joinPath(REPO_ROOT, "cli/bin/kubefed")]] as const) {
+    rmSync(joinPath(dir, name), { force: true });
+    symlinkSync(target, joinPath(dir, name));
+  }
+}
+
 export async function up(opts: UpOptions): Promise<void> {
-  const env = await startEnvironment({ members: opts.members, basePort: opts.basePort, coredns: opts.coredns, opa: opts.opa });
+  const env = await startEnvironment({ members: opts.members, basePort: opts.basePort, coredns: opts.coredns, opa: opts.opa, nodes: opts.nodes });
   process.stderr.write("[localenv] starting the federation API (ingest)\n");
   const fed = await startFederation(env.info, "federation");
   for (const m of env.info.members) {
@@ -51,7 +73,9 @@ export async function up(opts: UpOptions): Promise<void> {
   mkdirSync(dirname(target), { recursive: true });
   // The federation's kubeconfig has its own context and one per member.
   copyFileSync(fed.kubeconfig, target);
-  process.stdout.write(`${usage(env.info, fed, target)}\n`);
+  const binDir = joinPath(dirname(target), "bin");
+  writeBinDir(binDir);
+  process.stdout.write(`${usage(env.info, fed, target, binDir)}\n`);
   // Stay up until a signal; the environment's exit handlers stop every component.
   await new Promise<never>(() => undefined);
 }

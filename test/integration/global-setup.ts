@@ -13,11 +13,17 @@ declare module "vitest" {
 /** Names of the member clusters every integration test can use. */
 export const MEMBERS = ["member1", "member2", "member3"].slice(0, Number(process.env.KUBEFED_TEST_MEMBERS ?? 3));
 
+/**
+ * Where each member's kwok nodes are. Tests that join with --region/--zone use these same values, so what the
+ * members' nodes say and what the Clusters are labelled agree; member1 and member3 share a region.
+ */
+export const TOPOLOGY = { member1: { region: "eu", zones: ["eu-a"] }, member2: { region: "us", zones: ["us-a"] }, member3: { region: "eu", zones: ["eu-b"] } };
+
 /** ONE local environment per test run, shared by every integration test file. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
   try {
-    const env = await startEnvironment({ members: MEMBERS, coredns: true, opa: true });
+    const env = await startEnvironment({ members: MEMBERS, coredns: true, opa: true, topology: TOPOLOGY });
     process.stderr.write(`[localenv] environment ready in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
     for (const c of env.info.components) process.stderr.write(`[localenv]   ${c.name}: ${(c.startupMs / 1000).toFixed(1)}s\n`);
     project.provide("localenv", env.info);

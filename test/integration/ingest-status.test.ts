@@ -183,7 +183,7 @@ describe("the status topic shows through the federation API", () => {
     );
     try {
       await new Promise((r) => setTimeout(r, 500));
-      await report(observed("member2", { created: true, message: "created", generation: 1, status: { replicas: 2, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 2 } }));
+      await report(observed("member2", { created: true, message: "created", generation: 1, status: { replicas: 2, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 2, observedGeneration: 1 } }));
       await eventually(async () => expect(seen.some((e) => e.type === "MODIFIED" && e.obj.status?.readyReplicas === 3)).toBe(true));
       const modified = seen.find((e) => e.obj.status?.readyReplicas === 3)!;
       expect(modified.obj.metadata.resourceVersion).toBe(deploymentRv);

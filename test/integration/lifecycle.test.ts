@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isOurs } from "@kubefed/localenv";
 import { env } from "./helpers.ts";
@@ -59,12 +59,26 @@ describe("kubefed up lifecycle", () => {
     const runDir = /logs: +(\S+)\/logs/.exec(out)?.[1];
     expect(runDir, out).toBeDefined();
     expect(existsSync(kubeconfig)).toBe(true);
-    const pids = readFileSync(join(runDir!, "pids"), "utf8").trim().split("\n").map((l) => Number(l.split(" ")[0]));
-    // kafka, etcd, one kube-apiserver and its kube-controller-manager, coredns, opa, the ingest, the propagator
-    expect(pids).toHaveLength(8);
+    const started = readFileSync(join(runDir!, "pids"), "utf8").trim().split("\n").map((l) => ({ pid: Number(l.split(" ")[0]), name: l.split(" ")[1] ?? "" }));
+    const pids = started.map((p) => p.pid);
+    // kafka, etcd, one kube-apiserver with its kube-controller-manager, kube-scheduler and kwok, the load
+    // balancer, coredns, opa, the ingest, the propagator
+    expect(started.map((p) => p.name.replace(/-member1$|-federation$/, "")).sort()).toEqual(["coredns", "etcd", "ingest", "kafka", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "loadbalancer", "opa", "propagator"]);
     expect(pids.every(alive)).toBe(true);
-    expect(processesOf(runDir!).length).toBeGreaterThanOrEqual(8);
+    expect(processesOf(runDir!).length).toBeGreaterThanOrEqual(11);
     expect(readFileSync(kubeconfig, "utf8")).toMatch(/current-context: federation/);
+
+    // The walkthrough runs as printed, in a shell with nothing of ours on PATH (node only, a prerequisite): its first line sets PATH and
+    // KUBECONFIG; the commands after "Use it:" create a Deployment and a LoadBalancer Service and wait for the rollout.
+    const printed = out.slice(out.indexOf("export PATH="));
+    const exportLine = printed.split("\n")[0]!;
+    const commands = printed.slice(printed.indexOf("Use it:\n") + "Use it:\n".length).split("\n\n")[0]!.split("\n").map((l) => l.trim().replace(/\s+#.*$/, ""));
+    expect(commands.some((c) => c.startsWith("kubefed history"))).toBe(true);
+    const shell = spawnSync("bash", ["-ec", [exportLine, ...commands].join("\n")], { cwd: tmpdir(), encoding: "utf8", timeout: 180_000, env: { HOME: tmpdir(), PATH: `${dirname(process.execPath)}:/usr/bin:/bin` } });
+    expect(shell.status, `${shell.stdout}\n${shell.stderr}`).toBe(0);
+    expect(shell.stdout).toContain('deployment "web" successfully rolled out');
+    expect(shell.stdout).toMatch(/member1\s+Ready/);
+    expect(shell.stdout).toMatch(/web-\S+\s+1\/1\s+Running/);
 
     // The README's promise: create through the federation context, see it in the member.
     const kubectlBin = env().kubectl;
@@ -77,8 +91,6 @@ describe("kubefed up lifecycle", () => {
       seen = k("--context=member1", "get", "configmap", "up-check", "-o", "jsonpath={.data.a}");
     }
     expect(seen.stdout).toBe("b");
-    const clusters = k("--context=federation", "get", "clusters");
-    expect(clusters.stdout).toMatch(/member1\s+Ready/);
 
     child.kill("SIGINT");
     expect(await exited).toBe(130);

@@ -1,4 +1,5 @@
-// Status flows back: what the members report about the objects (ready replicas, load-balancer ingress) and about
+// Status flows back: what the members report about the objects (ready replicas, load-balancer ingress, ready
+// endpoints, all from the members' own controllers, kwok nodes and the environment's load balancer) and about
 // themselves (health) reaches the federation API through the status topic, and `kubectl describe` shows Events.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Federation, Propagator } from "@kubefed/localenv";
@@ -60,84 +61,57 @@ spec:
     for (const m of ["member1", "member2"]) {
       await eventually(async () => expect((await ownedIn(m, fed.name, ["deployments.apps", "services"])).size).toBe(2));
     }
-    // The members have no kubelets or cloud: set the status as they would.
-    const status = (m: string, ready: number, ip: string) =>
-      Promise.all([
-        memberctl(m, ["-n", ns, "patch", "deployment", "web", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { replicas: 2, readyReplicas: ready, availableReplicas: ready, updatedReplicas: 2 } })]),
-        memberctl(m, ["-n", ns, "patch", "service", "web", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { loadBalancer: { ingress: [{ ip }] } } })]),
-      ]);
-    await status("member1", 2, "203.0.113.10");
-    await status("member2", 1, "203.0.113.20");
+    // Each member's controllers run the pods on its kwok nodes and its load balancer gives the Service an address.
+    const addressOf = async (m: string) => {
+      const svc = JSON.parse((await memberctl(m, ["-n", ns, "get", "service", "web", "-o", "json"])).stdout);
+      expect(svc.status.loadBalancer?.ingress).toHaveLength(1);
+      return svc.status.loadBalancer.ingress[0].ip as string;
+    };
+    const addresses = [await eventually(() => addressOf("member1"), 60_000), await eventually(() => addressOf("member2"), 60_000)];
 
     await eventually(async () => {
       const dep = JSON.parse((await fedctl(fed, ["-n", ns, "get", "deployment", "web", "-o", "json"])).stdout);
-      expect(dep.status.readyReplicas).toBe(3);
+      expect(dep.status.readyReplicas).toBe(4);
       expect(dep.status.replicas).toBe(4);
       expect(dep.status.clusters.map((c: any) => [c.name, c.status?.readyReplicas])).toEqual([
         ["member1", 2],
-        ["member2", 1],
+        ["member2", 2],
       ]);
-    }, 30_000);
+    }, 60_000);
     await eventually(async () => {
       const svc = JSON.parse((await fedctl(fed, ["-n", ns, "get", "service", "web", "-o", "json"])).stdout);
-      expect(svc.status.loadBalancer.ingress.map((i: any) => i.ip).sort()).toEqual(["203.0.113.10", "203.0.113.20"]);
+      expect(svc.status.loadBalancer.ingress.map((i: any) => i.ip).sort()).toEqual([...addresses].sort());
     }, 30_000);
-    // `kubectl get` reads the aggregate: READY 3/2 for a federated Deployment of 2 replicas in 2 clusters.
+    // `kubectl get` reads the aggregate: READY 4/2 for a federated Deployment of 2 replicas in 2 clusters.
     const { stdout: table } = await fedctl(fed, ["-n", ns, "get", "deployment", "web"]);
-    expect(table).toMatch(/web\s+3\/2/);
+    expect(table).toMatch(/web\s+4\/2/);
     const { stdout: described } = await fedctl(fed, ["-n", ns, "describe", "deployment", "web"]);
     expect(described).toContain("created in cluster member1");
     expect(described).toContain("created in cluster member2");
   }, 120_000);
 
   it("counts a Service's ready endpoints from the members' EndpointSlices, in aggregate and per cluster", async () => {
-    await fedctl(
-      fed,
-      ["apply", "-f", "-"],
-      `apiVersion: v1
-kind: Service
-metadata: {name: ep, namespace: ${ns}}
-spec:
-  selector: {app: ep}
-  ports: [{port: 80}]
-`,
-    );
-    for (const m of ["member1", "member2"]) {
-      await eventually(async () => expect((await ownedIn(m, fed.name, ["services"])).has(`Service/${ns}/ep`)).toBe(true));
-    }
-    // The members run no endpointslice controller: write the slices as it would.
-    const slice = (m: string, ready: boolean[]) =>
-      memberctl(
-        m,
-        ["apply", "-f", "-"],
-        JSON.stringify({
-          apiVersion: "discovery.k8s.io/v1",
-          kind: "EndpointSlice",
-          metadata: { name: "ep-abcde", namespace: ns, labels: { "kubernetes.io/service-name": "ep", "endpointslice.kubernetes.io/managed-by": "test" } },
-          addressType: "IPv4",
-          ports: [{ name: "", port: 80, protocol: "TCP" }],
-          endpoints: ready.map((r, i) => ({ addresses: [`10.244.${m === "member1" ? 1 : 2}.${i + 1}`], conditions: { ready: r } })),
-        }),
-      );
-    await slice("member1", [true, true]);
-    await slice("member2", [true, false]);
+    await fedctl(fed, ["-n", ns, "create", "deployment", "ep", "--image=nginx", "--replicas=2"]);
+    await fedctl(fed, ["-n", ns, "expose", "deployment", "ep", "--port=80"]);
 
     const expectCounts = (total: number, perCluster: [string, number][]) =>
       eventually(async () => {
         const svc = JSON.parse((await fedctl(fed, ["-n", ns, "get", "service", "ep", "-o", "json"])).stdout);
         expect(svc.status.readyEndpoints).toBe(total);
         expect(svc.status.clusters.map((c: any) => [c.name, c.status?.readyEndpoints])).toEqual(perCluster);
-      }, 30_000);
-    await expectCounts(3, [
+      }, 60_000);
+    // The members' endpointslice controllers count the pods kwok runs.
+    await expectCounts(4, [
       ["member1", 2],
-      ["member2", 1],
+      ["member2", 2],
     ]);
 
-    // An endpoint of member1 stops being ready: the counts follow.
-    await slice("member1", [true, false]);
-    await expectCounts(2, [
+    // A pod of member1 stops being ready (as a failing readiness probe would make it): the counts follow.
+    const { stdout: podName } = await memberctl("member1", ["-n", ns, "get", "pods", "-l", "app=ep", "-o", "jsonpath={.items[0].metadata.name}"]);
+    await memberctl("member1", ["-n", ns, "patch", "pod", podName, "--subresource=status", "--type=strategic", "-p", JSON.stringify({ status: { conditions: [{ type: "Ready", status: "False" }] } })]);
+    await expectCounts(3, [
       ["member1", 1],
-      ["member2", 1],
+      ["member2", 2],
     ]);
   }, 120_000);
 

@@ -1,7 +1,10 @@
 import { mkdirSync, writeFileSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { startControllerManager, startCoredns, startEtcd, startKafka, startMember, startOpa, type CorednsInfo, type EtcdInfo, type KafkaInfo, type MemberInfo, type OpaInfo, type Started } from "./components.ts";
+import { startCoredns, startEtcd, startKafka, startMember, startOpa, type CorednsInfo, type EtcdInfo, type KafkaInfo, type MemberInfo, type OpaInfo, type Started } from "./components.ts";
+import { startControllerManager, startScheduler } from "./controlplane.ts";
+import { defaultTopology, startKwok, type MemberTopology } from "./kwok.ts";
+import { startLoadBalancer, type LoadBalancerInfo } from "./loadbalancer.ts";
 import { LocalEnvError } from "./errors.ts";
 import { installAll, isInstalled, type Progress } from "./install.ts";
 import { Pki } from "./pki.ts";
@@ -29,6 +32,19 @@ export interface EnvironmentOptions {
   kafkaFullJit?: boolean;
   /** Serve /debug/pprof on the member kube-apiservers (benchmarks that profile them). */
   apiserverProfiling?: boolean;
+  /** kwok nodes per member cluster (default 3). */
+  nodes?: number;
+  /** Region and zones of a member's nodes, by member name; default region r<i>, zone r<i>-a (defaultTopology). */
+  topology?: Record<string, MemberTopology>;
+  /** Give members' LoadBalancer Services a loopback address (default true); off, tests set ingress by hand. */
+  loadBalancer?: boolean;
+}
+
+/** What runs workloads in one member: its nodes and where they are. */
+export interface MemberWorkloads {
+  member: string;
+  nodes: string[];
+  topology: MemberTopology;
 }
 
 /** Everything a client needs to reach the running environment; plain data, so tests can receive it. */
@@ -39,6 +55,10 @@ export interface EnvironmentInfo {
   kafka: KafkaInfo;
   etcd: EtcdInfo;
   members: MemberInfo[];
+  /** Per member: the kwok nodes its kube-scheduler binds pods to. */
+  workloads: MemberWorkloads[];
+  /** Absent when the loopback load balancer is off. */
+  loadBalancer?: LoadBalancerInfo;
   coredns?: CorednsInfo;
   opa?: OpaInfo;
   /** Per component: startup time and pid, for reporting. */
@@ -72,8 +92,8 @@ export function writeKubeconfig(path: string, members: MemberInfo[], current?: s
 
 /**
  * Starts the local environment: Kafka (KRaft), one etcd shared by N kube-apiservers (one per member
- * cluster, each under its own --etcd-prefix) each with a kube-controller-manager, and optionally CoreDNS
- * (etcd plugin) and OPA.
+ * cluster, each under its own --etcd-prefix) each with a kube-controller-manager, a kube-scheduler and kwok
+ * nodes, the loopback load balancer, and optionally CoreDNS (etcd plugin) and OPA.
  * Every process is stopped by `stop()`, on SIGINT/SIGTERM, and when this process exits.
  */
 export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<Environment> {
@@ -129,22 +149,29 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     // Members start one after another: on 2 cores, parallel apiserver start-ups only slow each other down.
     pending.push(kafkaP, opaP, dnsP);
     const memberInfos: MemberInfo[] = [];
-    const controllerManagers: Promise<unknown>[] = [];
+    const memberParts: Promise<unknown>[] = [];
+    const workloads: Promise<MemberWorkloads>[] = [];
     for (const [i, name] of members.entries()) {
       const member = track(await startMember(bin, runDir, pki, name, await port(10 + i, `kube-apiserver-${name}`), etcd.endpoint, timeout, { profiling: opts.apiserverProfiling }));
       memberInfos.push(member);
-      // Without it a deleted namespace stays Terminating and owner references are never collected. It is light
-      // next to an apiserver, so it comes up while the next member's apiserver starts.
+      // What makes the member run workloads is light next to an apiserver: it comes up while the next member's
+      // apiserver starts. The controller manager also keeps namespaces from staying Terminating.
       const kcmP = port(20 + i, `kube-controller-manager-${name}`).then((p) => startControllerManager(bin, runDir, pki, member, p, timeout)).then(track);
+      const schedP = port(30 + i, `kube-scheduler-${name}`).then((p) => startScheduler(bin, runDir, pki, member, p, timeout)).then(track);
+      const kwokP = startKwok(bin, runDir, pki, member, i, { nodes: opts.nodes ?? 3, topology: opts.topology?.[name] ?? defaultTopology(i) }, timeout).then(track);
+      const parts = [kcmP, schedP, kwokP];
       // Awaited below; until then a failure must not count as an unhandled rejection.
-      kcmP.catch(() => undefined);
-      pending.push(kcmP);
-      controllerManagers.push(kcmP);
+      for (const p of parts) p.catch(() => undefined);
+      pending.push(...parts);
+      memberParts.push(...parts);
+      workloads.push(kwokP.then((k) => ({ member: k.member, nodes: k.nodes, topology: k.topology })));
     }
-    const [kafka, opa, coredns] = await Promise.all([kafkaP, opaP, dnsP, Promise.all(controllerManagers)]);
+    const lbP = opts.loadBalancer === false ? Promise.resolve(undefined) : port(40, "loadbalancer").then((p) => startLoadBalancer(runDir, memberInfos, p, timeout)).then(track);
+    pending.push(lbP);
+    const [kafka, opa, coredns, loadBalancer, memberWorkloads] = await Promise.all([kafkaP, opaP, dnsP, lbP, Promise.all(workloads), Promise.all(memberParts)]);
     const kubeconfig = join(runDir, "kubeconfig");
     writeKubeconfig(kubeconfig, memberInfos);
-    const info: EnvironmentInfo = { runDir, kubeconfig, kubectl: bin.kubectl, kafka, etcd, members: memberInfos, components, ...(opa ? { opa } : {}), ...(coredns ? { coredns } : {}) };
+    const info: EnvironmentInfo = { runDir, kubeconfig, kubectl: bin.kubectl, kafka, etcd, members: memberInfos, workloads: memberWorkloads, components, ...(loadBalancer ? { loadBalancer } : {}), ...(opa ? { opa } : {}), ...(coredns ? { coredns } : {}) };
     writeFileSync(join(runDir, "env.json"), JSON.stringify(info, null, 2));
     const apiserver = (name: string) => {
       const member = memberInfos.find((m) => m.name === name);

@@ -1,7 +1,11 @@
-export { startEnvironment, writeKubeconfig, type Environment, type EnvironmentInfo, type EnvironmentOptions } from "./env.ts";
+export { startEnvironment, writeKubeconfig, type Environment, type EnvironmentInfo, type EnvironmentOptions, type MemberWorkloads } from "./env.ts";
+export { defaultTopology, startKwok, type MemberTopology } from "./kwok.ts";
+export { startScheduler } from "./controlplane.ts";
+export { memberRange, inRange } from "./lbaddress.ts";
+export type { LoadBalancerInfo } from "./loadbalancer.ts";
 export { installAll, isInstalled, ensureToolchains, type Progress } from "./install.ts";
 export { LocalEnvError } from "./errors.ts";
-export { binaryPaths, cacheRoot, VERSIONS } from "./versions.ts";
+export { binaryPaths, cacheRoot, REPO_ROOT, VERSIONS } from "./versions.ts";
 export { freePort, httpGet } from "./ready.ts";
 export type { MemberInfo, KafkaInfo, EtcdInfo, CorednsInfo, OpaInfo } from "./components.ts";
 export { Pki, type CertPair } from "./pki.ts";

@@ -1,5 +1,5 @@
 import { request as httpsRequest } from "node:https";
-import { request as httpRequest } from "node:http";
+import { request as plainHttpRequest } from "node:http";
 import { readFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -23,6 +23,16 @@ export async function waitReady(proc: Managed, probe: () => Promise<boolean>, ti
   throw new LocalEnvError(proc.name, `not ready after ${Math.round(timeoutMs / 1000)}s; log: ${proc.logFile}`, "the machine may be overloaded, or the component is misconfigured", tailFile(proc.logFile));
 }
 
+/** waitReady, and when it fails, the process is stopped before the error (it names the component, with its log tail) goes up. */
+export async function readyOrStop(proc: Managed, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  try {
+    await waitReady(proc, probe, timeoutMs);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+}
+
 export interface TlsFiles {
   ca: string;
   cert?: string;
@@ -31,24 +41,32 @@ export interface TlsFiles {
 
 /** GET a URL; resolves with the status code and body. TLS files are used for https URLs. */
 export function httpGet(url: string, tls?: TlsFiles, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+  return httpRequest("GET", url, { tls, timeoutMs });
+}
+
+/** One HTTP request with an optional body; resolves with the status code and body, whatever the status. */
+export function httpRequest(method: string, url: string, opts: { tls?: TlsFiles; body?: string; contentType?: string; timeoutMs?: number } = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const opts = {
-      method: "GET",
-      timeout: timeoutMs,
-      ...(u.protocol === "https:" && tls
-        ? { ca: readFileSync(tls.ca), cert: tls.cert ? readFileSync(tls.cert) : undefined, key: tls.key ? readFileSync(tls.key) : undefined }
-        : {}),
-    };
-    const req = (u.protocol === "https:" ? httpsRequest : httpRequest)(u, opts, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const tls = opts.tls;
+    const req = (u.protocol === "https:" ? httpsRequest : plainHttpRequest)(
+      u,
+      {
+        method,
+        timeout: opts.timeoutMs ?? 2000,
+        headers: opts.body !== undefined ? { "content-type": opts.contentType ?? "application/json" } : {},
+        ...(u.protocol === "https:" && tls ? { ca: readFileSync(tls.ca), cert: tls.cert ? readFileSync(tls.cert) : undefined, key: tls.key ? readFileSync(tls.key) : undefined } : {}),
+      },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", reject);
-    req.end();
+    req.end(opts.body);
   });
 }
 

@@ -43,7 +43,7 @@ describe("cluster status", () => {
 
 describe("federated object status", () => {
   it("sums replica counters, breaks down per cluster (sorted) and sets observedGeneration when all applied it", () => {
-    const s = objectStatus(deployment(), [obs("m2"), obs("m1", { status: { replicas: 2, readyReplicas: 1 } })], 10n)!;
+    const s = objectStatus(deployment(), [obs("m2"), obs("m1", { status: { replicas: 2, readyReplicas: 1, observedGeneration: 3 } })], 10n)!;
     expect(s).toMatchObject({ replicas: 4, readyReplicas: 3, availableReplicas: 1, observedGeneration: 2 });
     expect((s.clusters as { name: string }[]).map((c) => c.name)).toEqual(["m1", "m2"]);
     expect((s.clusters as unknown[])[1]).toEqual({ name: "m2", outcome: "Applied", message: "updated", generation: 2, status: obs("m2").status });
@@ -52,6 +52,9 @@ describe("federated object status", () => {
   it("omits observedGeneration while a cluster lags or failed", () => {
     expect(objectStatus(deployment(2, { observedGeneration: 1 }), [obs("m1"), obs("m2", { generation: 1 })], 10n)!.observedGeneration).toBeUndefined();
     expect(objectStatus(deployment(), [obs("m1"), obs("m2", { outcome: ObservedOutcome.Failed, status: null })], 10n)!.observedGeneration).toBeUndefined();
+    // Applied, but the member's deployment controller has not acted on it yet (no status, or no observedGeneration).
+    expect(objectStatus(deployment(), [obs("m1"), obs("m2", { status: null })], 10n)!.observedGeneration).toBeUndefined();
+    expect(objectStatus(deployment(), [obs("m1"), obs("m2", { status: { replicas: 2, readyReplicas: 2 } })], 10n)!.observedGeneration).toBeUndefined();
   });
 
   it("keeps the object's own status where reports provide nothing, reports win where they do", () => {

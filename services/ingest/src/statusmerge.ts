@@ -18,6 +18,11 @@ import type { ClusterHealth, DerivedEvent, Observation } from "@kubefed/status";
 const SUMMED_KINDS: ReadonlySet<string> = new Set(["Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job"]);
 /** Integers of those statuses that are not counters. */
 const NOT_COUNTERS: ReadonlySet<string> = new Set(["observedGeneration", "collisionCount"]);
+/**
+ * Workload kinds whose member controller writes `status.observedGeneration`: a report without one is of a spec that
+ * controller has not acted on yet (the propagator leaves a lagging one out), so its counters are the old spec's.
+ */
+const OBSERVED_KINDS: ReadonlySet<string> = new Set(["Deployment", "ReplicaSet", "DaemonSet", "StatefulSet"]);
 /** Kinds whose member status carries load-balancer addresses. */
 const LOAD_BALANCED_KINDS: ReadonlySet<string> = new Set(["Service", "Ingress"]);
 /**
@@ -106,7 +111,8 @@ export function objectStatus(o: KubeObject, observations: Iterable<Observation> 
     else delete merged[READY_ENDPOINTS];
   }
   const generation = metaOf(o).generation;
-  if (typeof generation === "number" && current.every((x) => x.outcome === ObservedOutcome.Applied && x.generation === generation)) {
+  const observedThere = (x: Observation) => !OBSERVED_KINDS.has(kind) || typeof x.status?.observedGeneration === "number";
+  if (typeof generation === "number" && current.every((x) => x.outcome === ObservedOutcome.Applied && x.generation === generation && observedThere(x))) {
     merged.observedGeneration = generation;
   } else delete merged.observedGeneration;
   merged.clusters = current.map((x) => ({

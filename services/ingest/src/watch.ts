@@ -54,6 +54,9 @@ export function serveWatch(res: ServerResponse, rm: ReadModel, view: StatusView,
     for (const o of view.list({ group: rt.group, kind: rt.kind, ...(namespace !== undefined ? { namespace } : {}) })) {
       if (match(o as Record<string, unknown>)) send("ADDED", o);
     }
+    // A watch-list request (client-go informers, e.g. `kubectl rollout status`) waits for this bookmark before it
+    // uses what it received: without it the client hangs until the watch ends.
+    if (q.get("sendInitialEvents") === "true") send("BOOKMARK", { kind: rt.kind, apiVersion: groupVersion(rt), metadata: { resourceVersion: String(lastRv), annotations: { "k8s.io/initial-events-end": "true" } } });
   } else {
     let from: bigint;
     try {

@@ -162,8 +162,15 @@ async function waitGone(member: Member, kind: MemberKind, namespace: string | nu
   throw new FederationError(ErrorCode.Conflict, `${kind.kind} ${name} in cluster ${member.cluster} is still being deleted`, { retryable: true });
 }
 
-/** The `status` a member object carries, to report as observed (null when it has none or an empty one). */
+/**
+ * The member's status of an object (null when it has none). An `observedGeneration` behind the member object's
+ * generation is left out: the member's controller has not acted on the latest spec, and the federation must not
+ * claim its counters are of that spec.
+ */
 export function observedStatus(o: KubeObject | undefined): JsonObject | null {
   const s = o?.status;
-  return s && typeof s === "object" && !Array.isArray(s) && Object.keys(s).length > 0 ? (s as JsonObject) : null;
+  if (!(s && typeof s === "object" && !Array.isArray(s) && Object.keys(s).length > 0)) return null;
+  const { observedGeneration, ...rest } = s as JsonObject;
+  const generation = meta(o!).generation;
+  return typeof observedGeneration === "number" && typeof generation === "number" && observedGeneration < generation ? rest : (s as JsonObject);
 }
