@@ -6,7 +6,12 @@ import { builtinModules } from "node:module";
 import tsParser from "@typescript-eslint/parser";
 
 // A new pure library or planner joins this list.
-const PURE = ["libs/state/src/**/*.ts", "libs/status/src/**/*.ts", "libs/placement/src/**/*.ts", "libs/names/src/**/*.ts"];
+const PURE = [
+  "libs/state/src/**/*.ts",
+  "libs/status/src/**/*.ts",
+  "libs/placement/src/**/*.ts",
+  "libs/names/src/**/*.ts",
+];
 const EFFECTS = "pure code gets time, uids, offsets and I/O as inputs (docs/architecture.md, Pure libraries)";
 
 export default [
@@ -21,11 +26,20 @@ export default [
       "no-restricted-imports": [
         "error",
         {
-          paths: [...builtinModules, "kafkajs", "@kubernetes/client-node", "pino"].map((name) => ({ name, message: EFFECTS })),
+          paths: [...builtinModules, "kafkajs", "@kubernetes/client-node", "pino"].map((name) => ({
+            name,
+            message: EFFECTS,
+          })),
           patterns: [{ group: ["node:*", "kafkajs/*", "@kubernetes/client-node/*", "pino/*"], message: EFFECTS }],
         },
       ],
-      "no-restricted-globals": ["error", ...["process", "fetch", "setTimeout", "setInterval", "crypto", "performance"].map((name) => ({ name, message: EFFECTS }))],
+      "no-restricted-globals": [
+        "error",
+        ...["process", "fetch", "setTimeout", "setInterval", "crypto", "performance"].map((name) => ({
+          name,
+          message: EFFECTS,
+        })),
+      ],
       "no-restricted-properties": [
         "error",
         { object: "Date", property: "now", message: EFFECTS },
@@ -33,7 +47,10 @@ export default [
       ],
       "no-restricted-syntax": [
         "error",
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: `new Date() reads the clock: ${EFFECTS}` },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: `new Date() reads the clock: ${EFFECTS}`,
+        },
         { selector: "ImportExpression", message: `a dynamic import hides what is loaded: ${EFFECTS}` },
         { selector: "CallExpression[callee.name='require']", message: EFFECTS },
       ],

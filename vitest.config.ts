@@ -8,7 +8,12 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["libs/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "cli/src/**/*.test.ts", "test/unit/**/*.test.ts"],
+          include: [
+            "libs/*/src/**/*.test.ts",
+            "services/*/src/**/*.test.ts",
+            "cli/src/**/*.test.ts",
+            "test/unit/**/*.test.ts",
+          ],
           environment: "node",
         },
       },

@@ -12,7 +12,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { httpGet, startEnvironment, VERSIONS } from "@kubefed/localenv";
-import { FEDERATION_GROUP, FEDERATION_VERSION, RESOURCES, groupVersion, type ResourceType } from "../services/ingest/src/resources.ts";
+import {
+  FEDERATION_GROUP,
+  FEDERATION_VERSION,
+  RESOURCES,
+  groupVersion,
+  type ResourceType,
+} from "../services/ingest/src/resources.ts";
 
 type Json = any; // OpenAPI documents are walked generically here.
 
@@ -24,7 +30,14 @@ const FED_GV = `${FEDERATION_GROUP}/${FEDERATION_VERSION}`;
 const UPSTREAM_GVS = [...new Set(RESOURCES.filter((r) => r.group !== FEDERATION_GROUP).map(groupVersion))];
 const EXTRA_GVS = ["autoscaling/v1"];
 /** The Cluster's paths are shaped after a real resource with the same subresources (less scale). */
-const TEMPLATE = { gv: "apps/v1", resource: "deployments", kind: "Deployment", schema: "io.k8s.api.apps.v1.Deployment", op: "AppsV1", tag: "apps_v1" };
+const TEMPLATE = {
+  gv: "apps/v1",
+  resource: "deployments",
+  kind: "Deployment",
+  schema: "io.k8s.api.apps.v1.Deployment",
+  op: "AppsV1",
+  tag: "apps_v1",
+};
 const CLUSTER_SCHEMA = "io.kubefed.federation.v1beta1.Cluster";
 
 /** "apps/v1" -> "apis/apps/v1", "v1" -> "api/v1": the key of the /openapi/v3 index. */
@@ -96,7 +109,10 @@ function collectRefs(x: Json, out: Set<string>): void {
  * Follows `$ref`s transitively from `roots`. `lookup` maps a ref to [section, name, value] so that the caller
  * decides where the value comes from (the document's own section, or another document's).
  */
-function closure(roots: Json, lookup: (ref: string) => [string, string, Json] | undefined): Record<string, Record<string, Json>> {
+function closure(
+  roots: Json,
+  lookup: (ref: string) => [string, string, Json] | undefined,
+): Record<string, Record<string, Json>> {
   const sections: Record<string, Record<string, Json>> = {};
   const pending = new Set<string>();
   collectRefs(roots, pending);
@@ -162,7 +178,10 @@ function retarget(item: Json, isNamespaceParam: (p: Json) => boolean, schemaRef:
     if (x && typeof x === "object") {
       const o: Json = {};
       for (const [k, v] of Object.entries(x)) {
-        o[k] = k === "x-kubernetes-group-version-kind" ? { group: FEDERATION_GROUP, kind: "Cluster", version: FEDERATION_VERSION } : walk(v);
+        o[k] =
+          k === "x-kubernetes-group-version-kind"
+            ? { group: FEDERATION_GROUP, kind: "Cluster", version: FEDERATION_VERSION }
+            : walk(v);
       }
       return o;
     }
@@ -173,7 +192,11 @@ function retarget(item: Json, isNamespaceParam: (p: Json) => boolean, schemaRef:
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-function clusterPaths(templatePaths: Record<string, Json>, isNamespaceParam: (p: Json) => boolean, schemaRef: (n: string) => string): Record<string, Json> {
+function clusterPaths(
+  templatePaths: Record<string, Json>,
+  isNamespaceParam: (p: Json) => boolean,
+  schemaRef: (n: string) => string,
+): Record<string, Json> {
   const from = `/${v3Key(TEMPLATE.gv)}/namespaces/{namespace}/${TEMPLATE.resource}`;
   const to = `/${v3Key(FED_GV)}/clusters`;
   const cluster = RESOURCES.find((r) => r.group === FEDERATION_GROUP && r.kind === "Cluster");
@@ -210,13 +233,19 @@ function buildV2(raw: Raw, clusterSchemas: Record<string, Json>): Json {
   for (const [p, item] of Object.entries<Json>(src.paths)) {
     if (UPSTREAM_GVS.some((gv) => servedPath(p, gv, RESOURCES))) paths[p] = clone(item);
   }
-  const isNs = (p: Json) => p?.name === "namespace" || (typeof p?.$ref === "string" && src.parameters[p.$ref.split("/").pop()]?.name === "namespace");
-  Object.assign(paths, clusterPaths(src.paths, isNs, (n) => `#/definitions/${n}`));
+  const isNs = (p: Json) =>
+    p?.name === "namespace" ||
+    (typeof p?.$ref === "string" && src.parameters[p.$ref.split("/").pop()]?.name === "namespace");
+  Object.assign(
+    paths,
+    clusterPaths(src.paths, isNs, (n) => `#/definitions/${n}`),
+  );
   const defs: Record<string, Json> = { ...src.definitions };
   for (const [n, s] of Object.entries(clusterSchemas)) defs[n] = schemaV3toV2(s);
   const sections = closure(paths, (ref) => {
     const [, section, name] = ref.split("/");
-    const value = section === "definitions" ? defs[name!] : section === "parameters" ? src.parameters[name!] : undefined;
+    const value =
+      section === "definitions" ? defs[name!] : section === "parameters" ? src.parameters[name!] : undefined;
     return value === undefined ? undefined : [section!, name!, clone(value)];
   });
   fixSharedGvks(sections.definitions ?? {}, (gv) => served.has(gv), FED_GV);
@@ -235,12 +264,24 @@ function buildV3(raw: Raw, gv: string, clusterSchemas: Record<string, Json>): Js
   const isFed = gv === FED_GV;
   const src = raw.v3[isFed ? TEMPLATE.gv : gv];
   const union: Record<string, Json> = {};
-  for (const d of Object.values(raw.v3)) for (const [n, s] of Object.entries<Json>(d.components?.schemas ?? {})) union[n] ??= s;
+  for (const d of Object.values(raw.v3))
+    for (const [n, s] of Object.entries<Json>(d.components?.schemas ?? {})) union[n] ??= s;
   const own: Record<string, Json> = { ...src.components?.schemas, ...(isFed ? clusterSchemas : {}) };
   let paths: Record<string, Json> = {};
   if (isFed) {
-    paths[`/${v3Key(gv)}/`] = retarget(src.paths[`/${v3Key(TEMPLATE.gv)}/`], () => false, (n) => n);
-    Object.assign(paths, clusterPaths(src.paths, (p) => p?.name === "namespace", (n) => `#/components/schemas/${n}`));
+    paths[`/${v3Key(gv)}/`] = retarget(
+      src.paths[`/${v3Key(TEMPLATE.gv)}/`],
+      () => false,
+      (n) => n,
+    );
+    Object.assign(
+      paths,
+      clusterPaths(
+        src.paths,
+        (p) => p?.name === "namespace",
+        (n) => `#/components/schemas/${n}`,
+      ),
+    );
   } else {
     for (const [p, item] of Object.entries<Json>(src.paths)) if (servedPath(p, gv, RESOURCES)) paths[p] = clone(item);
   }
@@ -284,7 +325,8 @@ async function main(): Promise<void> {
     raw = await fetchRaw();
     if (rawDir) writeRaw(rawDir, raw);
   }
-  if (raw.version.gitVersion !== VERSIONS.kubernetes) throw new Error(`snapshot is of ${raw.version.gitVersion}, pinned is ${VERSIONS.kubernetes}`);
+  if (raw.version.gitVersion !== VERSIONS.kubernetes)
+    throw new Error(`snapshot is of ${raw.version.gitVersion}, pinned is ${VERSIONS.kubernetes}`);
   const clusterSchemas: Record<string, Json> = JSON.parse(readFileSync(CLUSTER_SCHEMAS, "utf8"));
 
   rmSync(join(OUT, "v3"), { recursive: true, force: true });
@@ -293,7 +335,8 @@ async function main(): Promise<void> {
   const gvs = [...UPSTREAM_GVS, FED_GV];
   for (const gv of gvs) writeFileSync(join(OUT, "v3", v3File(gv)), JSON.stringify(buildV3(raw, gv, clusterSchemas)));
   const manifest = {
-    comment: "Generated by scripts/snapshot-openapi.ts from a real kube-apiserver; do not edit. The Cluster schema comes from federation.v1beta1.schemas.json.",
+    comment:
+      "Generated by scripts/snapshot-openapi.ts from a real kube-apiserver; do not edit. The Cluster schema comes from federation.v1beta1.schemas.json.",
     kubernetes: { gitVersion: raw.version.gitVersion, major: raw.version.major, minor: raw.version.minor },
     v2: "v2.json",
     v3: Object.fromEntries(gvs.map((gv) => [v3Key(gv), `v3/${v3File(gv)}`])),

@@ -13,7 +13,16 @@
  *     writes every non-pointer field, so without this a decoder cannot tell `replicas: 0` from an unset field.
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,12 +64,16 @@ function moduleDirs(): Record<string, string> {
     // Outside any go.mod, so that the repository's own Go modules (if any) play no part.
     const scratch = mkdtempSync(join(tmpdir(), "snapshot-protobuf-"));
     try {
-      execFileSync("go", ["mod", "download", ...MODULES.map((m) => `${m}@${MODULE_VERSION}`)], { cwd: scratch, stdio: "inherit" });
+      execFileSync("go", ["mod", "download", ...MODULES.map((m) => `${m}@${MODULE_VERSION}`)], {
+        cwd: scratch,
+        stdio: "inherit",
+      });
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
   }
-  for (const d of Object.values(dirs)) if (!existsSync(d)) throw new Error(`${d} is still missing after go mod download`);
+  for (const d of Object.values(dirs))
+    if (!existsSync(d)) throw new Error(`${d} is still missing after go mod download`);
   return dirs;
 }
 
@@ -114,7 +127,14 @@ function goFields(pkgDir: string): GoField[] {
       // go-to-protobuf names an untagged embedded field after its type: EphemeralContainerCommon -> ephemeralContainerCommon.
       const base = goType.replace(/^\*/, "").split(".").pop()!;
       const protoName = /(?:^|,)name=([^,]+)/.exec(pb)?.[1] ?? base[0]!.toLowerCase() + base.slice(1);
-      out.push({ struct, goType, json, omitempty: opts.includes("omitempty"), inline: opts.includes("inline"), protoName });
+      out.push({
+        struct,
+        goType,
+        json,
+        omitempty: opts.includes("omitempty"),
+        inline: opts.includes("inline"),
+        protoName,
+      });
     }
   }
   return out;
@@ -152,13 +172,18 @@ function jsonFields(dirs: Record<string, string>, protos: string[]): Record<stri
   }
   // Fields no Go struct tag spoke for: expected only for the types with hand-written marshalling (Time, Quantity...),
   // which protobuf.ts converts by type; anything else means the parser above missed a field.
-  const unseen = allTypes(root).flatMap((t) => t.fieldsArray.filter((f) => !seen.has(f)).map((f) => `${t.fullName.slice(1)}.${f.name}`));
+  const unseen = allTypes(root).flatMap((t) =>
+    t.fieldsArray.filter((f) => !seen.has(f)).map((f) => `${t.fullName.slice(1)}.${f.name}`),
+  );
   if (unseen.length > 0) console.log(`fields without a Go struct tag (left to protobuf.ts):\n  ${unseen.join("\n  ")}`);
   return Object.fromEntries(Object.entries(notes).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 function allTypes(ns: protobuf.NamespaceBase): protobuf.Type[] {
-  return ns.nestedArray.flatMap((n) => [...(n instanceof protobuf.Type ? [n] : []), ...(n instanceof protobuf.Namespace || n instanceof protobuf.Type ? allTypes(n) : [])]);
+  return ns.nestedArray.flatMap((n) => [
+    ...(n instanceof protobuf.Type ? [n] : []),
+    ...(n instanceof protobuf.Namespace || n instanceof protobuf.Type ? allTypes(n) : []),
+  ]);
 }
 
 /** One message per line: reviewable in a diff without 3000 lines of braces. */

@@ -8,7 +8,10 @@ if (!file || !existsSync(file)) {
   process.exit(1);
 }
 const r = JSON.parse(readFileSync(file, "utf8"));
-const failed = r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0) + r.testResults.filter((s) => s.status === "failed" && s.assertionResults.length === 0).length;
+const failed =
+  r.numFailedTests +
+  (r.numRuntimeErrorTestSuites ?? 0) +
+  r.testResults.filter((s) => s.status === "failed" && s.assertionResults.length === 0).length;
 const skipped = r.numPendingTests + r.numTodoTests;
 if (started) console.error(`[test] total time ${Math.round(Date.now() / 1000 - Number(started))}s`);
 console.log(`tests: ${r.numPassedTests} passed, ${failed} failed, ${skipped} skipped`);

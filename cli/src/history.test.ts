@@ -10,7 +10,16 @@ describe("kubefed history", () => {
   it("prints aligned columns with +/-/~ per changed path", () => {
     const out = formatRevisions([
       { resourceVersion: "3", time: "2026-01-01T00:00:00.123Z", user: "alice", operation: "create", changes: [] },
-      { resourceVersion: "12", time: "2026-01-01T00:01:00Z", user: "bob", operation: "update", changes: [{ op: "changed", path: "/spec/replicas" }, { op: "removed", path: "/metadata/labels/x" }] },
+      {
+        resourceVersion: "12",
+        time: "2026-01-01T00:01:00Z",
+        user: "bob",
+        operation: "update",
+        changes: [
+          { op: "changed", path: "/spec/replicas" },
+          { op: "removed", path: "/metadata/labels/x" },
+        ],
+      },
     ]).split("\n");
     expect(out[0]).toBe("REVISION   TIME                   USER    OPERATION   CHANGES");
     expect(out[1]).toBe("3          2026-01-01T00:00:00Z   alice   create");

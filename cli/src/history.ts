@@ -21,9 +21,27 @@ const SIGN: Record<string, string> = { added: "+", removed: "-", changed: "~" };
 
 /** Renders revisions as kubectl-style columns. */
 export function formatRevisions(revisions: Revision[]): string {
-  const rows = [["REVISION", "TIME", "USER", "OPERATION", "CHANGES"], ...revisions.map((r) => [r.resourceVersion, r.time.replace(/\.\d+Z$/, "Z"), r.user, r.operation, r.operation === "create" || r.operation === "delete" ? "" : r.changes.map((c) => `${SIGN[c.op] ?? "?"}${c.path}`).join(", ") || "(no change)"])];
+  const rows = [
+    ["REVISION", "TIME", "USER", "OPERATION", "CHANGES"],
+    ...revisions.map((r) => [
+      r.resourceVersion,
+      r.time.replace(/\.\d+Z$/, "Z"),
+      r.user,
+      r.operation,
+      r.operation === "create" || r.operation === "delete"
+        ? ""
+        : r.changes.map((c) => `${SIGN[c.op] ?? "?"}${c.path}`).join(", ") || "(no change)",
+    ]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join("").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3)))
+        .join("")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 export function parseTarget(target: string): { resource: string; name: string } {

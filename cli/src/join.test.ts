@@ -16,7 +16,12 @@ kc.loadFromOptions({
   ],
   currentContext: "federation",
 });
-const base: JoinOptions = { name: "east", hostClusterContext: "federation", clusterContext: "east", federationName: "myfed" };
+const base: JoinOptions = {
+  name: "east",
+  hostClusterContext: "federation",
+  clusterContext: "east",
+  federationName: "myfed",
+};
 
 describe("kubefed join input", () => {
   it("turns region, zone and --labels into the Cluster's labels", () => {
@@ -24,7 +29,10 @@ describe("kubefed join input", () => {
     expect(plan.labels).toEqual({ env: "prod", [REGION_LABEL]: "us-east1", [ZONE_LABEL]: "us-east1-b" });
     expect(plan.member.getCurrentCluster()?.server).toBe("https://10.0.0.1:443");
     expect(plan.fed.getCurrentCluster()?.server).toBe("https://127.0.0.1:6443");
-    expect(planJoin({ ...base, labels: `${REGION_LABEL}=eu,env=dev` }, kc).labels).toEqual({ [REGION_LABEL]: "eu", env: "dev" });
+    expect(planJoin({ ...base, labels: `${REGION_LABEL}=eu,env=dev` }, kc).labels).toEqual({
+      [REGION_LABEL]: "eu",
+      env: "dev",
+    });
   });
 
   it.each<[string, Partial<JoinOptions>, string]>([
@@ -33,10 +41,22 @@ describe("kubefed join input", () => {
     ["an invalid federation name", { federationName: "My.Fed" }, 'invalid --federation-name "My.Fed"'],
     ["malformed labels", { labels: "env" }, '--labels: expected key=value, got "env"'],
     ["an invalid region", { region: "US East" }, '--region "US East": a lowercase RFC 1123 label'],
-    ["a region contradicting --labels", { region: "eu", labels: `${REGION_LABEL}=us` }, `--region eu contradicts --labels ${REGION_LABEL}=us`],
+    [
+      "a region contradicting --labels",
+      { region: "eu", labels: `${REGION_LABEL}=us` },
+      `--region eu contradicts --labels ${REGION_LABEL}=us`,
+    ],
     ["a zone without a region", { zone: "eu-a" }, "--zone needs --region"],
-    ["an unknown member context", { clusterContext: "nope" }, '--cluster-context: context "nope" does not exist in the kubeconfig'],
-    ["an unknown federation context", { hostClusterContext: "nope" }, '--host-cluster-context: context "nope" does not exist in the kubeconfig'],
+    [
+      "an unknown member context",
+      { clusterContext: "nope" },
+      '--cluster-context: context "nope" does not exist in the kubeconfig',
+    ],
+    [
+      "an unknown federation context",
+      { hostClusterContext: "nope" },
+      '--host-cluster-context: context "nope" does not exist in the kubeconfig',
+    ],
     ["the federation as member", { clusterContext: "federation" }, "the member must be another cluster"],
   ])("refuses %s", (_what, change, message) => {
     expect(() => planJoin({ ...base, ...change }, kc)).toThrow(message);
@@ -49,7 +69,10 @@ describe("what kubefed join writes", () => {
       apiVersion: "federation/v1beta1",
       kind: "Cluster",
       metadata: { name: "east", labels: { env: "prod" } },
-      spec: { serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: "https://10.0.0.1:443" }], secretRef: { name: "east-credentials" } },
+      spec: {
+        serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: "https://10.0.0.1:443" }],
+        secretRef: { name: "east-credentials" },
+      },
     });
     expect(clusterObject("east", "https://h", {}).metadata).toEqual({ name: "east" });
   });

@@ -73,20 +73,32 @@ export function planJoin(o: JoinOptions, kc: KubeConfig): JoinPlan {
   checkTopologyValue("--region", o.region);
   checkTopologyValue("--zone", o.zone);
   const labels = parseLabels(o.labels);
-  for (const [flag, label, value] of [["--region", REGION_LABEL, o.region], ["--zone", ZONE_LABEL, o.zone]] as const) {
+  for (const [flag, label, value] of [
+    ["--region", REGION_LABEL, o.region],
+    ["--zone", ZONE_LABEL, o.zone],
+  ] as const) {
     if (value === undefined) continue;
-    if (labels[label] !== undefined && labels[label] !== value) throw new Error(`${flag} ${value} contradicts --labels ${label}=${labels[label]}`);
+    if (labels[label] !== undefined && labels[label] !== value)
+      throw new Error(`${flag} ${value} contradicts --labels ${label}=${labels[label]}`);
     labels[label] = value;
   }
-  if (labels[ZONE_LABEL] !== undefined && labels[REGION_LABEL] === undefined) throw new Error("--zone needs --region: a zone's DNS names sit under its region's");
-  if (o.hostClusterContext === o.clusterContext) throw new Error(`--host-cluster-context and --cluster-context are both "${o.clusterContext}": the member must be another cluster`);
+  if (labels[ZONE_LABEL] !== undefined && labels[REGION_LABEL] === undefined)
+    throw new Error("--zone needs --region: a zone's DNS names sit under its region's");
+  if (o.hostClusterContext === o.clusterContext)
+    throw new Error(
+      `--host-cluster-context and --cluster-context are both "${o.clusterContext}": the member must be another cluster`,
+    );
   const fed = forContext(kc, o.hostClusterContext, "--host-cluster-context");
   const member = forContext(kc, o.clusterContext, "--cluster-context");
   return { name: o.name, federation: o.federationName, fed, member, memberContext: o.clusterContext, labels };
 }
 
 /** The Cluster object the federation stores for a member. */
-export function clusterObject(name: string, server: string, labels: Record<string, string>): KubernetesObject & { spec: unknown } {
+export function clusterObject(
+  name: string,
+  server: string,
+  labels: Record<string, string>,
+): KubernetesObject & { spec: unknown } {
   return {
     apiVersion: apiVersionOf(CLUSTER_API),
     kind: "Cluster",
@@ -107,7 +119,13 @@ export function requiredRights(federation: string): V1ResourceAttributes[] {
   return [
     { verb: "create", resource: "namespaces" },
     { verb: "create", resource: "serviceaccounts", namespace: ns },
-    { verb: "create", resource: "serviceaccounts", subresource: "token", namespace: ns, name: memberServiceAccountName(federation) },
+    {
+      verb: "create",
+      resource: "serviceaccounts",
+      subresource: "token",
+      namespace: ns,
+      name: memberServiceAccountName(federation),
+    },
     { verb: "create", group: rbac, resource: "clusterroles" },
     { verb: "patch", group: rbac, resource: "clusterroles", name: role },
     { verb: "create", group: rbac, resource: "clusterrolebindings" },
@@ -143,7 +161,11 @@ async function missingRights(member: KubeConfig, federation: string): Promise<st
   // Without these the grants do not matter; listing them too would only bury the first problem.
   if (missing.length > 0) return missing;
   if (!(escalate && bind)) {
-    const grants = memberClusterRoleRules().flatMap((r) => r.apiGroups!.flatMap((group) => r.resources!.flatMap((resource) => r.verbs.map((verb) => ({ verb, group, resource })))));
+    const grants = memberClusterRoleRules().flatMap((r) =>
+      r.apiGroups!.flatMap((group) =>
+        r.resources!.flatMap((resource) => r.verbs.map((verb) => ({ verb, group, resource }))),
+      ),
+    );
     const lacking = await check(grants);
     if (lacking.length > 0) missing.push(...lacking);
   }
@@ -179,11 +201,20 @@ async function setUpMember(plan: JoinPlan, say: (line: string) => void): Promise
   // role that does not exist yet is refused to a user who may not `bind` it). The binding may name a
   // serviceaccount that is still being created.
   const identity = (async () => {
-    await createIfMissing(`namespace ${ns} in the member`, () => core.createNamespace({ body: { metadata: { name: ns } } }));
-    await createIfMissing(`serviceaccount ${ns}/${sa} in the member`, () => core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: sa, namespace: ns } } }));
+    await createIfMissing(`namespace ${ns} in the member`, () =>
+      core.createNamespace({ body: { metadata: { name: ns } } }),
+    );
+    await createIfMissing(`serviceaccount ${ns}/${sa} in the member`, () =>
+      core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: sa, namespace: ns } } }),
+    );
   })();
   const rights = (async () => {
-    await apply({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: role }, rules: memberClusterRoleRules() } as KubernetesObject);
+    await apply({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: role },
+      rules: memberClusterRoleRules(),
+    } as KubernetesObject);
     await apply({
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "ClusterRoleBinding",
@@ -197,7 +228,11 @@ async function setUpMember(plan: JoinPlan, say: (line: string) => void): Promise
   for (const r of settled) if (r.status === "rejected") throw r.reason;
   let tr;
   try {
-    tr = await core.createNamespacedServiceAccountToken({ name: sa, namespace: ns, body: { spec: { audiences: [], expirationSeconds: DEFAULT_TOKEN_EXPIRATION_SECONDS } } });
+    tr = await core.createNamespacedServiceAccountToken({
+      name: sa,
+      namespace: ns,
+      body: { spec: { audiences: [], expirationSeconds: DEFAULT_TOKEN_EXPIRATION_SECONDS } },
+    });
   } catch (err) {
     throw new Error(`cannot get a token for serviceaccount ${ns}/${sa} in the member: ${oneLine(err)}`);
   }
@@ -245,10 +280,15 @@ export async function join(o: JoinOptions, say: (line: string) => void): Promise
       missingRights(member, plan.federation).catch((err: unknown) => {
         throw new Error(`cannot check rights in the member at ${memberServer}: ${oneLine(err)}`);
       }),
-      plan.labels[REGION_LABEL] === undefined ? nodeTopology(member) : Promise.resolve<{ region?: string; zone?: string }>({}),
+      plan.labels[REGION_LABEL] === undefined
+        ? nodeTopology(member)
+        : Promise.resolve<{ region?: string; zone?: string }>({}),
     ]);
     const shown = missing.length > 4 ? [...missing.slice(0, 3), `and ${missing.length - 3} more`] : missing;
-    if (missing.length > 0) throw new Error(`missing rights in the member: ${shown.join(", ")} (the user of context "${plan.memberContext}" must be allowed to set up RBAC, e.g. cluster-admin)`);
+    if (missing.length > 0)
+      throw new Error(
+        `missing rights in the member: ${shown.join(", ")} (the user of context "${plan.memberContext}" must be allowed to set up RBAC, e.g. cluster-admin)`,
+      );
     return topo;
   })();
   memberChecked.catch(() => undefined); // reported below, unless the federation's failure is
@@ -270,16 +310,22 @@ export async function join(o: JoinOptions, say: (line: string) => void): Promise
   const secretName = clusterSecretName(name);
   const core = fed.makeApiClient(CoreV1Api);
   say(`storing the credentials in secret ${ns}/${secretName} of the federation`);
-  await createIfMissing(`namespace ${ns} in the federation`, () => core.createNamespace({ body: { metadata: { name: ns } } }));
+  await createIfMissing(`namespace ${ns} in the federation`, () =>
+    core.createNamespace({ body: { metadata: { name: ns } } }),
+  );
   const secret = {
     metadata: { name: secretName, namespace: ns },
     type: "Opaque",
-    data: { token: Buffer.from(token).toString("base64"), ...(ca ? { "ca.crt": Buffer.from(ca).toString("base64") } : {}) },
+    data: {
+      token: Buffer.from(token).toString("base64"),
+      ...(ca ? { "ca.crt": Buffer.from(ca).toString("base64") } : {}),
+    },
   };
   try {
     await core.createNamespacedSecret({ namespace: ns, body: secret });
   } catch (err) {
-    if (statusCode(err) !== 409) throw new Error(`cannot create secret ${ns}/${secretName} in the federation: ${oneLine(err)}`);
+    if (statusCode(err) !== 409)
+      throw new Error(`cannot create secret ${ns}/${secretName} in the federation: ${oneLine(err)}`);
     // Left over from an earlier join that did not finish (there is no Cluster): the fresh token wins.
     try {
       await core.replaceNamespacedSecret({ namespace: ns, name: secretName, body: secret });
@@ -302,7 +348,12 @@ export async function join(o: JoinOptions, say: (line: string) => void): Promise
  * A previous `unjoin --cleanup` may have left the member's system namespace terminating: nothing can be created in it
  * until the member has finished deleting it, so wait for that (bounded) instead of failing half way.
  */
-async function waitNamespaceNotTerminating(core: CoreV1Api, ns: string, say: (line: string) => void, timeoutMs = 120_000): Promise<void> {
+async function waitNamespaceNotTerminating(
+  core: CoreV1Api,
+  ns: string,
+  say: (line: string) => void,
+  timeoutMs = 120_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let told = false;
   for (;;) {
@@ -317,7 +368,10 @@ async function waitNamespaceNotTerminating(core: CoreV1Api, ns: string, say: (li
       say(`waiting for namespace ${ns} in the member to finish terminating`);
       told = true;
     }
-    if (Date.now() > deadline) throw new Error(`namespace ${ns} in the member is still terminating after ${timeoutMs / 1000}s; try again when it is gone`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `namespace ${ns} in the member is still terminating after ${timeoutMs / 1000}s; try again when it is gone`,
+      );
     await new Promise((r) => setTimeout(r, 500));
   }
 }

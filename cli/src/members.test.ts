@@ -4,7 +4,18 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ApiException, KubeConfig } from "@kubernetes/client-node";
 import { REGION_LABEL, ZONE_LABEL } from "@kubefed/names";
-import { FEDERATED_TYPES, caOf, contextsForServer, forContext, formatCounts, memberClusterRoleRules, oneLine, parseLabels, sameServer, topologyFromNodes } from "./members.ts";
+import {
+  FEDERATED_TYPES,
+  caOf,
+  contextsForServer,
+  forContext,
+  formatCounts,
+  memberClusterRoleRules,
+  oneLine,
+  parseLabels,
+  sameServer,
+  topologyFromNodes,
+} from "./members.ts";
 
 /** A kubeconfig with a federation and two members, one of them reached by two users. */
 function testKubeConfig(extra: { caFile?: string } = {}): KubeConfig {
@@ -30,7 +41,11 @@ function testKubeConfig(extra: { caFile?: string } = {}): KubeConfig {
 
 describe("--labels", () => {
   it("parses k=v pairs, empty values included", () => {
-    expect(parseLabels("env=prod, tier=gold,example.com/team=")).toEqual({ env: "prod", tier: "gold", "example.com/team": "" });
+    expect(parseLabels("env=prod, tier=gold,example.com/team=")).toEqual({
+      env: "prod",
+      tier: "gold",
+      "example.com/team": "",
+    });
     expect(parseLabels(undefined)).toEqual({});
     expect(parseLabels("")).toEqual({});
   });
@@ -54,14 +69,26 @@ describe("the member ClusterRole", () => {
   it("grants no wildcard, and only reads nodes and endpointslices", () => {
     for (const r of rules) for (const x of [...r.apiGroups!, ...r.resources!, ...r.verbs]) expect(x).not.toBe("*");
     expect(rules).toContainEqual({ apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] });
-    expect(rules).toContainEqual({ apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] });
+    expect(rules).toContainEqual({
+      apiGroups: ["discovery.k8s.io"],
+      resources: ["endpointslices"],
+      verbs: ["get", "list", "watch"],
+    });
     expect(rules.flatMap((r) => r.resources)).not.toContain("pods");
   });
 
   it("covers every federated type with the verbs the propagator uses", () => {
     for (const ft of FEDERATED_TYPES) {
       const rule = rules.find((r) => r.apiGroups!.includes(ft.group) && r.resources!.includes(ft.plural));
-      expect(rule?.verbs, `${ft.plural}.${ft.group}`).toEqual(["get", "list", "watch", "create", "update", "patch", "delete"]);
+      expect(rule?.verbs, `${ft.plural}.${ft.group}`).toEqual([
+        "get",
+        "list",
+        "watch",
+        "create",
+        "update",
+        "patch",
+        "delete",
+      ]);
     }
   });
 
@@ -74,8 +101,19 @@ describe("topology from nodes", () => {
   const node = (labels: Record<string, string>) => ({ metadata: { labels } });
   it("takes region and zone when all labelled nodes agree, nothing otherwise", () => {
     expect(topologyFromNodes([])).toEqual({});
-    expect(topologyFromNodes([node({ [REGION_LABEL]: "eu", [ZONE_LABEL]: "eu-a" }), node({ [REGION_LABEL]: "eu", [ZONE_LABEL]: "eu-a" }), node({})])).toEqual({ region: "eu", zone: "eu-a" });
-    expect(topologyFromNodes([node({ [REGION_LABEL]: "eu", [ZONE_LABEL]: "eu-a" }), node({ [REGION_LABEL]: "eu", [ZONE_LABEL]: "eu-b" })])).toEqual({ region: "eu" });
+    expect(
+      topologyFromNodes([
+        node({ [REGION_LABEL]: "eu", [ZONE_LABEL]: "eu-a" }),
+        node({ [REGION_LABEL]: "eu", [ZONE_LABEL]: "eu-a" }),
+        node({}),
+      ]),
+    ).toEqual({ region: "eu", zone: "eu-a" });
+    expect(
+      topologyFromNodes([
+        node({ [REGION_LABEL]: "eu", [ZONE_LABEL]: "eu-a" }),
+        node({ [REGION_LABEL]: "eu", [ZONE_LABEL]: "eu-b" }),
+      ]),
+    ).toEqual({ region: "eu" });
   });
 });
 
@@ -84,8 +122,12 @@ describe("kubeconfig contexts", () => {
     const kc = testKubeConfig();
     expect(forContext(kc, "east", "--cluster-context").getCurrentCluster()?.server).toBe("https://10.0.0.1:443");
     expect(kc.getCurrentContext()).toBe("federation");
-    expect(() => forContext(kc, "nope", "--cluster-context")).toThrow('--cluster-context: context "nope" does not exist in the kubeconfig');
-    expect(() => forContext(kc, "dangling", "--host-cluster-context")).toThrow('refers to cluster "nowhere", which is not in the kubeconfig');
+    expect(() => forContext(kc, "nope", "--cluster-context")).toThrow(
+      '--cluster-context: context "nope" does not exist in the kubeconfig',
+    );
+    expect(() => forContext(kc, "dangling", "--host-cluster-context")).toThrow(
+      'refers to cluster "nowhere", which is not in the kubeconfig',
+    );
   });
 
   it("matches servers by scheme, host and port", () => {
@@ -103,7 +145,9 @@ describe("kubeconfig contexts", () => {
     expect(caOf(forContext(kc, "federation", "x"))).toBe("FED CA");
     expect(caOf(forContext(kc, "east", "x"))).toBe("EAST CA");
     expect(caOf(forContext(kc, "west", "x"))).toBeUndefined();
-    expect(() => caOf(forContext(testKubeConfig({ caFile: join(dir, "missing.crt") }), "east", "x"))).toThrow('cannot read the certificate authority of cluster "east"');
+    expect(() => caOf(forContext(testKubeConfig({ caFile: join(dir, "missing.crt") }), "east", "x"))).toThrow(
+      'cannot read the certificate authority of cluster "east"',
+    );
   });
 });
 
@@ -111,14 +155,25 @@ describe("errors", () => {
   it("are one line", () => {
     const status = JSON.stringify({ kind: "Status", message: 'clusters.federation "a" already exists', code: 409 });
     expect(oneLine(new ApiException(409, "Conflict", status, {}))).toBe('clusters.federation "a" already exists');
-    expect(oneLine(new ApiException(401, "Unauthorized", undefined, {}))).toBe("Unauthorized (401): the credentials were refused");
-    expect(oneLine(new Error("request to https://127.0.0.1:1/version failed, reason: connect ECONNREFUSED 127.0.0.1:1"))).toBe("connect ECONNREFUSED 127.0.0.1:1");
+    expect(oneLine(new ApiException(401, "Unauthorized", undefined, {}))).toBe(
+      "Unauthorized (401): the credentials were refused",
+    );
+    expect(
+      oneLine(new Error("request to https://127.0.0.1:1/version failed, reason: connect ECONNREFUSED 127.0.0.1:1")),
+    ).toBe("connect ECONNREFUSED 127.0.0.1:1");
     expect(oneLine(new Error("a\n  b"))).toBe("a b");
   });
 
   it("counts per kind", () => {
     const [cm, secret] = FEDERATED_TYPES;
-    expect(formatCounts(new Map([[cm!, 2], [secret!, 1]]))).toBe("2 configmaps, 1 secret");
+    expect(
+      formatCounts(
+        new Map([
+          [cm!, 2],
+          [secret!, 1],
+        ]),
+      ),
+    ).toBe("2 configmaps, 1 secret");
     expect(formatCounts(new Map([[cm!, 0]]))).toBe("nothing");
   });
 });

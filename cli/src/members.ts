@@ -3,7 +3,14 @@
  * and turning client errors into the one line the CLI prints.
  */
 import { readFileSync } from "node:fs";
-import { ApiException, CustomObjectsApi, KubeConfig, VersionApi, type V1Node, type V1PolicyRule } from "@kubernetes/client-node";
+import {
+  ApiException,
+  CustomObjectsApi,
+  KubeConfig,
+  VersionApi,
+  type V1Node,
+  type V1PolicyRule,
+} from "@kubernetes/client-node";
 import { REGION_LABEL, ZONE_LABEL, isDNS1123Label, validateLabels } from "@kubefed/names";
 import { MEMBER_KINDS, type MemberKind } from "@kubefed/placement";
 
@@ -16,7 +23,10 @@ export const JOIN_FIELD_MANAGER = "kubefed";
 export type FederatedType = MemberKind;
 
 /** The propagated kinds (libs/placement), Namespace last: cleanup empties namespaces before deleting them. */
-export const FEDERATED_TYPES: readonly FederatedType[] = [...MEMBER_KINDS.filter((k) => k.namespaced), ...MEMBER_KINDS.filter((k) => !k.namespaced)];
+export const FEDERATED_TYPES: readonly FederatedType[] = [
+  ...MEMBER_KINDS.filter((k) => k.namespaced),
+  ...MEMBER_KINDS.filter((k) => !k.namespaced),
+];
 
 const WRITE_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"];
 const READ_VERBS = ["get", "list", "watch"];
@@ -47,7 +57,8 @@ export function parseLabels(text: string | undefined): Record<string, string> {
   for (const raw of text.split(",")) {
     const pair = raw.trim();
     const eq = pair.indexOf("=");
-    if (eq <= 0) throw new Error(`--labels: expected key=value, got "${pair}" (for example --labels env=prod,tier=gold)`);
+    if (eq <= 0)
+      throw new Error(`--labels: expected key=value, got "${pair}" (for example --labels env=prod,tier=gold)`);
     const key = pair.slice(0, eq);
     const value = pair.slice(eq + 1);
     if (key in labels) throw new Error(`--labels: label "${key}" is given twice`);
@@ -71,7 +82,9 @@ export function checkTopologyValue(flag: string, value: string | undefined): voi
  */
 export function topologyFromNodes(nodes: readonly V1Node[]): { region?: string; zone?: string } {
   const only = (label: string): string | undefined => {
-    const values = new Set(nodes.map((n) => n.metadata?.labels?.[label]).filter((v): v is string => v !== undefined && v !== ""));
+    const values = new Set(
+      nodes.map((n) => n.metadata?.labels?.[label]).filter((v): v is string => v !== undefined && v !== ""),
+    );
     return values.size === 1 ? [...values][0] : undefined;
   };
   const region = only(REGION_LABEL);
@@ -98,7 +111,8 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
 export function forContext(kc: KubeConfig, context: string, flag: string): KubeConfig {
   const ctx = kc.getContextObject(context);
   if (!ctx) throw new Error(`${flag}: context "${context}" does not exist in the kubeconfig`);
-  if (!kc.getCluster(ctx.cluster)) throw new Error(`${flag}: context "${context}" refers to cluster "${ctx.cluster}", which is not in the kubeconfig`);
+  if (!kc.getCluster(ctx.cluster))
+    throw new Error(`${flag}: context "${context}" refers to cluster "${ctx.cluster}", which is not in the kubeconfig`);
   const copy = new KubeConfig();
   copy.loadFromOptions({ clusters: kc.clusters, users: kc.users, contexts: kc.contexts, currentContext: context });
   return copy;
@@ -139,10 +153,12 @@ export function sameServer(a: string, b: string): boolean {
 
 /** The contexts of the kubeconfig whose cluster is served at `server`. */
 export function contextsForServer(kc: KubeConfig, server: string): string[] {
-  return kc.contexts.filter((c) => {
-    const cluster = kc.getCluster(c.cluster);
-    return cluster !== null && sameServer(cluster.server, server);
-  }).map((c) => c.name);
+  return kc.contexts
+    .filter((c) => {
+      const cluster = kc.getCluster(c.cluster);
+      return cluster !== null && sameServer(cluster.server, server);
+    })
+    .map((c) => c.name);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -154,7 +170,13 @@ export function oneLine(err: unknown): string {
   if (err instanceof ApiException) {
     const status = parseStatus(err.body);
     const code = err.code as number;
-    return status?.message ? status.message : code === 401 ? "Unauthorized (401): the credentials were refused" : code === 403 ? "Forbidden (403)" : `HTTP ${code}`;
+    return status?.message
+      ? status.message
+      : code === 401
+        ? "Unauthorized (401): the credentials were refused"
+        : code === 403
+          ? "Forbidden (403)"
+          : `HTTP ${code}`;
   }
   const text = err instanceof Error ? err.message : String(err);
   // node-fetch: "request to https://... failed, reason: connect ECONNREFUSED 127.0.0.1:1"
@@ -172,7 +194,8 @@ function parseStatus(body: unknown): { message?: string; reason?: string } | und
   }
 }
 
-export const statusCode = (err: unknown): number | undefined => (err instanceof ApiException ? (err.code as number) : undefined);
+export const statusCode = (err: unknown): number | undefined =>
+  err instanceof ApiException ? (err.code as number) : undefined;
 
 /** True when the request never got an HTTP answer (refused, reset, DNS, TLS, timeout). */
 export const isNetworkError = (err: unknown): boolean => !(err instanceof ApiException);
@@ -204,7 +227,10 @@ export async function checkFederation(fed: KubeConfig, context: string): Promise
     await custom.listClusterCustomObject({ ...CLUSTER_API, limit: 1 });
   } catch (err) {
     if (isNetworkError(err)) throw new Error(`cannot reach the federation API at ${serverOf(fed)}: ${oneLine(err)}`);
-    if (statusCode(err) === 404) throw new Error(`context "${context}" is not a federation API: it serves no ${CLUSTER_API.plural}.${CLUSTER_API.group}/${CLUSTER_API.version}`);
+    if (statusCode(err) === 404)
+      throw new Error(
+        `context "${context}" is not a federation API: it serves no ${CLUSTER_API.plural}.${CLUSTER_API.group}/${CLUSTER_API.version}`,
+      );
     throw new Error(`the federation API at ${serverOf(fed)} refused to list clusters: ${oneLine(err)}`);
   }
   return custom;
@@ -212,6 +238,8 @@ export async function checkFederation(fed: KubeConfig, context: string): Promise
 
 /** "2 configmaps, 1 deployment": a count per kind, singular or plural. */
 export function formatCounts(counts: ReadonlyMap<FederatedType, number>): string {
-  const parts = [...counts].filter(([, n]) => n > 0).map(([ft, n]) => `${n} ${n === 1 ? ft.kind.toLowerCase() : ft.plural}`);
+  const parts = [...counts]
+    .filter(([, n]) => n > 0)
+    .map(([ft, n]) => `${n} ${n === 1 ? ft.kind.toLowerCase() : ft.plural}`);
   return parts.length > 0 ? parts.join(", ") : "nothing";
 }

@@ -3,7 +3,13 @@ import { CommanderError, type Command } from "commander";
 import { program } from "./program.ts";
 
 /** Parses argv with a program whose errors are thrown and whose output is captured instead of printed. */
-function parse(args: string[]): { error?: CommanderError; out: string; err: string; parsed?: Record<string, unknown>; positional?: unknown[] } {
+function parse(args: string[]): {
+  error?: CommanderError;
+  out: string;
+  err: string;
+  parsed?: Record<string, unknown>;
+  positional?: unknown[];
+} {
   let out = "";
   let err = "";
   let parsed: Record<string, unknown> | undefined;
@@ -29,7 +35,12 @@ function parse(args: string[]): { error?: CommanderError; out: string; err: stri
 
 describe("kubefed up flags", () => {
   it("defaults to two members and a kubeconfig under .run", () => {
-    expect(parse(["up"]).parsed).toMatchObject({ members: ["member1", "member2"], kubeconfig: ".run/kubeconfig", withDns: false, withOpa: false });
+    expect(parse(["up"]).parsed).toMatchObject({
+      members: ["member1", "member2"],
+      kubeconfig: ".run/kubeconfig",
+      withDns: false,
+      withOpa: false,
+    });
   });
 
   it("takes a member count or a list of names", () => {
@@ -64,17 +75,32 @@ describe("kubefed join and unjoin flags", () => {
   it("join takes NAME and the kubectl-style contexts; the federation name defaults to federation", () => {
     const r = parse(["join", "east", ...contexts, "--region", "us-east1", "--labels", "env=prod"]);
     expect(r.positional).toEqual(["east"]);
-    expect(r.parsed).toEqual({ hostClusterContext: "federation", clusterContext: "east", region: "us-east1", labels: "env=prod", federationName: "federation" });
+    expect(r.parsed).toEqual({
+      hostClusterContext: "federation",
+      clusterContext: "east",
+      region: "us-east1",
+      labels: "env=prod",
+      federationName: "federation",
+    });
   });
 
   it("unjoin needs only the federation context; --cleanup is off by default", () => {
-    expect(parse(["unjoin", "east", "--host-cluster-context", "federation"]).parsed).toEqual({ hostClusterContext: "federation", cleanup: false, federationName: "federation" });
-    expect(parse(["unjoin", "east", "--host-cluster-context", "federation", "--cleanup", "--federation-name", "f"]).parsed).toMatchObject({ cleanup: true, federationName: "f" });
+    expect(parse(["unjoin", "east", "--host-cluster-context", "federation"]).parsed).toEqual({
+      hostClusterContext: "federation",
+      cleanup: false,
+      federationName: "federation",
+    });
+    expect(
+      parse(["unjoin", "east", "--host-cluster-context", "federation", "--cleanup", "--federation-name", "f"]).parsed,
+    ).toMatchObject({ cleanup: true, federationName: "f" });
   });
 
   it.each([
     [["join", "east", "--cluster-context=east"], "required option '--host-cluster-context <context>' not specified"],
-    [["join", "east", "--host-cluster-context=federation"], "required option '--cluster-context <context>' not specified"],
+    [
+      ["join", "east", "--host-cluster-context=federation"],
+      "required option '--cluster-context <context>' not specified",
+    ],
     [["join", ...contexts], "missing required argument 'NAME'"],
     [["unjoin", "east"], "required option '--host-cluster-context <context>' not specified"],
     [["unjoin", "east", "--host-cluster-context=f", "--purge"], "unknown option '--purge'"],

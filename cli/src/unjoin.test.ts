@@ -30,8 +30,12 @@ describe("which member kubefed unjoin --cleanup cleans", () => {
   });
 
   it("refuses to guess", () => {
-    expect(() => memberContextFor(kc, "west", "https://10.0.0.2:6443", undefined)).toThrow('contexts "west", "west-viewer" all reach cluster west at https://10.0.0.2:6443: pass --cluster-context to choose one');
-    expect(() => memberContextFor(kc, "far", "https://10.9.9.9", undefined)).toThrow("no context in the kubeconfig reaches cluster far at https://10.9.9.9: pass --cluster-context for --cleanup");
+    expect(() => memberContextFor(kc, "west", "https://10.0.0.2:6443", undefined)).toThrow(
+      'contexts "west", "west-viewer" all reach cluster west at https://10.0.0.2:6443: pass --cluster-context to choose one',
+    );
+    expect(() => memberContextFor(kc, "far", "https://10.9.9.9", undefined)).toThrow(
+      "no context in the kubeconfig reaches cluster far at https://10.9.9.9: pass --cluster-context for --cleanup",
+    );
     expect(() => memberContextFor(kc, "far", undefined, undefined)).toThrow("cluster far has no server address");
   });
 });
@@ -40,14 +44,28 @@ describe("kubefed unjoin input", () => {
   const dir = mkdtempSync(join(tmpdir(), "kubefed-unjoin-"));
   const kubeconfig = join(dir, "kubeconfig");
   writeFileSync(kubeconfig, kc.exportConfig());
-  const base: UnjoinOptions = { name: "east", hostClusterContext: "federation", kubeconfig, cleanup: false, federationName: "myfed" };
+  const base: UnjoinOptions = {
+    name: "east",
+    hostClusterContext: "federation",
+    kubeconfig,
+    cleanup: false,
+    federationName: "myfed",
+  };
 
   // Each is refused before any request: the servers in this kubeconfig do not exist.
   it.each<[string, Partial<UnjoinOptions>, string]>([
     ["an invalid name", { name: "East" }, 'invalid cluster name "East"'],
     ["an invalid federation name", { federationName: "-x" }, 'invalid --federation-name "-x"'],
-    ["an unknown federation context", { hostClusterContext: "nope" }, '--host-cluster-context: context "nope" does not exist'],
-    ["an unknown member context", { cleanup: true, clusterContext: "nope" }, '--cluster-context: context "nope" does not exist'],
+    [
+      "an unknown federation context",
+      { hostClusterContext: "nope" },
+      '--host-cluster-context: context "nope" does not exist',
+    ],
+    [
+      "an unknown member context",
+      { cleanup: true, clusterContext: "nope" },
+      '--cluster-context: context "nope" does not exist',
+    ],
     ["a member context without --cleanup", { clusterContext: "east" }, "--cluster-context is only used with --cleanup"],
     ["a kubeconfig that is not there", { kubeconfig: join(dir, "missing") }, "cannot read the kubeconfig"],
   ])("refuses %s", async (_what, change, message) => {

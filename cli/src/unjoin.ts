@@ -3,7 +3,13 @@
  * with --cleanup, everything the federation left in the member: the objects carrying its ownership label and
  * the ServiceAccount, ClusterRole and ClusterRoleBinding `kubefed join` created.
  */
-import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, RbacAuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  RbacAuthorizationV1Api,
+  type KubeConfig,
+} from "@kubernetes/client-node";
 import {
   FEDERATION_SYSTEM_NAMESPACE,
   OWNED_BY_LABEL,
@@ -57,12 +63,24 @@ const NAMESPACE_CONTENT: readonly FederatedType[] = [
  * The context to clean up: the one given, else the single context whose server is the Cluster's address.
  * Several matches are refused rather than guessed: they may be different users with different rights.
  */
-export function memberContextFor(kc: KubeConfig, name: string, server: string | undefined, given: string | undefined): string {
+export function memberContextFor(
+  kc: KubeConfig,
+  name: string,
+  server: string | undefined,
+  given: string | undefined,
+): string {
   if (given !== undefined) return given;
-  if (server === undefined) throw new Error(`cluster ${name} has no server address: pass --cluster-context for --cleanup`);
+  if (server === undefined)
+    throw new Error(`cluster ${name} has no server address: pass --cluster-context for --cleanup`);
   const found = contextsForServer(kc, server);
-  if (found.length === 0) throw new Error(`no context in the kubeconfig reaches cluster ${name} at ${server}: pass --cluster-context for --cleanup`);
-  if (found.length > 1) throw new Error(`contexts ${found.map((c) => `"${c}"`).join(", ")} all reach cluster ${name} at ${server}: pass --cluster-context to choose one`);
+  if (found.length === 0)
+    throw new Error(
+      `no context in the kubeconfig reaches cluster ${name} at ${server}: pass --cluster-context for --cleanup`,
+    );
+  if (found.length > 1)
+    throw new Error(
+      `contexts ${found.map((c) => `"${c}"`).join(", ")} all reach cluster ${name} at ${server}: pass --cluster-context to choose one`,
+    );
   return found[0]!;
 }
 
@@ -90,7 +108,8 @@ export async function unjoin(o: UnjoinOptions, say: (line: string) => void): Pro
     },
   );
   // A cleanup that failed half way can be finished: the member context then says where to clean.
-  if (cluster === undefined && !(o.cleanup && o.clusterContext !== undefined)) throw new Error(`cluster ${name} is not joined`);
+  if (cluster === undefined && !(o.cleanup && o.clusterContext !== undefined))
+    throw new Error(`cluster ${name} is not joined`);
 
   let member: KubeConfig | undefined;
   if (o.cleanup) {
@@ -104,7 +123,10 @@ export async function unjoin(o: UnjoinOptions, say: (line: string) => void): Pro
     const secretName = clusterSecretName(name);
     try {
       await clusters.deleteClusterCustomObject({ ...CLUSTER_API, name }).catch(ignoreNotFound);
-      await fed.makeApiClient(CoreV1Api).deleteNamespacedSecret({ namespace: FEDERATION_SYSTEM_NAMESPACE, name: secretName }).catch(ignoreNotFound);
+      await fed
+        .makeApiClient(CoreV1Api)
+        .deleteNamespacedSecret({ namespace: FEDERATION_SYSTEM_NAMESPACE, name: secretName })
+        .catch(ignoreNotFound);
     } catch (err) {
       throw new Error(`cannot remove cluster ${name} from the federation: ${oneLine(err)}`);
     }
@@ -119,7 +141,9 @@ export async function unjoin(o: UnjoinOptions, say: (line: string) => void): Pro
       await cleanUpMember(member, o.federationName, say);
     } catch (err) {
       const again = `kubefed unjoin ${name} --cleanup --host-cluster-context=${o.hostClusterContext} --cluster-context=<context> --federation-name=${o.federationName}`;
-      throw new Error(`cleanup of the member failed: ${oneLine(err)} (the cluster is already out of the federation; finish with: ${again})`);
+      throw new Error(
+        `cleanup of the member failed: ${oneLine(err)} (the cluster is already out of the federation; finish with: ${again})`,
+      );
     }
   }
   say(`cluster "${name}" unjoined`);
@@ -131,10 +155,31 @@ async function cleanUpMember(member: KubeConfig, federation: string, say: (line:
   const selector = `${OWNED_BY_LABEL}=${federation}`;
   const counts = new Map<FederatedType, number>();
   for (const ft of FEDERATED_TYPES) {
-    const list = await objects.list(apiVersionOf(ft), ft.kind, undefined, undefined, undefined, undefined, undefined, selector);
+    const list = await objects.list(
+      apiVersionOf(ft),
+      ft.kind,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      selector,
+    );
     for (const item of list.items) {
-      const metadata = { name: item.metadata!.name!, ...(ft.namespaced ? { namespace: item.metadata!.namespace! } : {}) };
-      await objects.delete({ apiVersion: apiVersionOf(ft), kind: ft.kind, metadata }, undefined, undefined, undefined, undefined, "Background").catch(ignoreNotFound);
+      const metadata = {
+        name: item.metadata!.name!,
+        ...(ft.namespaced ? { namespace: item.metadata!.namespace! } : {}),
+      };
+      await objects
+        .delete(
+          { apiVersion: apiVersionOf(ft), kind: ft.kind, metadata },
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          "Background",
+        )
+        .catch(ignoreNotFound);
     }
     counts.set(ft, list.items.length);
   }
@@ -152,7 +197,10 @@ async function cleanUpMember(member: KubeConfig, federation: string, say: (line:
   ] as const;
   const deleted: string[] = [];
   for (const [what, del] of identity) if (await deletedNow(del)) deleted.push(what);
-  if (deleted.length > 0) say(`deleted ${deleted.length > 1 ? `${deleted.slice(0, -1).join(", ")} and ${deleted.at(-1)}` : deleted[0]} in the member`);
+  if (deleted.length > 0)
+    say(
+      `deleted ${deleted.length > 1 ? `${deleted.slice(0, -1).join(", ")} and ${deleted.at(-1)}` : deleted[0]} in the member`,
+    );
 
   const others: string[] = [];
   for (const ft of NAMESPACE_CONTENT) {
@@ -167,7 +215,9 @@ async function cleanUpMember(member: KubeConfig, federation: string, say: (line:
     }
   }
   if (others.length > 0) {
-    say(`kept namespace ${ns} in the member: it still holds ${others.slice(0, 3).join(", ")}${others.length > 3 ? ` and ${others.length - 3} more` : ""}`);
+    say(
+      `kept namespace ${ns} in the member: it still holds ${others.slice(0, 3).join(", ")}${others.length > 3 ? ` and ${others.length - 3} more` : ""}`,
+    );
     return;
   }
   if (await deletedNow(() => core.deleteNamespace({ name: ns }))) say(`deleted namespace ${ns} in the member`);

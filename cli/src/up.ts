@@ -1,6 +1,14 @@
 import { copyFileSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join as joinPath, resolve } from "node:path";
-import { binaryPaths, REPO_ROOT, startEnvironment, startFederation, startPropagator, type EnvironmentInfo, type Federation } from "@kubefed/localenv";
+import {
+  binaryPaths,
+  REPO_ROOT,
+  startEnvironment,
+  startFederation,
+  startPropagator,
+  type EnvironmentInfo,
+  type Federation,
+} from "@kubefed/localenv";
 import { join } from "./join.ts";
 
 export interface UpOptions {
@@ -14,7 +22,12 @@ export interface UpOptions {
 }
 
 /** How to use the running federation, printed once everything is ready. Its first line sets up the shell. */
-export function usage(info: EnvironmentInfo, fed: Pick<Federation, "url" | "name">, kubeconfig: string, binDir: string): string {
+export function usage(
+  info: EnvironmentInfo,
+  fed: Pick<Federation, "url" | "name">,
+  kubeconfig: string,
+  binDir: string,
+): string {
   const first = info.members[0]?.name ?? "member1";
   const lines = [
     `export PATH=${binDir}:$PATH KUBECONFIG=${kubeconfig}`,
@@ -40,7 +53,9 @@ export function usage(info: EnvironmentInfo, fed: Pick<Federation, "url" | "name
     "  kubectl --context=federation -n demo expose deployment web --port=80 --type=LoadBalancer",
     "  kubectl --context=federation -n demo rollout status deployment/web",
     "  kubectl --context=federation -n demo get deployment web          # ready replicas of every member added up",
-    ...info.members.map((m) => `  kubectl --context=${m.name} -n demo get pods -o wide        # running on ${m.name}'s kwok nodes`),
+    ...info.members.map(
+      (m) => `  kubectl --context=${m.name} -n demo get pods -o wide        # running on ${m.name}'s kwok nodes`,
+    ),
     `  kubectl --context=${first} -n demo get service web            # the member's load-balancer address`,
     "  kubectl --context=federation -n demo get service web -o jsonpath='{.status.loadBalancer.ingress[*].ip} {.status.readyEndpoints}{\"\\n\"}'",
     "  kubefed history deployment/web -n demo --context=federation",
@@ -53,19 +68,37 @@ export function usage(info: EnvironmentInfo, fed: Pick<Federation, "url" | "name
 /** A directory with the pinned kubectl and this kubefed, for PATH: the walkthrough's commands run as printed. */
 function writeBinDir(dir: string): void {
   mkdirSync(dir, { recursive: true });
-  for (const [name, target] of [["kubectl", binaryPaths().kubectl], ["kubefed", joinPath(REPO_ROOT, "cli/bin/kubefed")]] as const) {
+  for (const [name, target] of [
+    ["kubectl", binaryPaths().kubectl],
+    ["kubefed", joinPath(REPO_ROOT, "cli/bin/kubefed")],
+  ] as const) {
     rmSync(joinPath(dir, name), { force: true });
     symlinkSync(target, joinPath(dir, name));
   }
 }
 
 export async function up(opts: UpOptions): Promise<void> {
-  const env = await startEnvironment({ members: opts.members, basePort: opts.basePort, coredns: opts.coredns, opa: opts.opa, nodes: opts.nodes });
+  const env = await startEnvironment({
+    members: opts.members,
+    basePort: opts.basePort,
+    coredns: opts.coredns,
+    opa: opts.opa,
+    nodes: opts.nodes,
+  });
   process.stderr.write("[localenv] starting the federation API (ingest)\n");
   const fed = await startFederation(env.info, "federation");
   for (const m of env.info.members) {
     process.stderr.write(`[localenv] joining ${m.name}\n`);
-    await join({ name: m.name, hostClusterContext: "federation", clusterContext: m.name, kubeconfig: fed.kubeconfig, federationName: fed.name }, (line) => process.stderr.write(`[join] ${line}\n`));
+    await join(
+      {
+        name: m.name,
+        hostClusterContext: "federation",
+        clusterContext: m.name,
+        kubeconfig: fed.kubeconfig,
+        federationName: fed.name,
+      },
+      (line) => process.stderr.write(`[join] ${line}\n`),
+    );
   }
   process.stderr.write("[localenv] starting the propagator\n");
   await startPropagator(env.info, fed);

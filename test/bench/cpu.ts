@@ -57,7 +57,8 @@ export function cpuSince(before: Map<string, number>): string {
  */
 export function pinComponents(): string {
   const pinned: string[] = [];
-  const pin = (pid: string | number, cpu: number) => execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore" });
+  const pin = (pid: string | number, cpu: number) =>
+    execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore" });
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     let name: string | undefined;

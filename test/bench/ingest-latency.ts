@@ -18,17 +18,31 @@ interface Target {
   headers: Record<string, string>;
 }
 
-function call(t: Target, method: string, path: string, body: unknown, contentType = "application/json"): Promise<number> {
+function call(
+  t: Target,
+  method: string,
+  path: string,
+  body: unknown,
+  contentType = "application/json",
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const text = JSON.stringify(body);
     const started = process.hrtime.bigint();
-    const req = request(`${t.base}${path}`, { method, agent: t.agent, headers: { ...t.headers, "content-type": contentType, "content-length": Buffer.byteLength(text) } }, (res) => {
-      res.resume();
-      res.on("end", () => {
-        if ((res.statusCode ?? 0) >= 300) reject(new Error(`${t.name} ${method} ${path}: HTTP ${res.statusCode}`));
-        else resolve(Number(process.hrtime.bigint() - started) / 1e6);
-      });
-    });
+    const req = request(
+      `${t.base}${path}`,
+      {
+        method,
+        agent: t.agent,
+        headers: { ...t.headers, "content-type": contentType, "content-length": Buffer.byteLength(text) },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => {
+          if ((res.statusCode ?? 0) >= 300) reject(new Error(`${t.name} ${method} ${path}: HTTP ${res.statusCode}`));
+          else resolve(Number(process.hrtime.bigint() - started) / 1e6);
+        });
+      },
+    );
     req.on("error", reject);
     req.end(text);
   });
@@ -44,8 +58,19 @@ async function measure(t: Target, prefix: string): Promise<{ create: number[]; u
   const update: number[] = [];
   for (let i = 0; i < N + WARMUP; i++) {
     const name = `${prefix}-${i}`;
-    const c = await call(t, "POST", "/api/v1/namespaces/default/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name }, data: { i: String(i) } });
-    const u = await call(t, "PATCH", `/api/v1/namespaces/default/configmaps/${name}`, { data: { i: String(i + 1) } }, "application/merge-patch+json");
+    const c = await call(t, "POST", "/api/v1/namespaces/default/configmaps", {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name },
+      data: { i: String(i) },
+    });
+    const u = await call(
+      t,
+      "PATCH",
+      `/api/v1/namespaces/default/configmaps/${name}`,
+      { data: { i: String(i + 1) } },
+      "application/merge-patch+json",
+    );
     if (i >= WARMUP) {
       create.push(c);
       update.push(u);
@@ -58,10 +83,28 @@ const env = await startEnvironment({ members: ["bench"], coredns: false, opa: fa
 try {
   const fed = await startFederation(env.info, "bench");
   const m = env.info.members[0]!;
-  const member: Target = { name: "member", base: m.server, agent: new Agent({ keepAlive: true, ca: readFileSync(m.caFile), cert: readFileSync(m.clientCert), key: readFileSync(m.clientKey) }), headers: {} };
-  const federation: Target = { name: "federation", base: fed.url, agent: new Agent({ keepAlive: true, ca: readFileSync(fed.caFile) }), headers: { authorization: `Bearer ${fed.token}` } };
+  const member: Target = {
+    name: "member",
+    base: m.server,
+    agent: new Agent({
+      keepAlive: true,
+      ca: readFileSync(m.caFile),
+      cert: readFileSync(m.clientCert),
+      key: readFileSync(m.clientKey),
+    }),
+    headers: {},
+  };
+  const federation: Target = {
+    name: "federation",
+    base: fed.url,
+    agent: new Agent({ keepAlive: true, ca: readFileSync(fed.caFile) }),
+    headers: { authorization: `Bearer ${fed.token}` },
+  };
   // Interleave rounds so that machine noise hits both targets alike.
-  const results = { member: { create: [] as number[], update: [] as number[] }, federation: { create: [] as number[], update: [] as number[] } };
+  const results = {
+    member: { create: [] as number[], update: [] as number[] },
+    federation: { create: [] as number[], update: [] as number[] },
+  };
   for (let round = 0; round < 3; round++) {
     for (const t of [member, federation]) {
       const r = await measure(t, `r${round}`);
@@ -70,10 +113,17 @@ try {
     }
   }
   const line = (op: "create" | "update") => {
-    const [mp50, mp99, fp50, fp99] = [pct(results.member[op], 50), pct(results.member[op], 99), pct(results.federation[op], 50), pct(results.federation[op], 99)];
+    const [mp50, mp99, fp50, fp99] = [
+      pct(results.member[op], 50),
+      pct(results.member[op], 99),
+      pct(results.federation[op], 50),
+      pct(results.federation[op], 99),
+    ];
     return `${op.padEnd(7)} member p50 ${mp50.toFixed(2)} ms p99 ${mp99.toFixed(2)} ms | federation p50 ${fp50.toFixed(2)} ms p99 ${fp99.toFixed(2)} ms | ratio p50 ${(fp50 / mp50).toFixed(2)} p99 ${(fp99 / mp99).toFixed(2)}`;
   };
-  process.stdout.write(`ingest latency, ${3 * N} samples per operation and target (sequential requests, keep-alive)\n${line("create")}\n${line("update")}\n`);
+  process.stdout.write(
+    `ingest latency, ${3 * N} samples per operation and target (sequential requests, keep-alive)\n${line("create")}\n${line("update")}\n`,
+  );
   await fed.stop();
 } finally {
   await env.stop();

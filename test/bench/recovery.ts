@@ -43,21 +43,34 @@ class EventLog {
   }
   private watch(): void {
     const again = () => setTimeout(() => this.watch(), 100).unref();
-    const req = request(`${this.t.base}/api/v1/namespaces/${NS}/configmaps?watch=1&timeoutSeconds=3600`, { agent: this.agent, headers: this.t.headers }, (r) => {
-      let buf = "";
-      r.setEncoding("utf8");
-      r.on("data", (c: string) => {
-        buf += c;
-        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-          const e = JSON.parse(buf.slice(0, nl)) as { type: string; object: { metadata: { name: string; uid: string }; data?: { v?: string } } };
-          buf = buf.slice(nl + 1);
-          this.events.push({ type: e.type, name: e.object.metadata.name, uid: e.object.metadata.uid, v: e.object.data?.v, at: performance.now() });
-        }
-        for (const l of this.listeners) l();
-      });
-      r.on("end", again);
-      r.on("error", () => undefined);
-    });
+    const req = request(
+      `${this.t.base}/api/v1/namespaces/${NS}/configmaps?watch=1&timeoutSeconds=3600`,
+      { agent: this.agent, headers: this.t.headers },
+      (r) => {
+        let buf = "";
+        r.setEncoding("utf8");
+        r.on("data", (c: string) => {
+          buf += c;
+          for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+            const e = JSON.parse(buf.slice(0, nl)) as {
+              type: string;
+              object: { metadata: { name: string; uid: string }; data?: { v?: string } };
+            };
+            buf = buf.slice(nl + 1);
+            this.events.push({
+              type: e.type,
+              name: e.object.metadata.name,
+              uid: e.object.metadata.uid,
+              v: e.object.data?.v,
+              at: performance.now(),
+            });
+          }
+          for (const l of this.listeners) l();
+        });
+        r.on("end", again);
+        r.on("error", () => undefined);
+      },
+    );
     req.on("error", again);
     req.end();
   }
@@ -65,7 +78,8 @@ class EventLog {
   find(from: number, ...steps: ((e: Seen) => boolean)[]): Promise<Seen[]> {
     const scan = (): Seen[] | undefined => {
       const found: Seen[] = [];
-      for (let i = from; i < this.events.length && found.length < steps.length; i++) if (steps[found.length]!(this.events[i]!)) found.push(this.events[i]!);
+      for (let i = from; i < this.events.length && found.length < steps.length; i++)
+        if (steps[found.length]!(this.events[i]!)) found.push(this.events[i]!);
       return found.length === steps.length ? found : undefined;
     };
     return new Promise((res) => {
@@ -81,8 +95,16 @@ class EventLog {
   }
 }
 
-const cm = (name: string, v: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: NS }, data: { v } });
-const is = (type: string, name: string, more: (e: Seen) => boolean = () => true) => (e: Seen) => e.type === type && e.name === name && more(e);
+const cm = (name: string, v: string) => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name, namespace: NS },
+  data: { v },
+});
+const is =
+  (type: string, name: string, more: (e: Seen) => boolean = () => true) =>
+  (e: Seen) =>
+    e.type === type && e.name === name && more(e);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const line = (label: string, xs: number[], base?: number[]) =>
   `  ${label.padEnd(38)} p50 ${pct(xs, 50).toFixed(0).padStart(5)} ms  p99 ${pct(xs, 99).toFixed(0).padStart(5)} ms${base ? `   ratio p50 ${(pct(xs, 50) / pct(base, 50)).toFixed(2)}  p99 ${(pct(xs, 99) / pct(base, 99)).toFixed(2)}` : ""}`;
@@ -90,13 +112,31 @@ const line = (label: string, xs: number[], base?: number[]) =>
 const env = await startEnvironment({ members: [MEMBER], coredns: false, opa: false });
 try {
   const fed = await startFederation(env.info, "recovery");
-  execFileSync(resolve(ROOT, "cli/bin/kubefed"), ["join", MEMBER, "--host-cluster-context=federation", `--cluster-context=${MEMBER}`, `--kubeconfig=${fed.kubeconfig}`, "--federation-name=recovery"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(
+    resolve(ROOT, "cli/bin/kubefed"),
+    [
+      "join",
+      MEMBER,
+      "--host-cluster-context=federation",
+      `--cluster-context=${MEMBER}`,
+      `--kubeconfig=${fed.kubeconfig}`,
+      "--federation-name=recovery",
+    ],
+    { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] },
+  );
   const workers: Propagator[] = [];
-  for (const name of ["worker-a", "worker-b"]) workers.push(await startPropagator(env.info, fed, { name, env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn" } }));
+  for (const name of ["worker-a", "worker-b"])
+    workers.push(
+      await startPropagator(env.info, fed, { name, env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn" } }),
+    );
   const federation = federationTarget(fed);
   const member = memberTarget(env.info.members[0]!);
   await call(federation, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
-  for (let i = 0; (await send(member, "GET", `/api/v1/namespaces/${NS}`, undefined, "").catch(() => 404)) !== 200; i++) {
+  for (
+    let i = 0;
+    (await send(member, "GET", `/api/v1/namespaces/${NS}`, undefined, "").catch(() => 404)) !== 200;
+    i++
+  ) {
     if (i > 600) throw new Error(`namespace ${NS} did not reach ${MEMBER} within a minute`);
     await sleep(100);
   }
@@ -124,12 +164,26 @@ try {
 
     mark = log.events.length;
     await call(member, "DELETE", `/api/v1/namespaces/${NS}/configmaps/${name}`);
-    const [gone, back] = await log.find(mark, is("DELETED", name), is("ADDED", name, (e) => e.uid !== first!.uid));
+    const [gone, back] = await log.find(
+      mark,
+      is("DELETED", name),
+      is("ADDED", name, (e) => e.uid !== first!.uid),
+    );
     await sleep(200);
 
     mark = log.events.length;
-    await call(member, "PATCH", `/api/v1/namespaces/${NS}/configmaps/${name}`, { data: { v: "by-hand" } }, "application/merge-patch+json");
-    const [changed, restored] = await log.find(mark, is("MODIFIED", name, (e) => e.v === "by-hand"), is("MODIFIED", name, (e) => e.v === "federation"));
+    await call(
+      member,
+      "PATCH",
+      `/api/v1/namespaces/${NS}/configmaps/${name}`,
+      { data: { v: "by-hand" } },
+      "application/merge-patch+json",
+    );
+    const [changed, restored] = await log.find(
+      mark,
+      is("MODIFIED", name, (e) => e.v === "by-hand"),
+      is("MODIFIED", name, (e) => e.v === "federation"),
+    );
     if (i >= WARMUP) {
       direct.push(created!.at - t0);
       deleted.push(back!.at - gone!.at);

@@ -18,7 +18,11 @@ describe("CoreDNS with the etcd plugin", () => {
     const label = uniqueName("www");
     // SkyDNS keys are the name's labels reversed under the prefix: www.kubefed.test. -> /skydns/test/kubefed/www
     const labels = `${label}.${dns.zone}`.replace(/\.$/, "").split(".").reverse();
-    await etcdPut(e.etcd.endpoint, `${dns.etcdPrefix}/${labels.join("/")}`, JSON.stringify({ host: "192.0.2.17", ttl: 30 }));
+    await etcdPut(
+      e.etcd.endpoint,
+      `${dns.etcdPrefix}/${labels.join("/")}`,
+      JSON.stringify({ host: "192.0.2.17", ttl: 30 }),
+    );
 
     const resolver = new Resolver({ timeout: 2000, tries: 2 });
     resolver.setServers([`127.0.0.1:${dns.port}`]);

@@ -12,7 +12,13 @@ export interface ApiResponse {
 }
 
 /** A raw HTTPS request to the federation API (for the cases kubectl would refuse to send). */
-export function api(fed: Federation, method: string, path: string, body?: string | Buffer, opts: { contentType?: string; token?: string | null } = {}): Promise<ApiResponse> {
+export function api(
+  fed: Federation,
+  method: string,
+  path: string,
+  body?: string | Buffer,
+  opts: { contentType?: string; token?: string | null } = {},
+): Promise<ApiResponse> {
   return new Promise((resolvePromise, reject) => {
     const headers: Record<string, string> = {};
     if (opts.token !== null) headers.authorization = `Bearer ${opts.token ?? fed.token}`;

@@ -17,7 +17,11 @@ export const MEMBERS = ["member1", "member2", "member3"].slice(0, Number(process
  * Where each member's kwok nodes are. Tests that join with --region/--zone use these same values, so what the
  * members' nodes say and what the Clusters are labelled agree; member1 and member3 share a region.
  */
-export const TOPOLOGY = { member1: { region: "eu", zones: ["eu-a"] }, member2: { region: "us", zones: ["us-a"] }, member3: { region: "eu", zones: ["eu-b"] } };
+export const TOPOLOGY = {
+  member1: { region: "eu", zones: ["eu-a"] },
+  member2: { region: "us", zones: ["us-a"] },
+  member3: { region: "eu", zones: ["eu-b"] },
+};
 
 /** ONE local environment per test run, shared by every integration test file. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -25,7 +29,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     const env = await startEnvironment({ members: MEMBERS, coredns: true, opa: true, topology: TOPOLOGY });
     process.stderr.write(`[localenv] environment ready in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
-    for (const c of env.info.components) process.stderr.write(`[localenv]   ${c.name}: ${(c.startupMs / 1000).toFixed(1)}s\n`);
+    for (const c of env.info.components)
+      process.stderr.write(`[localenv]   ${c.name}: ${(c.startupMs / 1000).toFixed(1)}s\n`);
     project.provide("localenv", env.info);
     // Test files run in workers; the component processes belong to this one. Outage tests stop and start a
     // member's kube-apiserver through this loopback endpoint.

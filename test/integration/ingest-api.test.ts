@@ -25,15 +25,70 @@ describe("bad input is refused with the right Status and appends nothing", () =>
   const big = Buffer.alloc(4 * 1024 * 1024, "a");
   const CASES: [string, () => Promise<{ status: number; body: any }>, number, string][] = [
     ["malformed JSON", () => api(fed, "POST", "/api/v1/namespaces/default/configmaps", "{not json"), 400, "BadRequest"],
-    ["malformed YAML", () => api(fed, "POST", "/api/v1/namespaces/default/configmaps", "a: [b\n", { contentType: "application/yaml" }), 400, "BadRequest"],
+    [
+      "malformed YAML",
+      () => api(fed, "POST", "/api/v1/namespaces/default/configmaps", "a: [b\n", { contentType: "application/yaml" }),
+      400,
+      "BadRequest",
+    ],
     ["unknown kind", () => api(fed, "POST", "/api/v1/namespaces/default/widgets", cm("x")), 404, "NotFound"],
-    ["wrong apiVersion in the body", () => api(fed, "POST", "/api/v1/namespaces/default/configmaps", JSON.stringify({ apiVersion: "apps/v1", kind: "ConfigMap", metadata: { name: "x" } })), 400, "BadRequest"],
+    [
+      "wrong apiVersion in the body",
+      () =>
+        api(
+          fed,
+          "POST",
+          "/api/v1/namespaces/default/configmaps",
+          JSON.stringify({ apiVersion: "apps/v1", kind: "ConfigMap", metadata: { name: "x" } }),
+        ),
+      400,
+      "BadRequest",
+    ],
     ["invalid name", () => api(fed, "POST", "/api/v1/namespaces/default/configmaps", cm("Not_A_Name")), 422, "Invalid"],
-    ["a 4 MiB body", () => api(fed, "POST", "/api/v1/namespaces/default/configmaps", big), 413, "RequestEntityTooLarge"],
-    ["a malformed cluster-selector", () => api(fed, "POST", "/api/v1/namespaces/default/configmaps", cm("sel", {}, { annotations: { "federation.alpha.kubernetes.io/cluster-selector": '[{"key":"region","operator":"Near"}]' } })), 422, "Invalid"],
-    ["no credentials", () => api(fed, "POST", "/api/v1/namespaces/default/configmaps", cm("anon"), { token: null }), 401, "Unauthorized"],
-    ["a wrong token", () => api(fed, "POST", "/api/v1/namespaces/default/configmaps", cm("anon"), { token: "wrong" }), 401, "Unauthorized"],
-    ["an unsupported content type", () => api(fed, "POST", "/api/v1/namespaces/default/configmaps", cm("x"), { contentType: "text/plain" }), 415, "UnsupportedMediaType"],
+    [
+      "a 4 MiB body",
+      () => api(fed, "POST", "/api/v1/namespaces/default/configmaps", big),
+      413,
+      "RequestEntityTooLarge",
+    ],
+    [
+      "a malformed cluster-selector",
+      () =>
+        api(
+          fed,
+          "POST",
+          "/api/v1/namespaces/default/configmaps",
+          cm(
+            "sel",
+            {},
+            {
+              annotations: {
+                "federation.alpha.kubernetes.io/cluster-selector": '[{"key":"region","operator":"Near"}]',
+              },
+            },
+          ),
+        ),
+      422,
+      "Invalid",
+    ],
+    [
+      "no credentials",
+      () => api(fed, "POST", "/api/v1/namespaces/default/configmaps", cm("anon"), { token: null }),
+      401,
+      "Unauthorized",
+    ],
+    [
+      "a wrong token",
+      () => api(fed, "POST", "/api/v1/namespaces/default/configmaps", cm("anon"), { token: "wrong" }),
+      401,
+      "Unauthorized",
+    ],
+    [
+      "an unsupported content type",
+      () => api(fed, "POST", "/api/v1/namespaces/default/configmaps", cm("x"), { contentType: "text/plain" }),
+      415,
+      "UnsupportedMediaType",
+    ],
   ];
 
   it.each(CASES)("%s", async (_what, send, code, reason) => {
@@ -48,13 +103,23 @@ describe("bad input is refused with the right Status and appends nothing", () =>
     const created = await api(fed, "POST", "/api/v1/namespaces/default/configmaps", cm("dup"));
     expect(created.status).toBe(201);
     const rv = created.body.metadata.resourceVersion as string;
-    const upd = await api(fed, "PUT", "/api/v1/namespaces/default/configmaps/dup", JSON.stringify({ ...JSON.parse(cm("dup", { a: "2" })), metadata: { name: "dup", resourceVersion: rv } }));
+    const upd = await api(
+      fed,
+      "PUT",
+      "/api/v1/namespaces/default/configmaps/dup",
+      JSON.stringify({ ...JSON.parse(cm("dup", { a: "2" })), metadata: { name: "dup", resourceVersion: rv } }),
+    );
     expect(upd.status).toBe(200);
     const before = await endOffset();
     const again = await api(fed, "POST", "/api/v1/namespaces/default/configmaps", cm("dup"));
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ reason: "AlreadyExists", message: 'configmaps "dup" already exists' });
-    const stale = await api(fed, "PUT", "/api/v1/namespaces/default/configmaps/dup", JSON.stringify({ ...JSON.parse(cm("dup", { a: "3" })), metadata: { name: "dup", resourceVersion: rv } }));
+    const stale = await api(
+      fed,
+      "PUT",
+      "/api/v1/namespaces/default/configmaps/dup",
+      JSON.stringify({ ...JSON.parse(cm("dup", { a: "3" })), metadata: { name: "dup", resourceVersion: rv } }),
+    );
     expect(stale.status).toBe(409);
     expect(stale.body.reason).toBe("Conflict");
     expect(await endOffset()).toBe(before);
@@ -64,7 +129,18 @@ describe("bad input is refused with the right Status and appends nothing", () =>
 describe("the event log", () => {
   it("holds no Secret plaintext", async () => {
     const secret = "s3cr3t-" + Date.now();
-    const res = await api(fed, "POST", "/api/v1/namespaces/default/secrets", JSON.stringify({ apiVersion: "v1", kind: "Secret", metadata: { name: "db" }, stringData: { password: secret }, data: { token: Buffer.from(`tok-${secret}`).toString("base64") } }));
+    const res = await api(
+      fed,
+      "POST",
+      "/api/v1/namespaces/default/secrets",
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "db" },
+        stringData: { password: secret },
+        data: { token: Buffer.from(`tok-${secret}`).toString("base64") },
+      }),
+    );
     expect(res.status).toBe(201);
     const got = await api(fed, "GET", "/api/v1/namespaces/default/secrets/db");
     expect(Buffer.from(got.body.data.token, "base64").toString()).toBe(`tok-${secret}`);
@@ -83,17 +159,24 @@ describe("the event log", () => {
     await all;
     await tail.stop();
     const bytes = Buffer.concat(records.map((r) => r.value));
-    for (const needle of [secret, `tok-${secret}`, Buffer.from(`tok-${secret}`).toString("base64")]) expect(bytes.includes(needle)).toBe(false);
+    for (const needle of [secret, `tok-${secret}`, Buffer.from(`tok-${secret}`).toString("base64")])
+      expect(bytes.includes(needle)).toBe(false);
     expect(records.some((r) => r.headers["kf-key-id"]?.toString() === "k1")).toBe(true);
   });
 
   it("rebuilds exactly the same state after an ingest restart", async () => {
     const listAll = async () => {
       const out: Record<string, unknown> = {};
-      for (const p of ["/api/v1/namespaces", "/api/v1/configmaps", "/api/v1/secrets", "/apis/apps/v1/deployments"]) out[p] = (await api(fed, "GET", p)).body.items;
+      for (const p of ["/api/v1/namespaces", "/api/v1/configmaps", "/api/v1/secrets", "/apis/apps/v1/deployments"])
+        out[p] = (await api(fed, "GET", p)).body.items;
       return out;
     };
-    await api(fed, "POST", "/api/v1/namespaces", JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "rebuild" } }));
+    await api(
+      fed,
+      "POST",
+      "/api/v1/namespaces",
+      JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "rebuild" } }),
+    );
     await api(fed, "POST", "/api/v1/namespaces/rebuild/configmaps", cm("one"));
     const before = await listAll();
     await fed.restart();
@@ -109,15 +192,25 @@ describe("@kubernetes/client-node informer", () => {
     const core = kc.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: "informed" } } });
     const seen: string[] = [];
-    const informer = makeInformer<V1ConfigMap>(kc, "/api/v1/namespaces/informed/configmaps", () => core.listNamespacedConfigMap({ namespace: "informed" }));
-    const record = (type: string) => (o: KubernetesObject & { data?: Record<string, string> }) => seen.push(`${type} ${o.metadata?.name} ${o.data?.v ?? ""}`);
+    const informer = makeInformer<V1ConfigMap>(kc, "/api/v1/namespaces/informed/configmaps", () =>
+      core.listNamespacedConfigMap({ namespace: "informed" }),
+    );
+    const record = (type: string) => (o: KubernetesObject & { data?: Record<string, string> }) =>
+      seen.push(`${type} ${o.metadata?.name} ${o.data?.v ?? ""}`);
     informer.on("add", record("add"));
     informer.on("update", record("update"));
     informer.on("delete", record("delete"));
     await informer.start();
-    await core.createNamespacedConfigMap({ namespace: "informed", body: { metadata: { name: "i1" }, data: { v: "1" } } });
+    await core.createNamespacedConfigMap({
+      namespace: "informed",
+      body: { metadata: { name: "i1" }, data: { v: "1" } },
+    });
     const current = await core.readNamespacedConfigMap({ namespace: "informed", name: "i1" });
-    await core.replaceNamespacedConfigMap({ namespace: "informed", name: "i1", body: { ...current, data: { v: "2" } } });
+    await core.replaceNamespacedConfigMap({
+      namespace: "informed",
+      name: "i1",
+      body: { ...current, data: { v: "2" } },
+    });
     await core.deleteNamespacedConfigMap({ namespace: "informed", name: "i1" });
     for (let i = 0; i < 50 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 100));
     await informer.stop();
@@ -132,14 +225,42 @@ describe("history", () => {
     const run = promisify(execFile);
     const created = await api(fed, "POST", "/api/v1/namespaces/default/configmaps", cm("audited", { a: "1" }));
     const rv1 = created.body.metadata.resourceVersion as string;
-    const upd = await api(fed, "PATCH", "/api/v1/namespaces/default/configmaps/audited", JSON.stringify({ data: { a: "2", b: "3" } }), { contentType: "application/merge-patch+json" });
+    const upd = await api(
+      fed,
+      "PATCH",
+      "/api/v1/namespaces/default/configmaps/audited",
+      JSON.stringify({ data: { a: "2", b: "3" } }),
+      { contentType: "application/merge-patch+json" },
+    );
     const rv2 = upd.body.metadata.resourceVersion as string;
     // A write rejected by the fold or refused up front is not a revision.
     await api(fed, "POST", "/api/v1/namespaces/default/configmaps", cm("audited"));
     const del = await api(fed, "DELETE", "/api/v1/namespaces/default/configmaps/audited");
     expect(del.status).toBe(200);
-    const cli = ["history", "configmap/audited", "-n", "default", "--kubeconfig", fed.kubeconfig, "--context", "federation"];
-    const json = JSON.parse((await run(`${import.meta.dirname}/../../cli/bin/kubefed`, [...cli, "-o", "json"], { cwd: `${import.meta.dirname}/../..` })).stdout) as { revisions: { resourceVersion: string; user: string; operation: string; changes: { op: string; path: string }[] }[] };
+    const cli = [
+      "history",
+      "configmap/audited",
+      "-n",
+      "default",
+      "--kubeconfig",
+      fed.kubeconfig,
+      "--context",
+      "federation",
+    ];
+    const json = JSON.parse(
+      (
+        await run(`${import.meta.dirname}/../../cli/bin/kubefed`, [...cli, "-o", "json"], {
+          cwd: `${import.meta.dirname}/../..`,
+        })
+      ).stdout,
+    ) as {
+      revisions: {
+        resourceVersion: string;
+        user: string;
+        operation: string;
+        changes: { op: string; path: string }[];
+      }[];
+    };
     expect(json.revisions.map((r) => [r.operation, r.user])).toEqual([
       ["create", "admin"],
       ["update", "admin"],
@@ -150,10 +271,18 @@ describe("history", () => {
       { op: "changed", path: "/data/a" },
       { op: "added", path: "/data/b" },
     ]);
-    const table = (await run(`${import.meta.dirname}/../../cli/bin/kubefed`, cli, { cwd: `${import.meta.dirname}/../..` })).stdout.trim().split("\n");
+    const table = (
+      await run(`${import.meta.dirname}/../../cli/bin/kubefed`, cli, { cwd: `${import.meta.dirname}/../..` })
+    ).stdout
+      .trim()
+      .split("\n");
     expect(table[0]).toMatch(/^REVISION\s+TIME\s+USER\s+OPERATION\s+CHANGES$/);
     expect(table[2]).toContain("~/data/a, +/data/b");
-    const missing = await run(`${import.meta.dirname}/../../cli/bin/kubefed`, ["history", "configmap/never-existed", "--kubeconfig", fed.kubeconfig, "--context", "federation"], { cwd: `${import.meta.dirname}/../..` }).catch((e: { code: number; stderr: string }) => e);
+    const missing = await run(
+      `${import.meta.dirname}/../../cli/bin/kubefed`,
+      ["history", "configmap/never-existed", "--kubeconfig", fed.kubeconfig, "--context", "federation"],
+      { cwd: `${import.meta.dirname}/../..` },
+    ).catch((e: { code: number; stderr: string }) => e);
     expect(missing).toMatchObject({ code: 1, stderr: 'kubefed: configmaps "never-existed" has no history\n' });
   });
 });

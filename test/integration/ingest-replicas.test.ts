@@ -25,7 +25,12 @@ afterAll(async () => {
 
 const end = async () => BigInt((await kafka.endOffsets(objectsTopic(a.name)))[0]!.offset);
 const cm = (name: string, v: string, resourceVersion?: string) =>
-  JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, ...(resourceVersion ? { resourceVersion } : {}) }, data: { v } });
+  JSON.stringify({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, ...(resourceVersion ? { resourceVersion } : {}) },
+    data: { v },
+  });
 
 describe("two ingest replicas on one log", () => {
   it("refuses a conflict the replica can already see without appending anything", async () => {
@@ -54,25 +59,38 @@ describe("two ingest replicas on one log", () => {
       const name = `race-${i}`;
       let rv = "";
       await appendedBy(async () => {
-        const [ra, rb] = await Promise.all([api(a, "POST", "/api/v1/namespaces/default/configmaps", cm(name, "a")), api(b, "POST", "/api/v1/namespaces/default/configmaps", cm(name, "b"))]);
+        const [ra, rb] = await Promise.all([
+          api(a, "POST", "/api/v1/namespaces/default/configmaps", cm(name, "a")),
+          api(b, "POST", "/api/v1/namespaces/default/configmaps", cm(name, "b")),
+        ]);
         expect([ra.status, rb.status].sort()).toEqual([201, 409]);
         expect((ra.status === 409 ? ra : rb).body.reason).toBe("AlreadyExists");
         rv = (ra.status === 201 ? ra : rb).body.metadata.resourceVersion as string;
       });
       let updated = "";
       await appendedBy(async () => {
-        const [ua, ub] = await Promise.all([api(a, "PUT", `/api/v1/namespaces/default/configmaps/${name}`, cm(name, "ua", rv)), api(b, "PUT", `/api/v1/namespaces/default/configmaps/${name}`, cm(name, "ub", rv))]);
+        const [ua, ub] = await Promise.all([
+          api(a, "PUT", `/api/v1/namespaces/default/configmaps/${name}`, cm(name, "ua", rv)),
+          api(b, "PUT", `/api/v1/namespaces/default/configmaps/${name}`, cm(name, "ub", rv)),
+        ]);
         expect([ua.status, ub.status].sort()).toEqual([200, 409]);
         expect((ua.status === 409 ? ua : ub).body.reason).toBe("Conflict");
         updated = ua.status === 200 ? "ua" : "ub";
       });
       for (const f of [a, b]) {
-        await expect.poll(async () => (await api(f, "GET", `/api/v1/namespaces/default/configmaps/${name}`)).body?.data?.v).toBe(updated);
+        await expect
+          .poll(async () => (await api(f, "GET", `/api/v1/namespaces/default/configmaps/${name}`)).body?.data?.v)
+          .toBe(updated);
       }
     }
     expect(decidedByFold, "races in which both writes reached the log").toBeGreaterThan(0);
     // Both replicas hold exactly the same objects.
-    const list = async (f: Federation) => (await api(f, "GET", "/api/v1/namespaces/default/configmaps")).body.items.map((o: any) => [o.metadata.name, o.metadata.resourceVersion, o.data]);
+    const list = async (f: Federation) =>
+      (await api(f, "GET", "/api/v1/namespaces/default/configmaps")).body.items.map((o: any) => [
+        o.metadata.name,
+        o.metadata.resourceVersion,
+        o.data,
+      ]);
     await expect.poll(async () => JSON.stringify(await list(b))).toBe(JSON.stringify(await list(a)));
   }, 120_000);
 });
@@ -86,6 +104,8 @@ describe("the objects log's one partition", () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(LocalEnvError);
-    expect((err as LocalEnvError).describe()).toContain(`topic ${objectsTopic(name)} has 3 partitions; the federation needs exactly 1`);
+    expect((err as LocalEnvError).describe()).toContain(
+      `topic ${objectsTopic(name)} has 3 partitions; the federation needs exactly 1`,
+    );
   }, 120_000);
 });

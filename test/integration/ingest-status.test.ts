@@ -2,7 +2,13 @@
 // appends them (the @kubefed/kafka appender, encodeStatus), and read back with the stock kubectl and a watch.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KubeConfig, Watch } from "@kubernetes/client-node";
-import { encodeStatus, ObservedOutcome, StatusType, type ObjectObservedReport, type StatusReport } from "@kubefed/events";
+import {
+  encodeStatus,
+  ObservedOutcome,
+  StatusType,
+  type ObjectObservedReport,
+  type StatusReport,
+} from "@kubefed/events";
 import { KafkaClient, type Appender } from "@kubefed/kafka";
 import { statusTopic } from "@kubefed/names";
 import { env, kubectl, uniqueName } from "./helpers.ts";
@@ -13,10 +19,17 @@ let kafka: KafkaClient;
 let appender: Appender;
 let deploymentRv: string;
 
-const k = (args: string[], input?: string) => kubectl(["--context", "federation", ...args], { kubeconfig: fed.kubeconfig, ...(input !== undefined ? { input } : {}) });
+const k = (args: string[], input?: string) =>
+  kubectl(["--context", "federation", ...args], {
+    kubeconfig: fed.kubeconfig,
+    ...(input !== undefined ? { input } : {}),
+  });
 const json = async (args: string[]) => JSON.parse((await k([...args, "-o", "json"])).stdout) as Record<string, any>;
 const report = async (...reports: StatusReport[]) => {
-  await appender.append(statusTopic(fed.name), reports.map((r) => encodeStatus(r)));
+  await appender.append(
+    statusTopic(fed.name),
+    reports.map((r) => encodeStatus(r)),
+  );
 };
 /** Polls until `check` stops throwing (the ingest folds the status topic asynchronously). */
 async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
@@ -115,8 +128,15 @@ describe("the status topic shows through the federation API", () => {
 
   it("get deployment: replica counters summed over the clusters, and a per-cluster breakdown", async () => {
     await report(
-      observed("member1", { created: true, message: "created", status: { replicas: 2, readyReplicas: 2, availableReplicas: 2, updatedReplicas: 2, observedGeneration: 1 } }),
-      observed("member2", { outcome: ObservedOutcome.Failed, message: 'admission webhook "quota.example.com" denied the request' }),
+      observed("member1", {
+        created: true,
+        message: "created",
+        status: { replicas: 2, readyReplicas: 2, availableReplicas: 2, updatedReplicas: 2, observedGeneration: 1 },
+      }),
+      observed("member2", {
+        outcome: ObservedOutcome.Failed,
+        message: 'admission webhook "quota.example.com" denied the request',
+      }),
     );
     const d = await eventually(async () => {
       const d = await json(["get", "deployment", "web", "-n", "shop"]);
@@ -128,8 +148,19 @@ describe("the status topic shows through the federation API", () => {
     // member2 failed: the federation has not observed generation 1 everywhere.
     expect(d.status.observedGeneration).toBeUndefined();
     expect(d.status.clusters).toEqual([
-      { name: "member1", outcome: "Applied", message: "created", generation: 1, status: { replicas: 2, readyReplicas: 2, availableReplicas: 2, updatedReplicas: 2, observedGeneration: 1 } },
-      { name: "member2", outcome: "Failed", message: 'admission webhook "quota.example.com" denied the request', generation: 1 },
+      {
+        name: "member1",
+        outcome: "Applied",
+        message: "created",
+        generation: 1,
+        status: { replicas: 2, readyReplicas: 2, availableReplicas: 2, updatedReplicas: 2, observedGeneration: 1 },
+      },
+      {
+        name: "member2",
+        outcome: "Failed",
+        message: 'admission webhook "quota.example.com" denied the request',
+        generation: 1,
+      },
     ]);
     expect((await k(["get", "deployment", "web", "-n", "shop"])).stdout).toMatch(/\nweb\s+2\/4\s+2\s+2\s+/);
   });
@@ -141,17 +172,32 @@ describe("the status topic shows through the federation API", () => {
       return stdout;
     });
     expect(desc).toMatch(/Normal\s+CreatedInCluster\s+\S+\s+federation-propagator\s+created in cluster member1/);
-    expect(desc).toMatch(/Warning\s+FailedInCluster\s+\S+\s+federation-propagator\s+apply failed in cluster member2: admission webhook "quota.example.com" denied the request/);
+    expect(desc).toMatch(
+      /Warning\s+FailedInCluster\s+\S+\s+federation-propagator\s+apply failed in cluster member2: admission webhook "quota.example.com" denied the request/,
+    );
     const events = await json(["get", "events", "-n", "shop"]);
     const uid = (await json(["get", "deployment", "web", "-n", "shop"])).metadata.uid;
-    expect(events.items.map((e: any) => [e.reason, e.involvedObject.kind, e.involvedObject.name, e.involvedObject.uid, e.count])).toEqual(
+    expect(
+      events.items.map((e: any) => [
+        e.reason,
+        e.involvedObject.kind,
+        e.involvedObject.name,
+        e.involvedObject.uid,
+        e.count,
+      ]),
+    ).toEqual(
       expect.arrayContaining([
         ["CreatedInCluster", "Deployment", "web", uid, 1],
         ["FailedInCluster", "Deployment", "web", uid, 1],
       ]),
     );
     // A repeated failure aggregates into count.
-    await report(observed("member2", { outcome: ObservedOutcome.Failed, message: 'admission webhook "quota.example.com" denied the request' }));
+    await report(
+      observed("member2", {
+        outcome: ObservedOutcome.Failed,
+        message: 'admission webhook "quota.example.com" denied the request',
+      }),
+    );
     await eventually(async () => {
       const e = (await json(["get", "events", "-n", "shop", "--field-selector", "reason=FailedInCluster"])).items;
       expect(e.map((x: any) => x.count)).toEqual([2]);
@@ -159,7 +205,15 @@ describe("the status topic shows through the federation API", () => {
   });
 
   it("the object's own status survives; reports win for the fields they provide; writes still work", async () => {
-    const res = await api(fed, "PATCH", "/apis/apps/v1/namespaces/shop/deployments/web/status", JSON.stringify({ status: { readyReplicas: 9, conditions: [{ type: "Progressing", status: "True", reason: "Own" }] } }), { contentType: "application/merge-patch+json" });
+    const res = await api(
+      fed,
+      "PATCH",
+      "/apis/apps/v1/namespaces/shop/deployments/web/status",
+      JSON.stringify({
+        status: { readyReplicas: 9, conditions: [{ type: "Progressing", status: "True", reason: "Own" }] },
+      }),
+      { contentType: "application/merge-patch+json" },
+    );
     expect(res.status).toBe(200);
     const d = await json(["get", "deployment", "web", "-n", "shop"]);
     expect(d.status.conditions).toEqual([{ type: "Progressing", status: "True", reason: "Own" }]);
@@ -183,8 +237,17 @@ describe("the status topic shows through the federation API", () => {
     );
     try {
       await new Promise((r) => setTimeout(r, 500));
-      await report(observed("member2", { created: true, message: "created", generation: 1, status: { replicas: 2, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 2, observedGeneration: 1 } }));
-      await eventually(async () => expect(seen.some((e) => e.type === "MODIFIED" && e.obj.status?.readyReplicas === 3)).toBe(true));
+      await report(
+        observed("member2", {
+          created: true,
+          message: "created",
+          generation: 1,
+          status: { replicas: 2, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 2, observedGeneration: 1 },
+        }),
+      );
+      await eventually(async () =>
+        expect(seen.some((e) => e.type === "MODIFIED" && e.obj.status?.readyReplicas === 3)).toBe(true),
+      );
       const modified = seen.find((e) => e.obj.status?.readyReplicas === 3)!;
       expect(modified.obj.metadata.resourceVersion).toBe(deploymentRv);
       expect(modified.obj.status.clusters.map((c: any) => c.outcome)).toEqual(["Applied", "Applied"]);
@@ -201,7 +264,12 @@ describe("the status topic shows through the federation API", () => {
         const { resourceVersion: _rv, ...metadata } = e.metadata;
         return { ...e, metadata };
       });
-      return { deployment: await json(["get", "deployment", "web", "-n", "shop"]), clusters: (await json(["get", "clusters"])).items, events, table: (await k(["get", "clusters"])).stdout.replace(/\s+\d+[smh]\s*$/gm, "") };
+      return {
+        deployment: await json(["get", "deployment", "web", "-n", "shop"]),
+        clusters: (await json(["get", "clusters"])).items,
+        events,
+        table: (await k(["get", "clusters"])).stdout.replace(/\s+\d+[smh]\s*$/gm, ""),
+      };
     };
     const before = await view();
     expect(before.events.length).toBeGreaterThanOrEqual(3);

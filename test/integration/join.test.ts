@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { freePort } from "@kubefed/localenv";
-import { FEDERATION_SYSTEM_NAMESPACE, OWNED_BY_LABEL, REGION_LABEL, ZONE_LABEL, memberClusterRoleName, memberServiceAccountName } from "@kubefed/names";
+import {
+  FEDERATION_SYSTEM_NAMESPACE,
+  OWNED_BY_LABEL,
+  REGION_LABEL,
+  ZONE_LABEL,
+  memberClusterRoleName,
+  memberServiceAccountName,
+} from "@kubefed/names";
 import { env, kubeConfigFor, kubectl, uniqueName } from "./helpers.ts";
 import { startFederation, type Federation } from "./federation.ts";
 
@@ -25,7 +32,10 @@ let fed: Federation;
 let badKubeconfig: string;
 const noRightsSa = uniqueName("norights");
 
-async function kubefed(args: string[], kubeconfig = fed.kubeconfig): Promise<{ code: number; stdout: string; stderr: string }> {
+async function kubefed(
+  args: string[],
+  kubeconfig = fed.kubeconfig,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const argv = [...args, "--kubeconfig", kubeconfig, "--federation-name", FED];
   try {
     const { stdout, stderr } = await run(join(ROOT, "cli/bin/kubefed"), argv, { cwd: ROOT, timeout: 90_000 });
@@ -36,7 +46,8 @@ async function kubefed(args: string[], kubeconfig = fed.kubeconfig): Promise<{ c
   }
 }
 
-const onFed = async (args: string[]) => (await kubectl(["--context", "federation", ...args], { kubeconfig: fed.kubeconfig })).stdout;
+const onFed = async (args: string[]) =>
+  (await kubectl(["--context", "federation", ...args], { kubeconfig: fed.kubeconfig })).stdout;
 const onMember = async (args: string[]) => (await kubectl(["--context", MEMBER, ...args])).stdout;
 const json = async <T = any>(p: Promise<string>): Promise<T> => JSON.parse(await p) as T;
 
@@ -92,28 +103,59 @@ beforeAll(async () => {
   await onMember(["create", "serviceaccount", noRightsSa, "-n", "default"]);
   const token = (await onMember(["create", "token", noRightsSa, "-n", "default"])).trim();
   const kc = parse(readFileSync(fed.kubeconfig, "utf8"));
-  kc.clusters.push({ name: "closed", cluster: { server: `https://127.0.0.1:${await freePort()}`, "certificate-authority": memberInfo().caFile } });
+  kc.clusters.push({
+    name: "closed",
+    cluster: { server: `https://127.0.0.1:${await freePort()}`, "certificate-authority": memberInfo().caFile },
+  });
   kc.users.push({ name: "norights", user: { token } });
-  kc.contexts.push({ name: "closed", context: { cluster: "closed", user: `admin@${MEMBER}` } }, { name: "norights", context: { cluster: MEMBER, user: "norights" } });
+  kc.contexts.push(
+    { name: "closed", context: { cluster: "closed", user: `admin@${MEMBER}` } },
+    { name: "norights", context: { cluster: MEMBER, user: "norights" } },
+  );
   badKubeconfig = join(env().runDir, "federations", FED, "bad-kubeconfig");
   writeFileSync(badKubeconfig, stringify(kc));
 });
 
 afterAll(async () => {
-  await onMember(["delete", "serviceaccount", noRightsSa, "-n", "default", "--ignore-not-found"]).catch(() => undefined);
+  await onMember(["delete", "serviceaccount", noRightsSa, "-n", "default", "--ignore-not-found"]).catch(
+    () => undefined,
+  );
   await fed?.stop();
 });
 
-const joinArgs = (name = MEMBER, context = MEMBER) => ["join", name, "--host-cluster-context=federation", `--cluster-context=${context}`];
+const joinArgs = (name = MEMBER, context = MEMBER) => [
+  "join",
+  name,
+  "--host-cluster-context=federation",
+  `--cluster-context=${context}`,
+];
 
 describe("kubefed join refuses bad input, with one line, exit 1 and no change", () => {
   it.each<[string, string[], RegExp, boolean?]>([
-    ["an unknown context", joinArgs(MEMBER, "nope"), /--cluster-context: context "nope" does not exist in the kubeconfig/],
-    ["an unknown federation context", ["join", MEMBER, "--host-cluster-context=nope", `--cluster-context=${MEMBER}`], /--host-cluster-context: context "nope" does not exist/],
-    ["an unreachable cluster", joinArgs(MEMBER, "closed"), /^kubefed: cannot reach cluster at https:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/, true],
+    [
+      "an unknown context",
+      joinArgs(MEMBER, "nope"),
+      /--cluster-context: context "nope" does not exist in the kubeconfig/,
+    ],
+    [
+      "an unknown federation context",
+      ["join", MEMBER, "--host-cluster-context=nope", `--cluster-context=${MEMBER}`],
+      /--host-cluster-context: context "nope" does not exist/,
+    ],
+    [
+      "an unreachable cluster",
+      joinArgs(MEMBER, "closed"),
+      /^kubefed: cannot reach cluster at https:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/,
+      true,
+    ],
     ["an invalid name", joinArgs("Member_3"), /invalid cluster name "Member_3": a lowercase RFC 1123 label/],
     ["malformed --labels", [...joinArgs(), "--labels", "env=prod,tier"], /--labels: expected key=value, got "tier"/],
-    ["a member user without rights", joinArgs(MEMBER, "norights"), /^kubefed: missing rights in the member: create namespaces, create serviceaccounts in kubefed-system, create serviceaccounts\/token in kubefed-system, and 4 more \(the user of context "norights" must be allowed to set up RBAC/, true],
+    [
+      "a member user without rights",
+      joinArgs(MEMBER, "norights"),
+      /^kubefed: missing rights in the member: create namespaces, create serviceaccounts in kubefed-system, create serviceaccounts\/token in kubefed-system, and 4 more \(the user of context "norights" must be allowed to set up RBAC/,
+      true,
+    ],
     ["a member that is the federation", joinArgs(MEMBER, "federation"), /the member must be another cluster/],
   ])("%s", async (_what, args, message, bad) => {
     await expectRefused(args, message, bad ? badKubeconfig : undefined);
@@ -122,7 +164,15 @@ describe("kubefed join refuses bad input, with one line, exit 1 and no change", 
 
 describe("kubefed join and unjoin against a real member", () => {
   it("joins member3 with a service account limited to the federated types, a token and a Cluster", async () => {
-    const r = await kubefed([...joinArgs(), "--region", "europe-west1", "--zone", "europe-west1-b", "--labels", "env=prod,tier=gold"]);
+    const r = await kubefed([
+      ...joinArgs(),
+      "--region",
+      "europe-west1",
+      "--zone",
+      "europe-west1-b",
+      "--labels",
+      "env=prod,tier=gold",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trimEnd().split("\n").at(-1)).toBe(`cluster "${MEMBER}" joined`);
 
@@ -131,8 +181,14 @@ describe("kubefed join and unjoin against a real member", () => {
     expect(clusters.items[0]).toMatchObject({
       apiVersion: "federation/v1beta1",
       kind: "Cluster",
-      metadata: { name: MEMBER, labels: { [REGION_LABEL]: "europe-west1", [ZONE_LABEL]: "europe-west1-b", env: "prod", tier: "gold" } },
-      spec: { serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: memberInfo().server }], secretRef: { name: `${MEMBER}-credentials` } },
+      metadata: {
+        name: MEMBER,
+        labels: { [REGION_LABEL]: "europe-west1", [ZONE_LABEL]: "europe-west1-b", env: "prod", tier: "gold" },
+      },
+      spec: {
+        serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: memberInfo().server }],
+        secretRef: { name: `${MEMBER}-credentials` },
+      },
     });
     const secret = await json(onFed(["get", "secret", `${MEMBER}-credentials`, "-n", NS, "-o", "json"]));
     expect(Buffer.from(secret.data["ca.crt"], "base64").toString()).toBe(readFileSync(memberInfo().caFile, "utf8"));
@@ -141,9 +197,16 @@ describe("kubefed join and unjoin against a real member", () => {
 
     const sa = await json(onMember(["get", "serviceaccount", SA, "-n", NS, "-o", "json"]));
     expect(sa.metadata.name).toBe(SA);
-    const role = await json<{ rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] }>(onMember(["get", "clusterrole", ROLE, "-o", "json"]));
-    for (const rule of role.rules) for (const x of [...rule.apiGroups, ...rule.resources, ...rule.verbs]) expect(x).not.toBe("*");
-    expect(role.rules).toContainEqual({ apiGroups: ["apps"], resources: ["deployments", "replicasets", "daemonsets"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] });
+    const role = await json<{ rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] }>(
+      onMember(["get", "clusterrole", ROLE, "-o", "json"]),
+    );
+    for (const rule of role.rules)
+      for (const x of [...rule.apiGroups, ...rule.resources, ...rule.verbs]) expect(x).not.toBe("*");
+    expect(role.rules).toContainEqual({
+      apiGroups: ["apps"],
+      resources: ["deployments", "replicasets", "daemonsets"],
+      verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+    });
     const binding = await json(onMember(["get", "clusterrolebinding", ROLE, "-o", "json"]));
     expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: ROLE });
     expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: SA, namespace: NS }]);
@@ -159,7 +222,11 @@ describe("kubefed join and unjoin against a real member", () => {
     const asFederation = kc.makeApiClient(CoreV1Api);
     await expect(asFederation.listConfigMapForAllNamespaces()).resolves.toHaveProperty("items");
     await expect(asFederation.listPodForAllNamespaces()).rejects.toMatchObject({ code: 403 });
-    await expect(kc.makeApiClient(RbacAuthorizationV1Api).createClusterRole({ body: { metadata: { name: uniqueName("escalate") }, rules: [] } })).rejects.toMatchObject({ code: 403 });
+    await expect(
+      kc
+        .makeApiClient(RbacAuthorizationV1Api)
+        .createClusterRole({ body: { metadata: { name: uniqueName("escalate") }, rules: [] } }),
+    ).rejects.toMatchObject({ code: 403 });
   });
 
   it("refuses to join the same name twice, and changes nothing", async () => {
@@ -167,7 +234,11 @@ describe("kubefed join and unjoin against a real member", () => {
   });
 
   it("refuses to guess the member for --cleanup when two contexts reach it", async () => {
-    await expectRefused(["unjoin", MEMBER, "--host-cluster-context=federation", "--cleanup"], new RegExp(`contexts "${MEMBER}", "norights" all reach cluster ${MEMBER}`), badKubeconfig);
+    await expectRefused(
+      ["unjoin", MEMBER, "--host-cluster-context=federation", "--cleanup"],
+      new RegExp(`contexts "${MEMBER}", "norights" all reach cluster ${MEMBER}`),
+      badKubeconfig,
+    );
   });
 
   it("unjoin removes the Cluster and its Secret, and leaves the member alone", async () => {
@@ -177,7 +248,10 @@ describe("kubefed join and unjoin against a real member", () => {
     expect(await onFed(["get", "clusters", "-o", "name"])).toBe("");
     expect(await onFed(["get", "secrets", "-n", NS, "-o", "name"])).toBe("");
     expect(await onMember(["get", "serviceaccount", SA, "-n", NS, "-o", "name"])).toBe(`serviceaccount/${SA}\n`);
-    await expectRefused(["unjoin", MEMBER, "--host-cluster-context=federation"], new RegExp(`^kubefed: cluster ${MEMBER} is not joined$`, "m"));
+    await expectRefused(
+      ["unjoin", MEMBER, "--host-cluster-context=federation"],
+      new RegExp(`^kubefed: cluster ${MEMBER} is not joined$`, "m"),
+    );
   });
 
   it("unjoin --cleanup deletes what the federation owns in the member, and nothing else", async () => {
@@ -192,36 +266,66 @@ describe("kubefed join and unjoin against a real member", () => {
     const objects = [
       { apiVersion: "v1", kind: "Namespace", metadata: { name: owned, labels: label(FED) } },
       { apiVersion: "v1", kind: "Namespace", metadata: { name: kept } },
-      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: owned, labels: label(FED) }, data: { a: "1" } },
-      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${owned}-cm`, namespace: "default", labels: label(FED) } },
-      { apiVersion: "v1", kind: "Secret", metadata: { name: `${owned}-secret`, namespace: "default", labels: label(FED) }, stringData: { p: "x" } },
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "settings", namespace: owned, labels: label(FED) },
+        data: { a: "1" },
+      },
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: `${owned}-cm`, namespace: "default", labels: label(FED) },
+      },
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: `${owned}-secret`, namespace: "default", labels: label(FED) },
+        stringData: { p: "x" },
+      },
       {
         apiVersion: "apps/v1",
         kind: "Deployment",
         metadata: { name: "web", namespace: owned, labels: label(FED) },
-        spec: { selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "web", image: "nginx" }] } } },
+        spec: {
+          selector: { matchLabels: { app: "web" } },
+          template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "web", image: "nginx" }] } },
+        },
       },
       { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${kept}-plain`, namespace: "default" } },
-      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${kept}-other-fed`, namespace: "default", labels: label("another-federation") } },
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: `${kept}-other-fed`, namespace: "default", labels: label("another-federation") },
+      },
       { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "inside", namespace: kept } },
     ];
-    await kubectl(["--context", MEMBER, "apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }) });
+    await kubectl(["--context", MEMBER, "apply", "-f", "-"], {
+      input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
+    });
 
     const r = await kubefed(["unjoin", MEMBER, "--host-cluster-context=federation", "--cleanup"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`deleted 2 configmaps, 1 secret, 1 deployment, 1 namespace labelled ${OWNED_BY_LABEL}=${FED} in the member`);
-    expect(r.stdout).toContain(`deleted clusterrolebinding ${ROLE}, clusterrole ${ROLE} and serviceaccount ${NS}/${SA} in the member`);
+    expect(r.stdout).toContain(
+      `deleted 2 configmaps, 1 secret, 1 deployment, 1 namespace labelled ${OWNED_BY_LABEL}=${FED} in the member`,
+    );
+    expect(r.stdout).toContain(
+      `deleted clusterrolebinding ${ROLE}, clusterrole ${ROLE} and serviceaccount ${NS}/${SA} in the member`,
+    );
     expect(r.stdout.trimEnd().split("\n").at(-1)).toBe(`cluster "${MEMBER}" unjoined`);
     expect(await onFed(["get", "clusters", "-o", "name"])).toBe("");
 
-    const all = "configmaps,secrets,services,deployments,replicasets,daemonsets,jobs,ingresses,horizontalpodautoscalers";
+    const all =
+      "configmaps,secrets,services,deployments,replicasets,daemonsets,jobs,ingresses,horizontalpodautoscalers";
     expect(await onMember(["get", all, "-A", "-l", `${OWNED_BY_LABEL}=${FED}`, "-o", "name"])).toBe("");
     expect(await onMember(["get", "clusterroles,clusterrolebindings", "-o", "name"])).not.toContain(ROLE);
     expect(await onMember(["get", "serviceaccounts", "-A", "-o", "name"])).not.toContain(SA);
     await expectNamespaceGone(owned);
     // The member's system namespace is shared by every federation joined to it (other test files join this member
     // too): it goes only with the last federation's ServiceAccount.
-    const others = (await onMember(["get", "serviceaccounts", "-n", NS, "-o", "name"])).split("\n").filter((l) => l.startsWith("serviceaccount/kubefed-"));
+    const others = (await onMember(["get", "serviceaccounts", "-n", NS, "-o", "name"]))
+      .split("\n")
+      .filter((l) => l.startsWith("serviceaccount/kubefed-"));
     if (others.length === 0) await expectNamespaceGone(NS);
 
     const left = await onMember(["get", "configmaps", "-A", "-o", "name"]);
@@ -229,7 +333,13 @@ describe("kubefed join and unjoin against a real member", () => {
     expect(await onMember(["get", "namespace", kept, "-o", "name"])).toBe(`namespace/${kept}\n`);
 
     // A cleanup that stopped half way is finished by naming the member: the Cluster is already gone.
-    const rerun = await kubefed(["unjoin", MEMBER, "--host-cluster-context=federation", "--cleanup", `--cluster-context=${MEMBER}`]);
+    const rerun = await kubefed([
+      "unjoin",
+      MEMBER,
+      "--host-cluster-context=federation",
+      "--cleanup",
+      `--cluster-context=${MEMBER}`,
+    ]);
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stdout).toContain(`cluster ${MEMBER} is not in the federation any more; cleaning up the member only`);
     expect(rerun.stdout).toContain(`deleted nothing labelled ${OWNED_BY_LABEL}=${FED} in the member`);

@@ -16,7 +16,10 @@ describe("Kafka broker (KRaft) of the local environment", () => {
     expect(await kafka.listTopics()).toContain(topic);
 
     const appender = await kafka.appender();
-    const written = await appender.append(topic, [1, 2, 3].map((i) => ({ key: `k${i}`, value: Buffer.from(`v${i}`), headers: { n: String(i) } })));
+    const written = await appender.append(
+      topic,
+      [1, 2, 3].map((i) => ({ key: `k${i}`, value: Buffer.from(`v${i}`), headers: { n: String(i) } })),
+    );
     await appender.close();
     expect(written.map((w) => w.offset)).toEqual(["0", "1", "2"]);
     expect(await kafka.endOffsets(topic)).toEqual([{ partition: 0, offset: "3" }]);

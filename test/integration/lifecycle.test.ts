@@ -39,7 +39,10 @@ function processesOf(runDir: string): string[] {
 describe("kubefed up lifecycle", () => {
   it("stops every component it started when interrupted with SIGINT", async () => {
     const kubeconfig = join(mkdtempSync(join(tmpdir(), "kubefed-up-")), "kubeconfig");
-    const child = spawn(KUBEFED, ["up", "--members", "1", "--with-dns", "--with-opa", "--kubeconfig", kubeconfig], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(KUBEFED, ["up", "--members", "1", "--with-dns", "--with-opa", "--kubeconfig", kubeconfig], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -59,11 +62,26 @@ describe("kubefed up lifecycle", () => {
     const runDir = /logs: +(\S+)\/logs/.exec(out)?.[1];
     expect(runDir, out).toBeDefined();
     expect(existsSync(kubeconfig)).toBe(true);
-    const started = readFileSync(join(runDir!, "pids"), "utf8").trim().split("\n").map((l) => ({ pid: Number(l.split(" ")[0]), name: l.split(" ")[1] ?? "" }));
+    const started = readFileSync(join(runDir!, "pids"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => ({ pid: Number(l.split(" ")[0]), name: l.split(" ")[1] ?? "" }));
     const pids = started.map((p) => p.pid);
     // kafka, etcd, one kube-apiserver with its kube-controller-manager, kube-scheduler and kwok, the load
     // balancer, coredns, opa, the ingest, the propagator
-    expect(started.map((p) => p.name.replace(/-member1$|-federation$/, "")).sort()).toEqual(["coredns", "etcd", "ingest", "kafka", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "loadbalancer", "opa", "propagator"]);
+    expect(started.map((p) => p.name.replace(/-member1$|-federation$/, "")).sort()).toEqual([
+      "coredns",
+      "etcd",
+      "ingest",
+      "kafka",
+      "kube-apiserver",
+      "kube-controller-manager",
+      "kube-scheduler",
+      "kwok",
+      "loadbalancer",
+      "opa",
+      "propagator",
+    ]);
     expect(pids.every(alive)).toBe(true);
     expect(processesOf(runDir!).length).toBeGreaterThanOrEqual(11);
     expect(readFileSync(kubeconfig, "utf8")).toMatch(/current-context: federation/);
@@ -72,9 +90,18 @@ describe("kubefed up lifecycle", () => {
     // KUBECONFIG; the commands after "Use it:" create a Deployment and a LoadBalancer Service and wait for the rollout.
     const printed = out.slice(out.indexOf("export PATH="));
     const exportLine = printed.split("\n")[0]!;
-    const commands = printed.slice(printed.indexOf("Use it:\n") + "Use it:\n".length).split("\n\n")[0]!.split("\n").map((l) => l.trim().replace(/\s+#.*$/, ""));
+    const commands = printed
+      .slice(printed.indexOf("Use it:\n") + "Use it:\n".length)
+      .split("\n\n")[0]!
+      .split("\n")
+      .map((l) => l.trim().replace(/\s+#.*$/, ""));
     expect(commands.some((c) => c.startsWith("kubefed history"))).toBe(true);
-    const shell = spawnSync("bash", ["-ec", [exportLine, ...commands].join("\n")], { cwd: tmpdir(), encoding: "utf8", timeout: 180_000, env: { HOME: tmpdir(), PATH: `${dirname(process.execPath)}:/usr/bin:/bin` } });
+    const shell = spawnSync("bash", ["-ec", [exportLine, ...commands].join("\n")], {
+      cwd: tmpdir(),
+      encoding: "utf8",
+      timeout: 180_000,
+      env: { HOME: tmpdir(), PATH: `${dirname(process.execPath)}:/usr/bin:/bin` },
+    });
     expect(shell.status, `${shell.stdout}\n${shell.stderr}`).toBe(0);
     expect(shell.stdout).toContain('deployment "web" successfully rolled out');
     expect(shell.stdout).toMatch(/member1\s+Ready/);
@@ -100,12 +127,20 @@ describe("kubefed up lifecycle", () => {
 
   it("refuses a port that is already in use with one clear line and a non-zero exit", async () => {
     const blocker = createServer();
-    const port = await new Promise<number>((r) => blocker.listen(0, "127.0.0.1", () => r((blocker.address() as { port: number }).port)));
+    const port = await new Promise<number>((r) =>
+      blocker.listen(0, "127.0.0.1", () => r((blocker.address() as { port: number }).port)),
+    );
     try {
-      const res = spawnSync(KUBEFED, ["up", "--base-port", String(port)], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+      const res = spawnSync(KUBEFED, ["up", "--base-port", String(port)], {
+        cwd: ROOT,
+        encoding: "utf8",
+        timeout: 120_000,
+      });
       expect(res.status).toBe(1);
       // Progress lines may come first; the error is the one last line.
-      expect(res.stderr.trim().split("\n").at(-1)).toBe(`kubefed: kafka: port ${port} on 127.0.0.1 is already in use (stop what listens there, see \`ss -ltnp\`, or choose other ports)`);
+      expect(res.stderr.trim().split("\n").at(-1)).toBe(
+        `kubefed: kafka: port ${port} on 127.0.0.1 is already in use (stop what listens there, see \`ss -ltnp\`, or choose other ports)`,
+      );
     } finally {
       blocker.close();
     }

@@ -22,7 +22,10 @@ ${extra}`;
 
 async function ingress(name: string): Promise<string[]> {
   const { stdout } = await k(["get", "service", name, "-o", "json"]);
-  return ((JSON.parse(stdout) as { status?: { loadBalancer?: { ingress?: { ip: string }[] } } }).status?.loadBalancer?.ingress ?? []).map((i) => i.ip);
+  return (
+    (JSON.parse(stdout) as { status?: { loadBalancer?: { ingress?: { ip: string }[] } } }).status?.loadBalancer
+      ?.ingress ?? []
+  ).map((i) => i.ip);
 }
 
 beforeAll(async () => {
@@ -35,7 +38,9 @@ afterAll(async () => {
 
 describe("the loopback load balancer", () => {
   it("reports its ranges, one per member on 127.0.0.0/8", () => {
-    expect(env().loadBalancer?.ranges).toEqual(Object.fromEntries(env().members.map((m, i) => [m.name, `${memberRange(i)}.0.0/16`])));
+    expect(env().loadBalancer?.ranges).toEqual(
+      Object.fromEntries(env().members.map((m, i) => [m.name, `${memberRange(i)}.0.0/16`])),
+    );
   });
 
   it("gives a LoadBalancer Service an address of its member's range, takes it back when the type changes, and gives the same one again", async () => {
@@ -75,7 +80,15 @@ describe("the loopback load balancer", () => {
     await k(["apply", "-f", "-"], service("after"));
     await eventually(async () => expect(await ingress("after")).toHaveLength(1));
     expect(await ingress("classy")).toEqual([]);
-    await k(["patch", "service", "classy", "--subresource=status", "--type=merge", "-p", '{"status":{"loadBalancer":{"ingress":[{"ip":"203.0.113.7"}]}}}']);
+    await k([
+      "patch",
+      "service",
+      "classy",
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      '{"status":{"loadBalancer":{"ingress":[{"ip":"203.0.113.7"}]}}}',
+    ]);
     await k(["patch", "service", "after", "--type=merge", "-p", '{"spec":{"type":"ClusterIP"}}']);
     await eventually(async () => expect(await ingress("after")).toEqual([]));
     expect(await ingress("classy")).toEqual(["203.0.113.7"]);

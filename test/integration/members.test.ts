@@ -34,7 +34,10 @@ describe("member clusters (real kube-apiservers on one shared etcd)", () => {
     const name = uniqueName("foundation");
     for (const m of members) {
       const api = kubeConfigFor(m.name).makeApiClient(CoreV1Api);
-      await api.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name }, data: { cluster: m.name } } });
+      await api.createNamespacedConfigMap({
+        namespace: "default",
+        body: { metadata: { name }, data: { cluster: m.name } },
+      });
       const { stdout } = await kubectl(["--context", m.name, "get", "configmap", name, "-n", "default", "-o", "json"]);
       const cm = JSON.parse(stdout) as { data: Record<string, string>; metadata: { name: string } };
       expect(cm.metadata.name).toBe(name);
@@ -45,8 +48,21 @@ describe("member clusters (real kube-apiservers on one shared etcd)", () => {
   it("keeps members apart although they share one etcd (distinct --etcd-prefix)", async () => {
     const name = uniqueName("only-first");
     const [first, second] = members;
-    await kubeConfigFor(first!.name).makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace: "default", body: { metadata: { name }, data: { a: "1" } } });
-    const res = await kubectl(["--context", second!.name, "get", "configmap", name, "-n", "default", "--ignore-not-found", "-o", "name"]);
+    await kubeConfigFor(first!.name)
+      .makeApiClient(CoreV1Api)
+      .createNamespacedConfigMap({ namespace: "default", body: { metadata: { name }, data: { a: "1" } } });
+    const res = await kubectl([
+      "--context",
+      second!.name,
+      "get",
+      "configmap",
+      name,
+      "-n",
+      "default",
+      "--ignore-not-found",
+      "-o",
+      "name",
+    ]);
     expect(res.stdout.trim()).toBe("");
     const inFirst = await kubectl(["--context", first!.name, "get", "configmap", name, "-n", "default", "-o", "name"]);
     expect(inFirst.stdout.trim()).toBe(`configmap/${name}`);
@@ -61,7 +77,10 @@ describe("member clusters (real kube-apiservers on one shared etcd)", () => {
       members.map(async (m) => {
         const api = kubeConfigFor(m.name).makeApiClient(CoreV1Api);
         await api.createNamespace({ body: { metadata: { name: ns } } });
-        await api.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: "inside" }, data: { cluster: m.name } } });
+        await api.createNamespacedConfigMap({
+          namespace: ns,
+          body: { metadata: { name: "inside" }, data: { cluster: m.name } },
+        });
         await api.deleteNamespace({ name: ns });
         await untilGone(`namespace ${ns} in ${m.name}`, () => api.readNamespace({ name: ns }));
       }),
@@ -73,11 +92,19 @@ describe("member clusters (real kube-apiservers on one shared etcd)", () => {
     await Promise.all(
       members.map(async (m) => {
         const api = kubeConfigFor(m.name).makeApiClient(CoreV1Api);
-        const created = await api.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: owner } } });
+        const created = await api.createNamespacedConfigMap({
+          namespace: "default",
+          body: { metadata: { name: owner } },
+        });
         const ownerReferences = [{ apiVersion: "v1", kind: "ConfigMap", name: owner, uid: created.metadata!.uid! }];
-        await api.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: `${owner}-dependent`, ownerReferences } } });
+        await api.createNamespacedConfigMap({
+          namespace: "default",
+          body: { metadata: { name: `${owner}-dependent`, ownerReferences } },
+        });
         await api.deleteNamespacedConfigMap({ namespace: "default", name: owner, propagationPolicy: "Background" });
-        await untilGone(`configmap ${owner}-dependent in ${m.name}`, () => api.readNamespacedConfigMap({ namespace: "default", name: `${owner}-dependent` }));
+        await untilGone(`configmap ${owner}-dependent in ${m.name}`, () =>
+          api.readNamespacedConfigMap({ namespace: "default", name: `${owner}-dependent` }),
+        );
       }),
     );
   });

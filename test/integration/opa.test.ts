@@ -6,11 +6,18 @@ describe("Open Policy Agent in server mode", () => {
     const { url } = env().opa!;
     const pkg = uniqueName("foundation").replace(/-/g, "_");
     const policy = `package ${pkg}\n\ndefault allow := false\n\nallow if input.cluster.labels.region == "eu"\n`;
-    const put = await fetch(`${url}/v1/policies/${pkg}`, { method: "PUT", body: policy, headers: { "content-type": "text/plain" } });
+    const put = await fetch(`${url}/v1/policies/${pkg}`, {
+      method: "PUT",
+      body: policy,
+      headers: { "content-type": "text/plain" },
+    });
     expect(put.status).toBe(200);
 
     const ask = async (region: string) => {
-      const res = await fetch(`${url}/v1/data/${pkg}/allow`, { method: "POST", body: JSON.stringify({ input: { cluster: { labels: { region } } } }) });
+      const res = await fetch(`${url}/v1/data/${pkg}/allow`, {
+        method: "POST",
+        body: JSON.stringify({ input: { cluster: { labels: { region } } } }),
+      });
       expect(res.status).toBe(200);
       return ((await res.json()) as { result: boolean }).result;
     };

@@ -4,7 +4,13 @@ import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "vitest";
 import { OWNED_BY_LABEL } from "@kubefed/names";
-import { startFederation, startPropagator, type Federation, type Propagator, type PropagatorOptions } from "@kubefed/localenv";
+import {
+  startFederation,
+  startPropagator,
+  type Federation,
+  type Propagator,
+  type PropagatorOptions,
+} from "@kubefed/localenv";
 import { api } from "./federation.ts";
 import { env, kubectl } from "./helpers.ts";
 
@@ -43,21 +49,53 @@ export async function federationWithMembers(name: string, members: MemberSpec[])
 }
 
 export async function propagator(fed: Federation, opts: PropagatorOptions = {}): Promise<Propagator> {
-  return startPropagator(env(), fed, { env: { PROPAGATOR_HEALTH_PROBE_INTERVAL: "500ms", PROPAGATOR_FAILURES_TO_OFFLINE: "3", PROPAGATOR_SUCCESSES_TO_READY: "2", ...opts.env }, ...opts });
+  return startPropagator(env(), fed, {
+    env: {
+      PROPAGATOR_HEALTH_PROBE_INTERVAL: "500ms",
+      PROPAGATOR_FAILURES_TO_OFFLINE: "3",
+      PROPAGATOR_SUCCESSES_TO_READY: "2",
+      ...opts.env,
+    },
+    ...opts,
+  });
 }
 
 /** kubectl against the federation. */
-export const fedctl = (fed: Federation, args: string[], input?: string) => kubectl(["--context", "federation", ...args], { kubeconfig: fed.kubeconfig, ...(input !== undefined ? { input } : {}) });
+export const fedctl = (fed: Federation, args: string[], input?: string) =>
+  kubectl(["--context", "federation", ...args], {
+    kubeconfig: fed.kubeconfig,
+    ...(input !== undefined ? { input } : {}),
+  });
 
 /** kubectl against a member (admin identity). */
-export const memberctl = (member: string, args: string[], input?: string) => kubectl(["--context", member, ...args], input !== undefined ? { input } : {});
+export const memberctl = (member: string, args: string[], input?: string) =>
+  kubectl(["--context", member, ...args], input !== undefined ? { input } : {});
 
-export const PROPAGATED = ["namespaces", "configmaps", "secrets", "services", "deployments.apps", "replicasets.apps", "daemonsets.apps", "jobs.batch", "ingresses.networking.k8s.io", "horizontalpodautoscalers.autoscaling"];
+export const PROPAGATED = [
+  "namespaces",
+  "configmaps",
+  "secrets",
+  "services",
+  "deployments.apps",
+  "replicasets.apps",
+  "daemonsets.apps",
+  "jobs.batch",
+  "ingresses.networking.k8s.io",
+  "horizontalpodautoscalers.autoscaling",
+];
 
 /** What a member holds of a federation: `resource/namespace/name` → the object. */
 export async function ownedIn(member: string, fed: string, resources = PROPAGATED): Promise<Map<string, any>> {
   const out = new Map<string, any>();
-  const { stdout } = await memberctl(member, ["get", resources.join(","), "-A", "-l", `${OWNED_BY_LABEL}=${fed}`, "-o", "json"]);
+  const { stdout } = await memberctl(member, [
+    "get",
+    resources.join(","),
+    "-A",
+    "-l",
+    `${OWNED_BY_LABEL}=${fed}`,
+    "-o",
+    "json",
+  ]);
   for (const o of JSON.parse(stdout).items as any[]) {
     // A namespace the member is still deleting is on its way out.
     if (o.kind === "Namespace" && o.status?.phase === "Terminating") continue;
@@ -83,7 +121,8 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000,
 export async function federated(fed: Federation, resources = PROPAGATED): Promise<Map<string, any>> {
   const out = new Map<string, any>();
   const { stdout } = await fedctl(fed, ["get", resources.join(","), "-A", "-o", "json"]);
-  for (const o of JSON.parse(stdout).items as any[]) out.set(`${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`, o);
+  for (const o of JSON.parse(stdout).items as any[])
+    out.set(`${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`, o);
   return out;
 }
 
@@ -95,27 +134,58 @@ export function essence(o: any): unknown {
   delete labels["kubernetes.io/metadata.name"];
   if (o.kind === "ConfigMap" || o.kind === "Secret") return { labels, data: o.data ?? {} };
   if (o.kind === "Namespace") return { labels };
-  if (o.kind === "Deployment" || o.kind === "ReplicaSet") return { labels, replicas: o.spec.replicas, image: o.spec.template.spec.containers[0].image };
+  if (o.kind === "Deployment" || o.kind === "ReplicaSet")
+    return { labels, replicas: o.spec.replicas, image: o.spec.template.spec.containers[0].image };
   if (o.kind === "Service") return { labels, ports: o.spec.ports.map((p: any) => [p.port, p.targetPort]) };
   return { labels };
 }
 
 /** Asserts a member holds exactly the federation's objects of the given namespaces (placed everywhere). */
-export async function expectMemberEquals(fed: Federation, member: string, namespaces: string[], resources = PROPAGATED): Promise<void> {
-  const want = new Map([...(await federated(fed, resources))].filter(([k]) => namespaces.some((ns) => k.split("/")[1] === ns || k === `Namespace//${ns}`)));
-  const have = new Map([...(await ownedIn(member, fed.name, resources))].filter(([k]) => namespaces.some((ns) => k.split("/")[1] === ns || k === `Namespace//${ns}`)));
+export async function expectMemberEquals(
+  fed: Federation,
+  member: string,
+  namespaces: string[],
+  resources = PROPAGATED,
+): Promise<void> {
+  const want = new Map(
+    [...(await federated(fed, resources))].filter(([k]) =>
+      namespaces.some((ns) => k.split("/")[1] === ns || k === `Namespace//${ns}`),
+    ),
+  );
+  const have = new Map(
+    [...(await ownedIn(member, fed.name, resources))].filter(([k]) =>
+      namespaces.some((ns) => k.split("/")[1] === ns || k === `Namespace//${ns}`),
+    ),
+  );
   expect([...have.keys()].sort(), `${member}: keys`).toEqual([...want.keys()].sort());
   for (const [k, o] of want) expect(essence(have.get(k)), `${member}: ${k}`).toEqual(essence(o));
 }
 
 /** Creates or replaces many ConfigMaps through the federation API, `parallel` at a time. Returns the count accepted. */
-export async function writeConfigMaps(fed: Federation, namespace: string, count: number, version: string, parallel = 16): Promise<number> {
+export async function writeConfigMaps(
+  fed: Federation,
+  namespace: string,
+  count: number,
+  version: string,
+  parallel = 16,
+): Promise<number> {
   let next = 0;
   let accepted = 0;
   const one = async (i: number) => {
-    const body = JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `cm-${i}`, namespace }, data: { version, i: String(i) } });
+    const body = JSON.stringify({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: `cm-${i}`, namespace },
+      data: { version, i: String(i) },
+    });
     // Apply: create or update without knowing which.
-    const r = await api(fed, "PATCH", `/api/v1/namespaces/${namespace}/configmaps/cm-${i}?fieldManager=bench&force=true`, body, { contentType: "application/apply-patch+yaml" });
+    const r = await api(
+      fed,
+      "PATCH",
+      `/api/v1/namespaces/${namespace}/configmaps/cm-${i}?fieldManager=bench&force=true`,
+      body,
+      { contentType: "application/apply-patch+yaml" },
+    );
     if (r.status === 200 || r.status === 201) accepted++;
     else throw new Error(`write cm-${i}: ${r.status} ${r.text}`);
   };

@@ -67,7 +67,10 @@ spec:
       expect(svc.status.loadBalancer?.ingress).toHaveLength(1);
       return svc.status.loadBalancer.ingress[0].ip as string;
     };
-    const addresses = [await eventually(() => addressOf("member1"), 60_000), await eventually(() => addressOf("member2"), 60_000)];
+    const addresses = [
+      await eventually(() => addressOf("member1"), 60_000),
+      await eventually(() => addressOf("member2"), 60_000),
+    ];
 
     await eventually(async () => {
       const dep = JSON.parse((await fedctl(fed, ["-n", ns, "get", "deployment", "web", "-o", "json"])).stdout);
@@ -107,8 +110,27 @@ spec:
     ]);
 
     // A pod of member1 stops being ready (as a failing readiness probe would make it): the counts follow.
-    const { stdout: podName } = await memberctl("member1", ["-n", ns, "get", "pods", "-l", "app=ep", "-o", "jsonpath={.items[0].metadata.name}"]);
-    await memberctl("member1", ["-n", ns, "patch", "pod", podName, "--subresource=status", "--type=strategic", "-p", JSON.stringify({ status: { conditions: [{ type: "Ready", status: "False" }] } })]);
+    const { stdout: podName } = await memberctl("member1", [
+      "-n",
+      ns,
+      "get",
+      "pods",
+      "-l",
+      "app=ep",
+      "-o",
+      "jsonpath={.items[0].metadata.name}",
+    ]);
+    await memberctl("member1", [
+      "-n",
+      ns,
+      "patch",
+      "pod",
+      podName,
+      "--subresource=status",
+      "--type=strategic",
+      "-p",
+      JSON.stringify({ status: { conditions: [{ type: "Ready", status: "False" }] } }),
+    ]);
     await expectCounts(3, [
       ["member1", 1],
       ["member2", 2],
@@ -117,7 +139,9 @@ spec:
 
   it("leaves an object alone once its ownership label is removed in the member, and says so", async () => {
     await fedctl(fed, ["-n", ns, "create", "configmap", "disowned", "--from-literal=a=federation"]);
-    await eventually(async () => expect((await ownedIn("member1", fed.name, ["configmaps"])).has(`ConfigMap/${ns}/disowned`)).toBe(true));
+    await eventually(async () =>
+      expect((await ownedIn("member1", fed.name, ["configmaps"])).has(`ConfigMap/${ns}/disowned`)).toBe(true),
+    );
     // Taken over by hand: the member's watch of what the federation owns sees it leave.
     await memberctl("member1", ["-n", ns, "label", "configmap", "disowned", `${OWNED_BY_LABEL}-`]);
     await fedctl(fed, ["-n", ns, "patch", "configmap", "disowned", "--type=merge", "-p", '{"data":{"a":"changed"}}']);
@@ -126,10 +150,16 @@ spec:
       expect(stdout).toMatch(/Warning\s+FailedInCluster/);
       expect(stdout).toContain("cluster member1");
     }, 30_000);
-    const mine = JSON.parse((await memberctl("member1", ["-n", ns, "get", "configmap", "disowned", "-o", "json"])).stdout);
+    const mine = JSON.parse(
+      (await memberctl("member1", ["-n", ns, "get", "configmap", "disowned", "-o", "json"])).stdout,
+    );
     expect(mine.metadata.labels?.[OWNED_BY_LABEL]).toBeUndefined();
     expect(mine.data).toEqual({ a: "federation" });
-    await eventually(async () => expect((await ownedIn("member2", fed.name, ["configmaps"])).get(`ConfigMap/${ns}/disowned`)?.data).toEqual({ a: "changed" }));
+    await eventually(async () =>
+      expect((await ownedIn("member2", fed.name, ["configmaps"])).get(`ConfigMap/${ns}/disowned`)?.data).toEqual({
+        a: "changed",
+      }),
+    );
   }, 60_000);
 
   it("reports an apply a member refuses as a Warning Event", async () => {

@@ -47,7 +47,10 @@ describe("member components that fail", () => {
 
   it("a kube-scheduler that never answers: not ready in time, stopped, the tail of its log", async () => {
     const dir = mkdtempSync(join(tmpdir(), "scheduler-hang-"));
-    const bin = { ...binaryPaths(), kubeScheduler: script(dir, 'echo "scheduler: waiting for nothing"; echo $$ > pid; exec sleep 600') };
+    const bin = {
+      ...binaryPaths(),
+      kubeScheduler: script(dir, 'echo "scheduler: waiting for nothing"; echo $$ > pid; exec sleep 600'),
+    };
     const member = env().members[0]!;
     const err = await startScheduler(bin, dir, new Pki(join(dir, "pki")), member, 1, 2_000).then(
       () => undefined,

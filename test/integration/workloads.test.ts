@@ -17,7 +17,10 @@ const rangeOf = (member: string) => memberRange(env().members.findIndex((m) => m
 
 beforeAll(async () => {
   // No --region or --zone: join reads them from the members' nodes.
-  fed = await federationWithMembers(uniqueName("wl"), members().map((name) => ({ name })));
+  fed = await federationWithMembers(
+    uniqueName("wl"),
+    members().map((name) => ({ name })),
+  );
   worker = await propagator(fed);
   await fedctl(fed, ["create", "namespace", ns]);
 }, 240_000);
@@ -40,24 +43,41 @@ async function pods(member: string): Promise<Pod[]> {
   return (JSON.parse(stdout) as { items: Pod[] }).items.filter((p) => !p.metadata.deletionTimestamp);
 }
 
-const runningAndReady = (p: Pod) => p.status.phase === "Running" && p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true && p.status.podIP !== undefined;
+const runningAndReady = (p: Pod) =>
+  p.status.phase === "Running" &&
+  p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true &&
+  p.status.podIP !== undefined;
 
 async function readyEndpoints(member: string): Promise<number> {
-  const { stdout } = await memberctl(member, ["-n", ns, "get", "endpointslices", "-l", "kubernetes.io/service-name=web", "-o", "json"]);
+  const { stdout } = await memberctl(member, [
+    "-n",
+    ns,
+    "get",
+    "endpointslices",
+    "-l",
+    "kubernetes.io/service-name=web",
+    "-o",
+    "json",
+  ]);
   const slices = (JSON.parse(stdout) as { items: { endpoints?: { conditions?: { ready?: boolean } }[] }[] }).items;
   return slices.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length;
 }
 
 async function memberIngress(member: string): Promise<string[]> {
   const { stdout } = await memberctl(member, ["-n", ns, "get", "service", "web", "-o", "json"]);
-  return ((JSON.parse(stdout) as { status?: { loadBalancer?: { ingress?: { ip: string }[] } } }).status?.loadBalancer?.ingress ?? []).map((i) => i.ip);
+  return (
+    (JSON.parse(stdout) as { status?: { loadBalancer?: { ingress?: { ip: string }[] } } }).status?.loadBalancer
+      ?.ingress ?? []
+  ).map((i) => i.ip);
 }
 
 const fedJson = async (args: string[]) => JSON.parse((await fedctl(fed, [...args, "-o", "json"])).stdout);
 
 describe("workloads in kwok-backed members", () => {
   it("kubefed join labels each Cluster with the region and zone of its nodes", async () => {
-    const clusters = (await fedJson(["get", "clusters"])).items as { metadata: { name: string; labels: Record<string, string> } }[];
+    const clusters = (await fedJson(["get", "clusters"])).items as {
+      metadata: { name: string; labels: Record<string, string> };
+    }[];
     for (const w of env().workloads) {
       const c = clusters.find((x) => x.metadata.name === w.member);
       expect(c?.metadata.labels[REGION_LABEL], w.member).toBe(w.topology.region);
@@ -87,7 +107,13 @@ describe("workloads in kwok-backed members", () => {
     const { stdout: rollout } = await fedctl(fed, ["-n", ns, "rollout", "status", "deployment/web", "--timeout=90s"]);
     expect(rollout).toContain('deployment "web" successfully rolled out');
     const dep = await fedJson(["-n", ns, "get", "deployment", "web"]);
-    expect(dep.status).toMatchObject({ replicas: 9, readyReplicas: 9, availableReplicas: 9, updatedReplicas: 9, observedGeneration: dep.metadata.generation });
+    expect(dep.status).toMatchObject({
+      replicas: 9,
+      readyReplicas: 9,
+      availableReplicas: 9,
+      updatedReplicas: 9,
+      observedGeneration: dep.metadata.generation,
+    });
     const { stdout: table } = await fedctl(fed, ["-n", ns, "get", "deployment", "web"]);
     expect(table).toMatch(/web\s+9\/3\s+9\s+9/);
 
@@ -95,7 +121,9 @@ describe("workloads in kwok-backed members", () => {
       const svc = await fedJson(["-n", ns, "get", "service", "web"]);
       expect(svc.status.loadBalancer.ingress.map((i: { ip: string }) => i.ip).sort()).toEqual([...addresses].sort());
       expect(svc.status.readyEndpoints).toBe(9);
-      expect(svc.status.clusters.map((c: any) => [c.name, c.status?.readyEndpoints])).toEqual(members().map((m) => [m, 3]));
+      expect(svc.status.clusters.map((c: any) => [c.name, c.status?.readyEndpoints])).toEqual(
+        members().map((m) => [m, 3]),
+      );
     }, 30_000);
   }, 300_000);
 

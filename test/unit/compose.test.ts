@@ -4,7 +4,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ConfigError, SERVICES, describeConfig, listenPorts, loadConfig, suggestVariable, type ServiceName } from "@kubefed/config";
+import {
+  ConfigError,
+  SERVICES,
+  describeConfig,
+  listenPorts,
+  loadConfig,
+  suggestVariable,
+  type ServiceName,
+} from "@kubefed/config";
 import { parseCompose, parseDockerfile, type ComposeService, type DockerStage } from "./deploy-files.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -48,9 +56,18 @@ function tryLoad<S extends ServiceName>(d: Deployment, service: S, drift: string
 }
 
 function checkServicesExist(d: Deployment): string[] {
-  const missing = [...BACKING, ...SHIPPED].filter((name) => !d.compose.has(name)).map((name) => `service "${name}" is missing`);
-  const extra = [...d.compose.keys()].filter((name) => !(BACKING as readonly string[]).includes(name) && !(SHIPPED as readonly string[]).includes(name));
-  return [...missing, ...extra.map((name) => `service "${name}" is neither a backing service nor one of ours with code (${SHIPPED.join(", ")})`)];
+  const missing = [...BACKING, ...SHIPPED]
+    .filter((name) => !d.compose.has(name))
+    .map((name) => `service "${name}" is missing`);
+  const extra = [...d.compose.keys()].filter(
+    (name) => !(BACKING as readonly string[]).includes(name) && !(SHIPPED as readonly string[]).includes(name),
+  );
+  return [
+    ...missing,
+    ...extra.map(
+      (name) => `service "${name}" is neither a backing service nor one of ours with code (${SHIPPED.join(", ")})`,
+    ),
+  ];
 }
 
 function checkVariables(d: Deployment): string[] {
@@ -62,18 +79,23 @@ function checkVariables(d: Deployment): string[] {
     for (const name of Object.keys(s.environment)) {
       if (known.some((v) => v.name === name)) continue;
       const hint = suggestVariable(service, name);
-      drift.push(`${service}: ${name} is not a variable of libs/config's ${service} config${hint ? ` (did you mean ${hint}?)` : ""}`);
+      drift.push(
+        `${service}: ${name} is not a variable of libs/config's ${service} config${hint ? ` (did you mean ${hint}?)` : ""}`,
+      );
     }
     for (const v of known) {
       const value = s.environment[v.name];
       // A loopback default is right on a developer's machine and wrong inside a container.
       const mustSet = v.required || /\b(127\.0\.0\.1|localhost)\b/.test(v.default ?? "");
       if (mustSet && (value === undefined || value === null))
-        drift.push(`${service}: ${v.name} must be set${v.required ? " (required)" : ` (its default ${v.default} is the container itself)`}`);
+        drift.push(
+          `${service}: ${v.name} must be set${v.required ? " (required)" : ` (its default ${v.default} is the container itself)`}`,
+        );
     }
     for (const [name, value] of Object.entries(s.environment))
       if (value === null) drift.push(`${service}: ${name} has no value, so it would come from the host environment`);
-    for (const raw of s.nonStringValues) drift.push(`${service}: quote the value of ${raw}; compose refuses unquoted booleans`);
+    for (const raw of s.nonStringValues)
+      drift.push(`${service}: quote the value of ${raw}; compose refuses unquoted booleans`);
     tryLoad(d, service, drift);
   }
   return drift;
@@ -88,9 +110,13 @@ function checkPublishedPorts(d: Deployment): string[] {
     const configured = Object.values(loaded.ports);
     for (const p of s.ports) {
       if (!configured.includes(p.target))
-        drift.push(`${service}: publishes container port ${p.text} but its config listens on ${JSON.stringify(loaded.ports)}`);
+        drift.push(
+          `${service}: publishes container port ${p.text} but its config listens on ${JSON.stringify(loaded.ports)}`,
+        );
       else if (p.published !== p.target)
-        drift.push(`${service}: publishes ${p.target} as host port ${p.published ?? "(random)"}; use the same number so docs and tools agree`);
+        drift.push(
+          `${service}: publishes ${p.target} as host port ${p.published ?? "(random)"}; use the same number so docs and tools agree`,
+        );
     }
     for (const [name, port] of Object.entries(loaded.ports))
       if (!s.ports.some((p) => p.target === port)) drift.push(`${service}: ${name}=${port} is not published in ports:`);
@@ -112,20 +138,28 @@ function checkKafkaAddresses(d: Deployment): string[] {
   const drift: string[] = [];
   const listeners = advertisedListeners(kafka);
   const internal = listeners.find((l) => l.host === "kafka");
-  if (!internal) return ['kafka: KAFKA_ADVERTISED_LISTENERS has no listener advertised as "kafka:<port>" for the other containers'];
+  if (!internal)
+    return ['kafka: KAFKA_ADVERTISED_LISTENERS has no listener advertised as "kafka:<port>" for the other containers'];
   const expected = `kafka:${internal.port}`;
   for (const service of SHIPPED) {
     const loaded = tryLoad(d, service, []);
     if (loaded && loaded.config.kafka.brokers.join(",") !== expected)
-      drift.push(`${service}: KAFKA_BROKERS is ${loaded.config.kafka.brokers.join(",")}, but kafka advertises ${expected} to containers`);
+      drift.push(
+        `${service}: KAFKA_BROKERS is ${loaded.config.kafka.brokers.join(",")}, but kafka advertises ${expected} to containers`,
+      );
   }
   // Services started on the host use the default KAFKA_BROKERS: compose's Kafka must answer there too.
   const hostDefault = describeConfig("ingest").find((v) => v.name === "KAFKA_BROKERS")?.default ?? "";
   const [defaultHost, defaultPort] = hostDefault.split(":");
   const external = listeners.find((l) => l.host === defaultHost && String(l.port) === defaultPort);
-  if (!external) drift.push(`kafka: no listener advertised as ${hostDefault}, the default KAFKA_BROKERS of services run on the host`);
+  if (!external)
+    drift.push(
+      `kafka: no listener advertised as ${hostDefault}, the default KAFKA_BROKERS of services run on the host`,
+    );
   else if (!kafka.ports.some((p) => p.target === external.port && p.published === external.port))
-    drift.push(`kafka: listener ${external.listener} (${hostDefault}) is not published as ${external.port}:${external.port}`);
+    drift.push(
+      `kafka: listener ${external.listener} (${hostDefault}) is not published as ${external.port}:${external.port}`,
+    );
   return drift;
 }
 
@@ -150,11 +184,13 @@ function checkImages(d: Deployment): string[] {
   const drift: string[] = [];
   const base = d.stages.find((st) => st.run.some((r) => r.includes("npm ci")));
   if (!base) drift.push("Dockerfile: no stage runs npm ci");
-  else if (!base.from.startsWith("node:20-slim")) drift.push(`Dockerfile: the npm ci stage is FROM ${base.from}, expected node:20-slim`);
+  else if (!base.from.startsWith("node:20-slim"))
+    drift.push(`Dockerfile: the npm ci stage is FROM ${base.from}, expected node:20-slim`);
   // An image must run code that exists: a stage whose entry point is missing would ship an empty service.
   for (const stage of d.stages)
     for (const arg of stage.cmd ?? [])
-      if (/\.(ts|js|mjs)$/.test(arg) && !d.exists(arg)) drift.push(`Dockerfile stage ${stage.name}: runs ${arg}, which does not exist`);
+      if (/\.(ts|js|mjs)$/.test(arg) && !d.exists(arg))
+        drift.push(`Dockerfile stage ${stage.name}: runs ${arg}, which does not exist`);
   for (const service of SHIPPED) {
     const s = d.compose.get(service);
     if (s?.build?.target !== service || s.build.context !== "." || s.build.dockerfile !== "Dockerfile")
@@ -170,10 +206,14 @@ function checkImages(d: Deployment): string[] {
     const exposed = stage.expose.map((e) => e.port);
     const defaults = Object.values(listenPorts(service, {}));
     if (!sameSet(exposed, defaults))
-      drift.push(`Dockerfile stage ${service}: EXPOSE ${exposed.join(" ") || "(none)"} but libs/config's default ports are ${defaults.join(" ")}`);
+      drift.push(
+        `Dockerfile stage ${service}: EXPOSE ${exposed.join(" ") || "(none)"} but libs/config's default ports are ${defaults.join(" ")}`,
+      );
     const loaded = tryLoad(d, service, []);
     if (loaded && !sameSet(exposed, Object.values(loaded.ports)))
-      drift.push(`${service}: compose moves its ports to ${Object.values(loaded.ports).join(" ")}, away from the image's EXPOSE ${exposed.join(" ")}`);
+      drift.push(
+        `${service}: compose moves its ports to ${Object.values(loaded.ports).join(" ")}, away from the image's EXPOSE ${exposed.join(" ")}`,
+      );
   }
   return drift;
 }
@@ -189,7 +229,9 @@ function checkSharedSettings(d: Deployment): string[] {
   const first = configs[0];
   for (const c of configs)
     if (first && shared(c.config) !== shared(first.config))
-      drift.push(`${c.service}: federation name / topic partitions / replication ${shared(c.config)} differ from ${first.service}'s ${shared(first.config)}`);
+      drift.push(
+        `${c.service}: federation name / topic partitions / replication ${shared(c.config)} differ from ${first.service}'s ${shared(first.config)}`,
+      );
   const ids = configs.map((c) => c.config.kafka.clientId);
   if (new Set(ids).size !== ids.length) drift.push(`KAFKA_CLIENT_ID repeats across services: ${ids.join(", ")}`);
   return drift;
@@ -227,10 +269,19 @@ describe("the drift checks", () => {
   });
 
   it("catch a variable whose default would be wrong in a container, and an invalid value", () => {
-    const d = deployment(drifted("      KAFKA_BROKERS: kafka:19092\n      KAFKA_CLIENT_ID: kubefed-ingest\n", "      KAFKA_CLIENT_ID: kubefed-ingest\n"));
-    expect(checkVariables(d)).toEqual(["ingest: KAFKA_BROKERS must be set (its default 127.0.0.1:9092 is the container itself)"]);
+    const d = deployment(
+      drifted(
+        "      KAFKA_BROKERS: kafka:19092\n      KAFKA_CLIENT_ID: kubefed-ingest\n",
+        "      KAFKA_CLIENT_ID: kubefed-ingest\n",
+      ),
+    );
+    expect(checkVariables(d)).toEqual([
+      "ingest: KAFKA_BROKERS must be set (its default 127.0.0.1:9092 is the container itself)",
+    ]);
     const bad = deployment(drifted('PROPAGATOR_METRICS_PORT: "9090"', 'PROPAGATOR_METRICS_PORT: "90x"'));
-    expect(checkVariables(bad)).toEqual([expect.stringContaining('propagator: PROPAGATOR_METRICS_PORT="90x": must be a port number')]);
+    expect(checkVariables(bad)).toEqual([
+      expect.stringContaining('propagator: PROPAGATOR_METRICS_PORT="90x": must be a port number'),
+    ]);
   });
 
   it("catch a published port the config does not listen on", () => {
@@ -242,8 +293,15 @@ describe("the drift checks", () => {
   });
 
   it("catch services pointed at the wrong Kafka address", () => {
-    const d = deployment(drifted("      KAFKA_BROKERS: kafka:19092\n      KAFKA_CLIENT_ID: kubefed-propagator", "      KAFKA_BROKERS: kafka:9092\n      KAFKA_CLIENT_ID: kubefed-propagator"));
-    expect(checkKafkaAddresses(d)).toEqual(["propagator: KAFKA_BROKERS is kafka:9092, but kafka advertises kafka:19092 to containers"]);
+    const d = deployment(
+      drifted(
+        "      KAFKA_BROKERS: kafka:19092\n      KAFKA_CLIENT_ID: kubefed-propagator",
+        "      KAFKA_BROKERS: kafka:9092\n      KAFKA_CLIENT_ID: kubefed-propagator",
+      ),
+    );
+    expect(checkKafkaAddresses(d)).toEqual([
+      "propagator: KAFKA_BROKERS is kafka:9092, but kafka advertises kafka:19092 to containers",
+    ]);
   });
 
   it("catch an EXPOSE that drifted from the config's port", () => {
@@ -256,13 +314,19 @@ describe("the drift checks", () => {
 
   it("catch a stage or compose service whose code is not in the tree", () => {
     const stage = '\nFROM base AS dns-sync\nEXPOSE 9091\nCMD ["npx", "tsx", "services/dns-sync/src/main.ts"]\n';
-    expect(checkImages(deployment(compose, `${dockerfile}${stage}`))).toEqual(["Dockerfile stage dns-sync: runs services/dns-sync/src/main.ts, which does not exist"]);
+    expect(checkImages(deployment(compose, `${dockerfile}${stage}`))).toEqual([
+      "Dockerfile stage dns-sync: runs services/dns-sync/src/main.ts, which does not exist",
+    ]);
     const service = "\n  dns-sync:\n    build:\n      context: .\n      target: dns-sync\n";
-    expect(checkServicesExist(deployment(`${compose}${service}`))).toEqual(['service "dns-sync" is neither a backing service nor one of ours with code (ingest, propagator)']);
+    expect(checkServicesExist(deployment(`${compose}${service}`))).toEqual([
+      'service "dns-sync" is neither a backing service nor one of ours with code (ingest, propagator)',
+    ]);
   });
 
   it("catch a file variable without a volume", () => {
     const d = deployment(drifted("      - ./deploy/compose/token-auth.csv:/etc/kubefed/token-auth.csv:ro\n", ""));
-    expect(checkMountedFiles(d)).toEqual(["ingest: INGEST_TOKEN_AUTH_FILE=/etc/kubefed/token-auth.csv is not mounted by any volume"]);
+    expect(checkMountedFiles(d)).toEqual([
+      "ingest: INGEST_TOKEN_AUTH_FILE=/etc/kubefed/token-auth.csv is not mounted by any volume",
+    ]);
   });
 });

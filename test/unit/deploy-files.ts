@@ -19,7 +19,8 @@ export interface ComposeService {
   readonly ports: readonly PublishedPort[];
   readonly volumes: readonly { readonly source: string; readonly target: string }[];
   readonly command: readonly string[];
-  readonly build: { readonly context: string; readonly dockerfile: string; readonly target: string | undefined } | undefined;
+  readonly build:
+    { readonly context: string; readonly dockerfile: string; readonly target: string | undefined } | undefined;
 }
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
@@ -120,7 +121,13 @@ export function parseDockerfile(text: string): readonly DockerStage[] {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l !== "" && !l.startsWith("#"));
-  const stages: { name: string; from: string; expose: { port: number; protocol: string }[]; cmd: string[] | undefined; run: string[] }[] = [];
+  const stages: {
+    name: string;
+    from: string;
+    expose: { port: number; protocol: string }[];
+    cmd: string[] | undefined;
+    run: string[];
+  }[] = [];
   for (const line of instructions) {
     const [keyword = "", ...args] = line.split(/\s+/);
     const rest = line.slice(keyword.length).trim();
@@ -128,7 +135,13 @@ export function parseDockerfile(text: string): readonly DockerStage[] {
     switch (keyword.toUpperCase()) {
       case "FROM": {
         const as = args.findIndex((a) => a.toUpperCase() === "AS");
-        stages.push({ name: as >= 0 ? (args[as + 1] ?? "") : String(stages.length), from: args.find((a) => !a.startsWith("--")) ?? "", expose: [], cmd: undefined, run: [] });
+        stages.push({
+          name: as >= 0 ? (args[as + 1] ?? "") : String(stages.length),
+          from: args.find((a) => !a.startsWith("--")) ?? "",
+          expose: [],
+          cmd: undefined,
+          run: [],
+        });
         break;
       }
       case "EXPOSE":

@@ -21,8 +21,13 @@ interface Manifest {
   readonly workspaces?: readonly string[];
 }
 
-const manifest = (dir: string): Manifest => JSON.parse(readFileSync(join(ROOT, dir, "package.json"), "utf8")) as Manifest;
-const declared = (m: Manifest): Record<string, string> => ({ ...m.peerDependencies, ...m.devDependencies, ...m.dependencies });
+const manifest = (dir: string): Manifest =>
+  JSON.parse(readFileSync(join(ROOT, dir, "package.json"), "utf8")) as Manifest;
+const declared = (m: Manifest): Record<string, string> => ({
+  ...m.peerDependencies,
+  ...m.devDependencies,
+  ...m.dependencies,
+});
 
 function sourcesUnder(dir: string): string[] {
   const out: string[] = [];
@@ -63,7 +68,8 @@ interface SourceFile {
   readonly path: string;
   readonly text: string;
 }
-const read = (paths: readonly string[]): SourceFile[] => paths.map((path) => ({ path, text: readFileSync(join(ROOT, path), "utf8") }));
+const read = (paths: readonly string[]): SourceFile[] =>
+  paths.map((path) => ({ path, text: readFileSync(join(ROOT, path), "utf8") }));
 
 /** `file: package` for every import of a package the manifest does not declare. */
 function undeclared(m: Manifest, files: readonly SourceFile[], also: ReadonlySet<string> = new Set()): string[] {
@@ -93,7 +99,8 @@ describe("each workspace's package.json", () => {
   it("gives a package one version range wherever it is declared", () => {
     const ranges = new Map<string, Set<string>>();
     for (const dir of [".", ...workspaces])
-      for (const [pkg, range] of Object.entries(declared(manifest(dir)))) ranges.set(pkg, (ranges.get(pkg) ?? new Set()).add(range));
+      for (const [pkg, range] of Object.entries(declared(manifest(dir))))
+        ranges.set(pkg, (ranges.get(pkg) ?? new Set()).add(range));
     expect([...ranges].filter(([, r]) => r.size > 1).map(([pkg, r]) => `${pkg}: ${[...r].join(" vs ")}`)).toEqual([]);
   });
 });
@@ -115,7 +122,10 @@ describe("the import reader", () => {
 
   it("reports a file importing a package its manifest lacks, and only that", () => {
     const m: Manifest = { name: "@kubefed/example", dependencies: { immer: "^11.2.10" } };
-    const file = { path: "libs/example/src/x.ts", text: 'import { produce } from "immer";\nimport { Kafka } from "kafkajs";\nimport { x } from "@kubefed/example";' };
+    const file = {
+      path: "libs/example/src/x.ts",
+      text: 'import { produce } from "immer";\nimport { Kafka } from "kafkajs";\nimport { x } from "@kubefed/example";',
+    };
     expect(undeclared(m, [file])).toEqual(["libs/example/src/x.ts: kafkajs"]);
   });
 });

@@ -17,7 +17,15 @@ export const SERVICES = ["ingest", "propagator", "dns-sync"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 // pino's own level names, so LOG_LEVEL passes straight to @kubefed/logging.
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const satisfies readonly LevelWithSilent[];
+export const LOG_LEVELS = [
+  "fatal",
+  "error",
+  "warn",
+  "info",
+  "debug",
+  "trace",
+  "silent",
+] as const satisfies readonly LevelWithSilent[];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface KafkaConfig {
@@ -53,7 +61,10 @@ const brokers: Parser<readonly string[]> = (raw) => {
 const clientId: Parser<string> = (raw) =>
   /^[A-Za-z0-9._-]{1,255}$/.test(raw)
     ? { ok: true, value: raw }
-    : { ok: false, allowed: "must be 1-255 characters of letters, digits, '.', '_' or '-' (Kafka quota and metric names)" };
+    : {
+        ok: false,
+        allowed: "must be 1-255 characters of letters, digits, '.', '_' or '-' (Kafka quota and metric names)",
+      };
 
 export const commonVariables = (service: ServiceName): Variables<CommonSettings> => ({
   federationName: {
@@ -76,7 +87,8 @@ export const commonVariables = (service: ServiceName): Variables<CommonSettings>
   },
   objectsTopicPartitions: {
     env: "KAFKA_OBJECTS_TOPIC_PARTITIONS",
-    description: "Partitions of <fed>.objects when it is created. Only 1 is supported: resourceVersion is the offset of one global order.",
+    description:
+      "Partitions of <fed>.objects when it is created. Only 1 is supported: resourceVersion is the offset of one global order.",
     default: "1",
     // Read-your-writes, resourceVersions and the propagator's cursors all rest on one partition: refuse more,
     // rather than start a federation whose versions collide.
@@ -136,5 +148,7 @@ export function bothOrNeither<S>(r: Resolution<S>, a: keyof S, b: keyof S, why: 
   const hasA = r.explicit.has(a);
   if (hasA === r.explicit.has(b)) return [];
   const [set, missing]: [keyof S, keyof S] = hasA ? [a, b] : [b, a];
-  return [{ variable: r.name(missing), message: `${r.label(missing)} must be set when ${r.label(set)} is set (${why})` }];
+  return [
+    { variable: r.name(missing), message: `${r.label(missing)} must be set when ${r.label(set)} is set (${why})` },
+  ];
 }

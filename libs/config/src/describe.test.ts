@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { CONFIG_DESCRIPTION, SERVICES, describeConfig, listenPorts, loadConfig, suggestVariable, type ServiceName } from "./index.ts";
+import {
+  CONFIG_DESCRIPTION,
+  SERVICES,
+  describeConfig,
+  listenPorts,
+  loadConfig,
+  suggestVariable,
+  type ServiceName,
+} from "./index.ts";
 
 const REQUIRED_FOR_LOAD: Record<ServiceName, Record<string, string>> = {
   ingest: {},
@@ -37,8 +45,16 @@ describe("CONFIG_DESCRIPTION", () => {
   it("describes keys, flags, requirement and files consistently", () => {
     const zone = describeConfig("dns-sync").find((d) => d.name === "DNS_SYNC_ZONE_NAME");
     expect(zone).toMatchObject({ key: "zoneName", flag: "--zone-name", required: true, default: undefined });
-    const files = describeConfig("ingest").filter((d) => d.file).map((d) => d.name);
-    expect(files).toEqual(["INGEST_TLS_CERT_FILE", "INGEST_TLS_KEY_FILE", "INGEST_TOKEN_AUTH_FILE", "INGEST_BASIC_AUTH_FILE", "INGEST_SECRETS_KEY_FILE"]);
+    const files = describeConfig("ingest")
+      .filter((d) => d.file)
+      .map((d) => d.name);
+    expect(files).toEqual([
+      "INGEST_TLS_CERT_FILE",
+      "INGEST_TLS_KEY_FILE",
+      "INGEST_TOKEN_AUTH_FILE",
+      "INGEST_BASIC_AUTH_FILE",
+      "INGEST_SECRETS_KEY_FILE",
+    ]);
     for (const service of SERVICES)
       for (const d of describeConfig(service)) {
         expect(d.required && d.default !== undefined, `${d.name} is required yet has a default`).toBe(false);
@@ -47,7 +63,8 @@ describe("CONFIG_DESCRIPTION", () => {
   });
 
   it("has defaults that load: only the required variables need setting", () => {
-    for (const service of SERVICES) expect(() => loadConfig(service, REQUIRED_FOR_LOAD[service]), service).not.toThrow();
+    for (const service of SERVICES)
+      expect(() => loadConfig(service, REQUIRED_FOR_LOAD[service]), service).not.toThrow();
   });
 });
 
@@ -55,7 +72,9 @@ describe("listenPorts", () => {
   it("resolves each port variable with env and overrides applied", () => {
     expect(listenPorts("ingest", {})).toEqual({ INGEST_SECURE_PORT: 8443 });
     expect(listenPorts("propagator", { PROPAGATOR_METRICS_PORT: "9100" })).toEqual({ PROPAGATOR_METRICS_PORT: 9100 });
-    expect(listenPorts("dns-sync", REQUIRED_FOR_LOAD["dns-sync"], { metricsPort: 0 })).toEqual({ DNS_SYNC_METRICS_PORT: 0 });
+    expect(listenPorts("dns-sync", REQUIRED_FOR_LOAD["dns-sync"], { metricsPort: 0 })).toEqual({
+      DNS_SYNC_METRICS_PORT: 0,
+    });
   });
 
   it("refuses to answer for an invalid configuration", () => {

@@ -64,8 +64,13 @@ export const CONFIG_DESCRIPTION: Readonly<Record<ServiceName, readonly VariableD
 export const describeConfig = (service: ServiceName): readonly VariableDescription[] => CONFIG_DESCRIPTION[service];
 
 /** Loads any service's configuration by name; throws ConfigError listing every problem. */
-export function loadConfig<S extends ServiceName>(service: S, env: Env, overrides: OverridesByService[S] = {}): ConfigByService[S] {
-  return loadService(DEFINITIONS[service], env, overrides as Overrides<Record<string, unknown>>).config as ConfigByService[S];
+export function loadConfig<S extends ServiceName>(
+  service: S,
+  env: Env,
+  overrides: OverridesByService[S] = {},
+): ConfigByService[S] {
+  return loadService(DEFINITIONS[service], env, overrides as Overrides<Record<string, unknown>>)
+    .config as ConfigByService[S];
 }
 
 /**

@@ -24,7 +24,12 @@ describe("loadDnsSyncConfig", () => {
   it("defaults to CoreDNS via a local etcd under /skydns", () => {
     expect(loadDnsSyncConfig(ZONE)).toEqual({
       federationName: "federation",
-      kafka: { brokers: ["127.0.0.1:9092"], clientId: "kubefed-dns-sync", objectsTopicPartitions: 1, replicationFactor: 1 },
+      kafka: {
+        brokers: ["127.0.0.1:9092"],
+        clientId: "kubefed-dns-sync",
+        objectsTopicPartitions: 1,
+        replicationFactor: 1,
+      },
       logLevel: "info",
       zoneName: "example.com.",
       provider: { kind: "coredns-etcd", etcdEndpoints: ["http://127.0.0.1:2379"], etcdPrefix: "/skydns" },
@@ -54,14 +59,27 @@ describe("loadDnsSyncConfig", () => {
       server: { host: "127.0.0.1", port: 5353 },
       tsig: { keyName: "kubefed-key.", algorithm: "hmac-sha256", secretFile: "/etc/kubefed/tsig.secret" },
     });
-    const config = loadDnsSyncConfig({ ...RFC2136, DNS_SYNC_RFC2136_SERVER: "ns1.example.com", DNS_SYNC_TSIG_ALGORITHM: "hmac-sha512" });
-    expect(config.provider).toMatchObject({ server: { host: "ns1.example.com", port: 53 }, tsig: { algorithm: "hmac-sha512" } });
+    const config = loadDnsSyncConfig({
+      ...RFC2136,
+      DNS_SYNC_RFC2136_SERVER: "ns1.example.com",
+      DNS_SYNC_TSIG_ALGORITHM: "hmac-sha512",
+    });
+    expect(config.provider).toMatchObject({
+      server: { host: "ns1.example.com", port: 53 },
+      tsig: { algorithm: "hmac-sha512" },
+    });
   });
 
   it("lets flags choose the provider and its settings", () => {
     const config = loadDnsSyncConfig(
       { DNS_SYNC_ZONE_NAME: "env.example." },
-      { zoneName: "flag.example.", provider: "rfc2136", rfc2136Server: "[::1]:53", tsigKeyName: "k", tsigSecretFile: "/s" },
+      {
+        zoneName: "flag.example.",
+        provider: "rfc2136",
+        rfc2136Server: "[::1]:53",
+        tsigKeyName: "k",
+        tsigSecretFile: "/s",
+      },
     );
     expect(config.zoneName).toBe("flag.example.");
     expect(config.provider).toMatchObject({ kind: "rfc2136", server: { host: "::1", port: 53 } });
@@ -90,14 +108,29 @@ describe("loadDnsSyncConfig", () => {
   it("names the variable and what is allowed for each invalid value", () => {
     const cases: [Record<string, string>, string][] = [
       [{ DNS_SYNC_PROVIDER: "route53" }, 'DNS_SYNC_PROVIDER="route53": must be one of: coredns-etcd, rfc2136'],
-      [{ DNS_SYNC_ZONE_NAME: "example.com" }, "DNS_SYNC_ZONE_NAME=\"example.com\": must be a fully qualified DNS name ending with '.'"],
-      [{ DNS_SYNC_ETCD_ENDPOINTS: "etcd:2379" }, 'DNS_SYNC_ETCD_ENDPOINTS="etcd:2379": each comma-separated item must be an http:// or https:// URL'],
+      [
+        { DNS_SYNC_ZONE_NAME: "example.com" },
+        "DNS_SYNC_ZONE_NAME=\"example.com\": must be a fully qualified DNS name ending with '.'",
+      ],
+      [
+        { DNS_SYNC_ETCD_ENDPOINTS: "etcd:2379" },
+        'DNS_SYNC_ETCD_ENDPOINTS="etcd:2379": each comma-separated item must be an http:// or https:// URL',
+      ],
       [{ DNS_SYNC_ETCD_PREFIX: "skydns" }, 'DNS_SYNC_ETCD_PREFIX="skydns": must be an absolute key prefix'],
       [{ DNS_SYNC_METRICS_PORT: "-1" }, 'DNS_SYNC_METRICS_PORT="-1": must be a port number'],
-      [{ ...RFC2136, DNS_SYNC_RFC2136_SERVER: "ns1:99999" }, 'DNS_SYNC_RFC2136_SERVER="ns1:99999": must be "host" or "host:port"'],
+      [
+        { ...RFC2136, DNS_SYNC_RFC2136_SERVER: "ns1:99999" },
+        'DNS_SYNC_RFC2136_SERVER="ns1:99999": must be "host" or "host:port"',
+      ],
       [{ ...RFC2136, DNS_SYNC_TSIG_KEY_NAME: "bad key" }, 'DNS_SYNC_TSIG_KEY_NAME="bad key": must be a domain name'],
-      [{ ...RFC2136, DNS_SYNC_TSIG_ALGORITHM: "hmac-md5" }, 'DNS_SYNC_TSIG_ALGORITHM="hmac-md5": must be one of: hmac-sha1, hmac-sha224'],
-      [{ DNS_SYNC_ZONE: "example.com." }, "DNS_SYNC_ZONE is not a setting of this service (did you mean DNS_SYNC_ZONE_NAME?)"],
+      [
+        { ...RFC2136, DNS_SYNC_TSIG_ALGORITHM: "hmac-md5" },
+        'DNS_SYNC_TSIG_ALGORITHM="hmac-md5": must be one of: hmac-sha1, hmac-sha224',
+      ],
+      [
+        { DNS_SYNC_ZONE: "example.com." },
+        "DNS_SYNC_ZONE is not a setting of this service (did you mean DNS_SYNC_ZONE_NAME?)",
+      ],
     ];
     for (const [env, message] of cases) {
       const problems = problemsOf(() => loadDnsSyncConfig({ ...ZONE, ...env }));

@@ -7,7 +7,18 @@ import {
   type CommonSettings,
   type ServiceDefinition,
 } from "./common.ts";
-import { domainName, etcdPrefix, hostPort, httpUrl, list, listenPort, oneOf, text, zoneName, type HostPort } from "./parse.ts";
+import {
+  domainName,
+  etcdPrefix,
+  hostPort,
+  httpUrl,
+  list,
+  listenPort,
+  oneOf,
+  text,
+  zoneName,
+  type HostPort,
+} from "./parse.ts";
 import type { ConfigProblem, Env, Overrides, Resolution } from "./spec.ts";
 
 export const DNS_PROVIDERS = ["coredns-etcd", "rfc2136"] as const;
@@ -75,14 +86,18 @@ function checkProvider(r: Resolution<DnsSyncSettings>): ConfigProblem[] {
     const required = ["rfc2136Server", "tsigKeyName", "tsigSecretFile"] as const;
     for (const key of required) {
       if (!r.explicit.has(key))
-        problems.push({ variable: r.name(key), message: `${r.label(key)} is required when ${r.label("provider")} is rfc2136` });
+        problems.push({
+          variable: r.name(key),
+          message: `${r.label(key)} is required when ${r.label("provider")} is rfc2136`,
+        });
     }
   }
   return problems;
 }
 
 function providerConfig(s: DnsSyncSettings): DnsProviderConfig {
-  if (s.provider === "coredns-etcd") return { kind: "coredns-etcd", etcdEndpoints: s.etcdEndpoints, etcdPrefix: s.etcdPrefix };
+  if (s.provider === "coredns-etcd")
+    return { kind: "coredns-etcd", etcdEndpoints: s.etcdEndpoints, etcdPrefix: s.etcdPrefix };
   // checkProvider guarantees these for rfc2136; the guard keeps the types honest without a cast.
   if (s.rfc2136Server === undefined || s.tsigKeyName === undefined || s.tsigSecretFile === undefined)
     throw new Error("unreachable: rfc2136 settings were checked");

@@ -15,7 +15,12 @@ describe("loadIngestConfig", () => {
   it("has usable defaults for every setting", () => {
     expect(loadIngestConfig({})).toEqual({
       federationName: "federation",
-      kafka: { brokers: ["127.0.0.1:9092"], clientId: "kubefed-ingest", objectsTopicPartitions: 1, replicationFactor: 1 },
+      kafka: {
+        brokers: ["127.0.0.1:9092"],
+        clientId: "kubefed-ingest",
+        objectsTopicPartitions: 1,
+        replicationFactor: 1,
+      },
       logLevel: "info",
       bindAddress: "0.0.0.0",
       securePort: 8443,
@@ -63,7 +68,13 @@ describe("loadIngestConfig", () => {
   it("lets flags override the environment, in their own types or as text", () => {
     const config = loadIngestConfig(
       { INGEST_SECURE_PORT: "6443", KAFKA_BROKERS: "env:9092", INGEST_ANONYMOUS_AUTH: "false" },
-      { securePort: 9443, kafkaBrokers: ["flag:9092"], anonymousAuth: true, maxWatchTimeout: "1m", logLevel: undefined },
+      {
+        securePort: 9443,
+        kafkaBrokers: ["flag:9092"],
+        anonymousAuth: true,
+        maxWatchTimeout: "1m",
+        logLevel: undefined,
+      },
     );
     expect(config.securePort).toBe(9443);
     expect(config.kafka.brokers).toEqual(["flag:9092"]);
@@ -81,8 +92,14 @@ describe("loadIngestConfig", () => {
       [{ KUBEFED_FEDERATION_NAME: "My_Fed" }, 'KUBEFED_FEDERATION_NAME="My_Fed": must be a DNS-1123 label'],
       [{ KAFKA_BROKERS: "kafka" }, 'KAFKA_BROKERS="kafka": each comma-separated item must be "host:port"'],
       [{ KAFKA_CLIENT_ID: "a b" }, 'KAFKA_CLIENT_ID="a b": must be 1-255 characters'],
-      [{ KAFKA_OBJECTS_TOPIC_PARTITIONS: "0" }, 'KAFKA_OBJECTS_TOPIC_PARTITIONS="0": must be 1: resourceVersion is the offset of one global order'],
-      [{ KAFKA_OBJECTS_TOPIC_PARTITIONS: "3" }, 'KAFKA_OBJECTS_TOPIC_PARTITIONS="3": must be 1: resourceVersion is the offset of one global order'],
+      [
+        { KAFKA_OBJECTS_TOPIC_PARTITIONS: "0" },
+        'KAFKA_OBJECTS_TOPIC_PARTITIONS="0": must be 1: resourceVersion is the offset of one global order',
+      ],
+      [
+        { KAFKA_OBJECTS_TOPIC_PARTITIONS: "3" },
+        'KAFKA_OBJECTS_TOPIC_PARTITIONS="3": must be 1: resourceVersion is the offset of one global order',
+      ],
       [{ KAFKA_TOPIC_REPLICATION_FACTOR: "x" }, 'KAFKA_TOPIC_REPLICATION_FACTOR="x": must be an integer from 1'],
       [{ LOG_LEVEL: "verbose" }, 'LOG_LEVEL="verbose": must be one of: fatal, error, warn, info, debug, trace, silent'],
       [{ INGEST_BIND_ADDRESS: "localhost" }, 'INGEST_BIND_ADDRESS="localhost": must be an IPv4 or IPv6 address'],
@@ -94,7 +111,10 @@ describe("loadIngestConfig", () => {
       [{ INGEST_MAX_WATCH_TIMEOUT: "30" }, 'INGEST_MAX_WATCH_TIMEOUT="30": must be a positive duration'],
       [{ INGEST_TLS_CERT_FILE: "/c" }, "INGEST_TLS_KEY_FILE must be set when INGEST_TLS_CERT_FILE is set"],
       [{ INGEST_TLS_KEY_FILE: "/k" }, "INGEST_TLS_CERT_FILE must be set when INGEST_TLS_KEY_FILE is set"],
-      [{ INGEST_SECURE_PROT: "8443" }, "INGEST_SECURE_PROT is not a setting of this service (did you mean INGEST_SECURE_PORT?)"],
+      [
+        { INGEST_SECURE_PROT: "8443" },
+        "INGEST_SECURE_PROT is not a setting of this service (did you mean INGEST_SECURE_PORT?)",
+      ],
     ];
     for (const [env, message] of cases) {
       const problems = problemsOf(() => loadIngestConfig(env));
@@ -118,7 +138,11 @@ describe("loadIngestConfig", () => {
       }
     })();
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual(["INGEST_SECURE_PORT", "INGEST_TLS_KEY_FILE", "LOG_LEVEL"]);
+    expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual([
+      "INGEST_SECURE_PORT",
+      "INGEST_TLS_KEY_FILE",
+      "LOG_LEVEL",
+    ]);
     expect((error as ConfigError).message).toMatch(/^Invalid ingest configuration \(3 problems\):\n {2}- /);
     expect((error as ConfigError).retryable).toBe(false);
   });

@@ -120,7 +120,10 @@ export const ingestDefinition: ServiceDefinition<IngestSettings, IngestConfig> =
     ...commonConfig(s),
     bindAddress: s.bindAddress,
     securePort: s.securePort,
-    tls: s.tlsCertFile !== undefined && s.tlsKeyFile !== undefined ? { certFile: s.tlsCertFile, keyFile: s.tlsKeyFile } : undefined,
+    tls:
+      s.tlsCertFile !== undefined && s.tlsKeyFile !== undefined
+        ? { certFile: s.tlsCertFile, keyFile: s.tlsKeyFile }
+        : undefined,
     auth: { tokenFile: s.tokenAuthFile, basicFile: s.basicAuthFile, anonymous: s.anonymousAuth },
     secretsKeyFile: s.secretsKeyFile,
     maxRequestBodyBytes: s.maxRequestBodyBytes,

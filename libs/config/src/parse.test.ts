@@ -48,7 +48,8 @@ describe("parsers", () => {
     expect(value(hostPort(), "kafka:19092")).toEqual({ host: "kafka", port: 19092 });
     expect(value(hostPort(), "[::1]:9092")).toEqual({ host: "::1", port: 9092 });
     expect(value(hostPort(53), "ns1.example.com")).toEqual({ host: "ns1.example.com", port: 53 });
-    for (const bad of ["kafka", "kafka:0", ":9092", "::1:9092", "[nothex]:1", "a b:1"]) expect(rejects(hostPort(), bad), bad).toBe(true);
+    for (const bad of ["kafka", "kafka:0", ":9092", "::1:9092", "[nothex]:1", "a b:1"])
+      expect(rejects(hostPort(), bad), bad).toBe(true);
   });
 
   it("checks names the way Kubernetes and DNS do", () => {

@@ -16,7 +16,8 @@ export const text =
 export const integer =
   (min: number, max: number = Number.MAX_SAFE_INTEGER): Parser<number> =>
   (raw) => {
-    const allowed = max === Number.MAX_SAFE_INTEGER ? `must be an integer >= ${min}` : `must be an integer from ${min} to ${max}`;
+    const allowed =
+      max === Number.MAX_SAFE_INTEGER ? `must be an integer >= ${min}` : `must be an integer from ${min} to ${max}`;
     if (!/^-?\d+$/.test(raw)) return fail(allowed);
     const n = Number(raw);
     return Number.isSafeInteger(n) && n >= min && n <= max ? ok(n) : fail(allowed);
@@ -79,7 +80,9 @@ export const isDns1123Label = (s: string): boolean => s.length <= 63 && DNS1123_
 export const dns1123Label: Parser<string> = (raw) =>
   isDns1123Label(raw)
     ? ok(raw)
-    : fail("must be a DNS-1123 label: at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit");
+    : fail(
+        "must be a DNS-1123 label: at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit",
+      );
 
 // Kubernetes object names (clusters are objects of the federation API).
 export const dns1123Subdomain: Parser<string> = (raw) =>
@@ -91,7 +94,9 @@ export const dns1123Subdomain: Parser<string> = (raw) =>
 export const labelValue: Parser<string> = (raw) =>
   raw.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(raw)
     ? ok(raw)
-    : fail("must be a Kubernetes label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
+    : fail(
+        "must be a Kubernetes label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+      );
 
 const HOSTNAME_LABEL = /^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?$/;
 const isHostname = (s: string): boolean =>
@@ -162,6 +167,7 @@ export const list =
       if (!parsed.ok) return fail(`each comma-separated item ${parsed.allowed}; "${part}" does not`);
       values.push(parsed.value);
     }
-    if (unique && new Set(parts).size !== parts.length) return fail("must be a comma-separated list without duplicates");
+    if (unique && new Set(parts).size !== parts.length)
+      return fail("must be a comma-separated list without duplicates");
     return ok(values);
   };

@@ -15,7 +15,12 @@ describe("loadPropagatorConfig", () => {
   it("serves all clusters with the default probe thresholds and periods", () => {
     expect(loadPropagatorConfig({})).toEqual({
       federationName: "federation",
-      kafka: { brokers: ["127.0.0.1:9092"], clientId: "kubefed-propagator", objectsTopicPartitions: 1, replicationFactor: 1 },
+      kafka: {
+        brokers: ["127.0.0.1:9092"],
+        clientId: "kubefed-propagator",
+        objectsTopicPartitions: 1,
+        replicationFactor: 1,
+      },
       logLevel: "info",
       selection: { kind: "all" },
       healthProbeIntervalMs: 2000,
@@ -33,7 +38,10 @@ describe("loadPropagatorConfig", () => {
       kind: "clusters",
       clusters: ["us-east", "eu.west"],
     });
-    expect(loadPropagatorConfig({ PROPAGATOR_REGION: "europe-west1" }).selection).toEqual({ kind: "region", region: "europe-west1" });
+    expect(loadPropagatorConfig({ PROPAGATOR_REGION: "europe-west1" }).selection).toEqual({
+      kind: "region",
+      region: "europe-west1",
+    });
     expect(loadPropagatorConfig({ PROPAGATOR_REGION: "eu" }, { clusters: undefined }).selection).toEqual({
       kind: "region",
       region: "eu",
@@ -71,15 +79,27 @@ describe("loadPropagatorConfig", () => {
 
   it("names the variable and what is allowed for each invalid value", () => {
     const cases: [Record<string, string>, string][] = [
-      [{ PROPAGATOR_CLUSTERS: "a,A" }, 'PROPAGATOR_CLUSTERS="a,A": each comma-separated item must be a DNS-1123 subdomain'],
+      [
+        { PROPAGATOR_CLUSTERS: "a,A" },
+        'PROPAGATOR_CLUSTERS="a,A": each comma-separated item must be a DNS-1123 subdomain',
+      ],
       [{ PROPAGATOR_CLUSTERS: "a,a" }, 'PROPAGATOR_CLUSTERS="a,a": must be a comma-separated list without duplicates'],
       [{ PROPAGATOR_REGION: "eu west" }, 'PROPAGATOR_REGION="eu west": must be a Kubernetes label value'],
       [{ PROPAGATOR_HEALTH_PROBE_INTERVAL: "2" }, 'PROPAGATOR_HEALTH_PROBE_INTERVAL="2": must be a positive duration'],
-      [{ PROPAGATOR_FAILURES_TO_OFFLINE: "0" }, 'PROPAGATOR_FAILURES_TO_OFFLINE="0": must be an integer from 1 to 1000'],
-      [{ PROPAGATOR_SUCCESSES_TO_READY: "two" }, 'PROPAGATOR_SUCCESSES_TO_READY="two": must be an integer from 1 to 1000'],
+      [
+        { PROPAGATOR_FAILURES_TO_OFFLINE: "0" },
+        'PROPAGATOR_FAILURES_TO_OFFLINE="0": must be an integer from 1 to 1000',
+      ],
+      [
+        { PROPAGATOR_SUCCESSES_TO_READY: "two" },
+        'PROPAGATOR_SUCCESSES_TO_READY="two": must be an integer from 1 to 1000',
+      ],
       [{ PROPAGATOR_RESYNC_PERIOD: "10 min" }, 'PROPAGATOR_RESYNC_PERIOD="10 min": must be a positive duration'],
       [{ PROPAGATOR_METRICS_PORT: "http" }, 'PROPAGATOR_METRICS_PORT="http": must be a port number'],
-      [{ PROPAGATOR_CLUSTER: "a" }, "PROPAGATOR_CLUSTER is not a setting of this service (did you mean PROPAGATOR_CLUSTERS?)"],
+      [
+        { PROPAGATOR_CLUSTER: "a" },
+        "PROPAGATOR_CLUSTER is not a setting of this service (did you mean PROPAGATOR_CLUSTERS?)",
+      ],
     ];
     for (const [env, message] of cases) {
       const problems = problemsOf(() => loadPropagatorConfig(env));

@@ -51,7 +51,8 @@ export const propagatorDefinition: ServiceDefinition<PropagatorSettings, Propaga
     ...commonVariables("propagator"),
     clusters: {
       env: "PROPAGATOR_CLUSTERS",
-      description: "Comma-separated member clusters this worker serves. Unset with PROPAGATOR_REGION unset: all clusters.",
+      description:
+        "Comma-separated member clusters this worker serves. Unset with PROPAGATOR_REGION unset: all clusters.",
       parse: list(dns1123Subdomain, { unique: true }),
     },
     region: {
@@ -92,7 +93,8 @@ export const propagatorDefinition: ServiceDefinition<PropagatorSettings, Propaga
     },
     secretsKeyFile: {
       env: "PROPAGATOR_SECRETS_KEY_FILE",
-      description: "AES-256-GCM keyring JSON (the ingest's) to decrypt member credentials. Unset: members are reached anonymously.",
+      description:
+        "AES-256-GCM keyring JSON (the ingest's) to decrypt member credentials. Unset: members are reached anonymously.",
       file: true,
       parse: text("must be a file path"),
     },

@@ -108,7 +108,9 @@ export function resolve<S>(variables: Variables<S>, env: Env, overrides: Overrid
     const parsed = v.parse(raw);
     if (parsed.ok) values[key] = parsed.value as S[keyof S & string];
     else {
-      const where = fromOverride.has(key) ? `${flagName(key)}=${quote(raw)} (overrides ${v.env})` : `${v.env}=${quote(raw)}`;
+      const where = fromOverride.has(key)
+        ? `${flagName(key)}=${quote(raw)} (overrides ${v.env})`
+        : `${v.env}=${quote(raw)}`;
       problems.push({ variable: v.env, message: `${where}: ${parsed.allowed}` });
     }
   }
@@ -152,7 +154,9 @@ export function unknownPrefixed(prefix: string, known: readonly string[], env: E
     .sort()
     .map((name) => {
       const suggestion = closestName(name, known);
-      const hint = suggestion ? `did you mean ${suggestion}?` : `known: ${known.filter((k) => k.startsWith(prefix)).join(", ")}`;
+      const hint = suggestion
+        ? `did you mean ${suggestion}?`
+        : `known: ${known.filter((k) => k.startsWith(prefix)).join(", ")}`;
       return { variable: name, message: `${name} is not a setting of this service (${hint})` };
     });
 }

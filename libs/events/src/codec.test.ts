@@ -19,11 +19,21 @@ const metadata = {
   requestId: "req-1",
 };
 const cmRef: ObjectRef = { group: "", version: "v1", kind: "ConfigMap", namespace: "shop", name: "settings" };
-const configMap = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: "shop" }, data: { a: "1" } };
+const configMap = {
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name: "settings", namespace: "shop" },
+  data: { a: "1" },
+};
 
 const created: FederationEvent = {
   type: EventType.ObjectCreated,
-  data: { ref: cmRef, precondition: { type: PreconditionType.MustNotExist }, object: configMap, fieldManager: "kubectl" },
+  data: {
+    ref: cmRef,
+    precondition: { type: PreconditionType.MustNotExist },
+    object: configMap,
+    fieldManager: "kubectl",
+  },
   metadata,
 };
 
@@ -52,7 +62,12 @@ describe("encodeEvent / decodeEvent", () => {
       data: {
         ref: { group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web" },
         precondition: { type: PreconditionType.ExpectedResourceVersion, resourceVersion: "42" },
-        object: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" }, spec: { replicas: 3, x: [1, null, true, 1.5] } },
+        object: {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          metadata: { name: "web" },
+          spec: { replicas: 3, x: [1, null, true, 1.5] },
+        },
       },
       metadata: { ...metadata, eventId: "evt-2", time: "2024-05-01T10:00:01+02:00" },
     },
@@ -68,7 +83,10 @@ describe("encodeEvent / decodeEvent", () => {
     },
     {
       type: EventType.ObjectDeleted,
-      data: { ref: { group: "", version: "v1", kind: "Namespace", namespace: null, name: "shop" }, precondition: { type: PreconditionType.None } },
+      data: {
+        ref: { group: "", version: "v1", kind: "Namespace", namespace: null, name: "shop" },
+        precondition: { type: PreconditionType.None },
+      },
       metadata: { ...metadata, eventId: "evt-4" },
     },
   ];
@@ -97,7 +115,9 @@ describe("encodeEvent / decodeEvent", () => {
 
   it("decodes without the event-type header (the fingerprint decides)", () => {
     const msg = encodeEvent(created);
-    expect(decodeEvent({ value: msg.value, headers: { [Header.Schema]: msg.headers[Header.Schema] } }).type).toBe("ObjectCreated");
+    expect(decodeEvent({ value: msg.value, headers: { [Header.Schema]: msg.headers[Header.Schema] } }).type).toBe(
+      "ObjectCreated",
+    );
   });
 
   describe("refuses to encode", () => {
@@ -111,7 +131,10 @@ describe("encodeEvent / decodeEvent", () => {
       ["an array payload", { ...created, data: { ...created.data, object: [] as never } }, /JSON object/],
       [
         "an empty expected resourceVersion",
-        { ...created, data: { ...created.data, precondition: { type: "ExpectedResourceVersion", resourceVersion: "" } } },
+        {
+          ...created,
+          data: { ...created.data, precondition: { type: "ExpectedResourceVersion", resourceVersion: "" } },
+        },
         /resourceVersion/,
       ],
     ] as const)("%s", (_, event, message) => {
@@ -136,12 +159,28 @@ describe("encodeEvent / decodeEvent", () => {
       expect(err.message).toContain("kf-event-type=ObjectCreated");
     });
     it.each([
-      ["a missing schema header", { value: msg.value, headers: { [Header.EventType]: "ObjectCreated" } }, /no kf-schema header/],
+      [
+        "a missing schema header",
+        { value: msg.value, headers: { [Header.EventType]: "ObjectCreated" } },
+        /no kf-schema header/,
+      ],
       ["a tombstone", { value: null, headers: msg.headers }, /no value/],
       ["truncated bytes", { value: msg.value.subarray(0, 20), headers: msg.headers }, /does not decode/],
-      ["trailing bytes", { value: Buffer.concat([msg.value, Buffer.from([0])]), headers: msg.headers }, /does not decode/],
-      ["a contradicting type header", { value: msg.value, headers: { ...msg.headers, [Header.EventType]: "ObjectDeleted" } }, /contradicts/],
-      ["a repeated header", { value: msg.value, headers: { ...msg.headers, [Header.EventType]: ["a", "b"] } }, /appears 2 times/],
+      [
+        "trailing bytes",
+        { value: Buffer.concat([msg.value, Buffer.from([0])]), headers: msg.headers },
+        /does not decode/,
+      ],
+      [
+        "a contradicting type header",
+        { value: msg.value, headers: { ...msg.headers, [Header.EventType]: "ObjectDeleted" } },
+        /contradicts/,
+      ],
+      [
+        "a repeated header",
+        { value: msg.value, headers: { ...msg.headers, [Header.EventType]: ["a", "b"] } },
+        /appears 2 times/,
+      ],
     ])("%s", (_, input, message) => {
       const err = catchError(() => decodeEvent(input));
       expect(err.code).toBe("PoisonEvent");

@@ -71,9 +71,7 @@ type AvroPrecondition =
   | null
   | { [Branch.MustNotExist]: Record<string, never> }
   | { [Branch.ExpectedResourceVersion]: { resourceVersion: string } };
-type AvroPayload =
-  | { [Branch.JsonPayload]: { json: string } }
-  | { [Branch.EncryptedPayload]: EncryptedPayload };
+type AvroPayload = { [Branch.JsonPayload]: { json: string } } | { [Branch.EncryptedPayload]: EncryptedPayload };
 interface AvroRecord {
   eventId: string;
   time: string;
@@ -209,7 +207,10 @@ function header(headers: DecodeInput["headers"], name: string): string | undefin
 function preconditionFromAvro(p: AvroPrecondition): Precondition {
   if (p === null) return { type: PreconditionType.None };
   if (Branch.ExpectedResourceVersion in p) {
-    return { type: PreconditionType.ExpectedResourceVersion, resourceVersion: p[Branch.ExpectedResourceVersion].resourceVersion };
+    return {
+      type: PreconditionType.ExpectedResourceVersion,
+      resourceVersion: p[Branch.ExpectedResourceVersion].resourceVersion,
+    };
   }
   return { type: PreconditionType.MustNotExist };
 }
@@ -231,7 +232,10 @@ function payloadFromAvro(
       throw poison(`header ${Header.KeyId}=${headerKeyId} disagrees with the payload's key id ${enc.keyId}`);
     }
     if (!opts.keyring) {
-      throw new FederationError(ErrorCode.KeyNotFound, `event ${metadata.eventId} is encrypted but no keyring is configured`);
+      throw new FederationError(
+        ErrorCode.KeyNotFound,
+        `event ${metadata.eventId} is encrypted but no keyring is configured`,
+      );
     }
     json = decryptPayload(enc, opts.keyring.key(enc.keyId), aadOf(eventType, metadata.eventId, ref)).toString("utf8");
   } else {
@@ -261,7 +265,9 @@ export function decodeEvent(input: DecodeInput, opts: DecodeOptions = {}): Feder
   if (fingerprint === undefined) throw poison(`message has no ${Header.Schema} header`);
   const writer = schemaByFingerprint(fingerprint);
   if (!writer) {
-    const known = allSchemas().map((s) => `${s.eventType}@v${s.version}`).join(", ");
+    const known = allSchemas()
+      .map((s) => `${s.eventType}@v${s.version}`)
+      .join(", ");
     throw poison(
       `unknown writer schema fingerprint ${fingerprint} (${Header.EventType}=${typeHeader ?? "absent"}); ` +
         `this reader knows ${known}. A newer writer was deployed before this reader?`,

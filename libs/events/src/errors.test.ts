@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { ErrorCode, FederationError, codeForHttpStatus, fromKubernetesRefusal, isRetryable, toFederationError } from "./index.ts";
+import {
+  ErrorCode,
+  FederationError,
+  codeForHttpStatus,
+  fromKubernetesRefusal,
+  isRetryable,
+  toFederationError,
+} from "./index.ts";
 
 describe("FederationError", () => {
   it("carries code, retryability from the code, cause and field errors", () => {
@@ -51,10 +58,12 @@ describe("toFederationError", () => {
   });
   it("maps Kubernetes API errors by status and reason", () => {
     const apiError = (code: number, body: unknown) => Object.assign(new Error(`HTTP ${code}`), { code, body });
-    expect(toFederationError(apiError(404, { reason: "NotFound", message: 'configmaps "a" not found' }))).toMatchObject({
-      code: "NotFound",
-      message: 'configmaps "a" not found',
-    });
+    expect(toFederationError(apiError(404, { reason: "NotFound", message: 'configmaps "a" not found' }))).toMatchObject(
+      {
+        code: "NotFound",
+        message: 'configmaps "a" not found',
+      },
+    );
     expect(toFederationError(apiError(409, JSON.stringify({ reason: "AlreadyExists" }))).code).toBe("AlreadyExists");
     expect(toFederationError(apiError(409, "not json")).code).toBe("Conflict");
     expect(toFederationError(apiError(500, null))).toMatchObject({ code: "Unavailable", retryable: true });
@@ -91,17 +100,48 @@ describe("toFederationError", () => {
 
 describe("fromKubernetesRefusal", () => {
   it("takes the code from the HTTP status and Status.reason, the message and the causes from the Status", () => {
-    const body = JSON.stringify({ kind: "Status", code: 422, reason: "Invalid", message: 'Job.batch "once" is invalid: spec.template: field is immutable', details: { causes: [{ reason: "FieldValueInvalid", field: "spec.template", message: "field is immutable" }, { reason: "FieldValueRequired" }] } });
+    const body = JSON.stringify({
+      kind: "Status",
+      code: 422,
+      reason: "Invalid",
+      message: 'Job.batch "once" is invalid: spec.template: field is immutable',
+      details: {
+        causes: [
+          { reason: "FieldValueInvalid", field: "spec.template", message: "field is immutable" },
+          { reason: "FieldValueRequired" },
+        ],
+      },
+    });
     const err = fromKubernetesRefusal(422, body, "apply Job once in cluster m1");
-    expect(err).toMatchObject({ code: "Invalid", retryable: false, message: 'apply Job once in cluster m1: Job.batch "once" is invalid: spec.template: field is immutable' });
-    expect(err.fieldErrors).toEqual([{ field: "spec.template", message: "field is immutable" }, { field: "", message: "FieldValueRequired" }]);
-    expect(fromKubernetesRefusal(409, JSON.stringify({ reason: "AlreadyExists", message: "exists" }), "create").code).toBe("AlreadyExists");
-    expect(fromKubernetesRefusal(409, JSON.stringify({ reason: "Conflict", message: "changed" }), "apply").code).toBe("Conflict");
+    expect(err).toMatchObject({
+      code: "Invalid",
+      retryable: false,
+      message: 'apply Job once in cluster m1: Job.batch "once" is invalid: spec.template: field is immutable',
+    });
+    expect(err.fieldErrors).toEqual([
+      { field: "spec.template", message: "field is immutable" },
+      { field: "", message: "FieldValueRequired" },
+    ]);
+    expect(
+      fromKubernetesRefusal(409, JSON.stringify({ reason: "AlreadyExists", message: "exists" }), "create").code,
+    ).toBe("AlreadyExists");
+    expect(fromKubernetesRefusal(409, JSON.stringify({ reason: "Conflict", message: "changed" }), "apply").code).toBe(
+      "Conflict",
+    );
   });
   it("keeps the start of a body that is not a Status, and lets the caller say it is retryable", () => {
     const err = fromKubernetesRefusal(502, "<html>bad gateway</html>", "get", { retryable: false });
-    expect(err).toMatchObject({ code: "Unavailable", retryable: false, message: "get: <html>bad gateway</html>", fieldErrors: [] });
-    expect(fromKubernetesRefusal(403, "{}", "list", { retryable: true })).toMatchObject({ code: "Forbidden", retryable: true, message: "list: {}" });
+    expect(err).toMatchObject({
+      code: "Unavailable",
+      retryable: false,
+      message: "get: <html>bad gateway</html>",
+      fieldErrors: [],
+    });
+    expect(fromKubernetesRefusal(403, "{}", "list", { retryable: true })).toMatchObject({
+      code: "Forbidden",
+      retryable: true,
+      message: "list: {}",
+    });
   });
   it("has a retryable code for a peer that did not answer at all", () => {
     expect(isRetryable(ErrorCode.Unreachable)).toBe(true);

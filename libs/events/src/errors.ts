@@ -196,7 +196,12 @@ interface KubernetesStatusBody {
  * message `<what>: <Status.message>` (the body's start when it is not a Status), Status.details.causes as field
  * errors (field "" when a cause names none).
  */
-export function fromKubernetesRefusal(httpStatus: number, body: string, what: string, options: Pick<FederationErrorOptions, "retryable"> = {}): FederationError {
+export function fromKubernetesRefusal(
+  httpStatus: number,
+  body: string,
+  what: string,
+  options: Pick<FederationErrorOptions, "retryable"> = {},
+): FederationError {
   let s: KubernetesStatusBody | undefined;
   try {
     const parsed: unknown = JSON.parse(body);

@@ -28,7 +28,11 @@ describe("Keyring.parse", () => {
     ["no primary", JSON.stringify({ keys: { k1 } }), /"primary" must be a string/],
     ["no keys", JSON.stringify({ primary: "k1" }), /"keys" must be an object/],
     ["unknown primary", JSON.stringify({ primary: "k9", keys: { k1 } }), /primary key "k9" is not among the keys/],
-    ["short key", JSON.stringify({ primary: "k1", keys: { k1: Buffer.alloc(16).toString("base64") } }), /base64 encoding of 32 bytes/],
+    [
+      "short key",
+      JSON.stringify({ primary: "k1", keys: { k1: Buffer.alloc(16).toString("base64") } }),
+      /base64 encoding of 32 bytes/,
+    ],
     ["non-base64 key", JSON.stringify({ primary: "k1", keys: { k1: "!".repeat(44) } }), /base64 encoding of 32 bytes/],
     ["numeric key", JSON.stringify({ primary: "k1", keys: { k1: 5 } }), /base64 encoding of 32 bytes/],
     ["bad key id", JSON.stringify({ primary: "a b", keys: { "a b": k1 } }), /invalid key id "a b"/],
@@ -58,7 +62,10 @@ describe("Keyring.key", () => {
       err = e;
     }
     expect(FederationError.is(err, "KeyNotFound")).toBe(true);
-    expect(err).toMatchObject({ retryable: true, message: expect.stringContaining('"old" is not in the keyring (have: k1)') });
+    expect(err).toMatchObject({
+      retryable: true,
+      message: expect.stringContaining('"old" is not in the keyring (have: k1)'),
+    });
   });
   it("rejects keys of the wrong size in fromKeys", () => {
     expect(() => Keyring.fromKeys("k", { k: new Uint8Array(31) })).toThrow(/31 bytes/);

@@ -23,4 +23,5 @@ const EMPTY: ObjectMeta = Object.freeze({}) as ObjectMeta;
 const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** The object's `metadata`, or an empty (frozen) one when it has none or it is not an object. Read-only: copy to change. */
-export const metaOf = (o: { readonly metadata?: unknown }): ObjectMeta => (isObject(o.metadata) ? (o.metadata as ObjectMeta) : EMPTY);
+export const metaOf = (o: { readonly metadata?: unknown }): ObjectMeta =>
+  isObject(o.metadata) ? (o.metadata as ObjectMeta) : EMPTY;

@@ -19,7 +19,12 @@ const event: FederationEvent = {
   data: {
     ref: { group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web" },
     precondition: { type: PreconditionType.ExpectedResourceVersion, resourceVersion: "7" },
-    object: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "shop" }, spec: { replicas: 2 } },
+    object: {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web", namespace: "shop" },
+      spec: { replicas: 2 },
+    },
     fieldManager: "kubectl-client-side-apply",
   },
   metadata: { eventId: "e-1", time: "2024-01-01T00:00:00Z", actor: { user: "bob", groups: [] }, requestId: "r-1" },
@@ -75,7 +80,12 @@ describe("schema evolution", () => {
         precondition: { type: "MustNotExist" },
         object: { data: { k: "v" } },
       },
-      metadata: { eventId: "old-1", time: "2023-01-01T00:00:00Z", actor: { user: "carol", groups: ["ops"] }, requestId: "rq" },
+      metadata: {
+        eventId: "old-1",
+        time: "2023-01-01T00:00:00Z",
+        actor: { user: "carol", groups: ["ops"] },
+        requestId: "rq",
+      },
     });
   });
   it("reads a recorded v1 message (golden bytes)", () => {

@@ -30,7 +30,9 @@ const secretObject = {
     namespace: "shop",
     annotations: {
       // kubectl apply copies the whole object, data included, into this annotation: it must be encrypted too.
-      "kubectl.kubernetes.io/last-applied-configuration": JSON.stringify({ data: { password: b64(plaintexts.password) } }),
+      "kubectl.kubernetes.io/last-applied-configuration": JSON.stringify({
+        data: { password: b64(plaintexts.password) },
+      }),
     },
   },
   type: "Opaque",
@@ -82,11 +84,17 @@ describe("Secret payload encryption", () => {
   });
 
   it("does not encrypt other kinds, nor a Secret of another group", () => {
-    const cm = { ...secretCreated, data: { ...secretCreated.data, ref: { ...secretCreated.data.ref, kind: "ConfigMap" } } };
+    const cm = {
+      ...secretCreated,
+      data: { ...secretCreated.data, ref: { ...secretCreated.data.ref, kind: "ConfigMap" } },
+    };
     const plain = encodeEvent(cm as FederationEvent);
     expect(plain.headers[Header.KeyId]).toBeUndefined();
     expect(plain.value.includes(Buffer.from(plaintexts.stringData))).toBe(true);
-    const crd = { ...secretCreated, data: { ...secretCreated.data, ref: { ...secretCreated.data.ref, group: "example.com" } } };
+    const crd = {
+      ...secretCreated,
+      data: { ...secretCreated.data, ref: { ...secretCreated.data.ref, group: "example.com" } },
+    };
     expect(encodeEvent(crd as FederationEvent).headers[Header.KeyId]).toBeUndefined();
   });
 
@@ -106,9 +114,9 @@ describe("Secret payload encryption", () => {
     const enc = rec.payload["io.kubefed.events.EncryptedPayload"];
     expect(enc?.iv).toEqual(Buffer.alloc(12, 7));
     expect(enc?.tag).toHaveLength(16);
-    expect(catchError(() => encodeEvent(secretCreated, { keyring: ringV1, randomBytes: () => new Uint8Array(4) })).code).toBe(
-      "Internal",
-    );
+    expect(
+      catchError(() => encodeEvent(secretCreated, { keyring: ringV1, randomBytes: () => new Uint8Array(4) })).code,
+    ).toBe("Internal");
   });
 
   it("encrypts status writes and updates of Secrets too", () => {
@@ -129,7 +137,10 @@ describe("Secret payload encryption", () => {
 
   describe("key rotation", () => {
     it("encrypts new events with the new primary while old events stay readable", () => {
-      const newer = encodeEvent({ ...secretCreated, metadata: { ...secretCreated.metadata, eventId: "s-2" } }, { keyring: ringV2 });
+      const newer = encodeEvent(
+        { ...secretCreated, metadata: { ...secretCreated.metadata, eventId: "s-2" } },
+        { keyring: ringV2 },
+      );
       expect(newer.headers[Header.KeyId]).toBe("k2");
       expect(decodeEvent(msg, { keyring: ringV2 })).toEqual(secretCreated);
       expect(decodeEvent(newer, { keyring: ringV2 }).metadata.eventId).toBe("s-2");
@@ -155,10 +166,30 @@ describe("Secret payload encryption", () => {
     };
     type Tamper = (rec: { eventId: string }, enc: Enc) => void;
     const tampers: ReadonlyArray<readonly [string, Tamper]> = [
-      ["a flipped ciphertext bit", (_, enc) => { enc.ciphertext[0] = (enc.ciphertext[0] ?? 0) ^ 1; }],
-      ["a changed tag", (_, enc) => { enc.tag = Buffer.alloc(16); }],
-      ["a truncated tag", (_, enc) => { enc.tag = enc.tag.subarray(0, 8); }],
-      ["a ciphertext moved to another event", (rec) => { rec.eventId = "s-other"; }],
+      [
+        "a flipped ciphertext bit",
+        (_, enc) => {
+          enc.ciphertext[0] = (enc.ciphertext[0] ?? 0) ^ 1;
+        },
+      ],
+      [
+        "a changed tag",
+        (_, enc) => {
+          enc.tag = Buffer.alloc(16);
+        },
+      ],
+      [
+        "a truncated tag",
+        (_, enc) => {
+          enc.tag = enc.tag.subarray(0, 8);
+        },
+      ],
+      [
+        "a ciphertext moved to another event",
+        (rec) => {
+          rec.eventId = "s-other";
+        },
+      ],
     ];
     it.each(tampers)("%s", (_, fn) => {
       const err = catchError(() => decodeEvent(mutate(fn), { keyring: ringV1 }));
@@ -170,7 +201,9 @@ describe("Secret payload encryption", () => {
       expect(catchError(() => decodeEvent(msg, { keyring: impostor })).code).toBe("PoisonEvent");
     });
     it("a key-id header that disagrees with the payload", () => {
-      const err = catchError(() => decodeEvent({ value: msg.value, headers: { ...msg.headers, [Header.KeyId]: "k2" } }, { keyring: ringV2 }));
+      const err = catchError(() =>
+        decodeEvent({ value: msg.value, headers: { ...msg.headers, [Header.KeyId]: "k2" } }, { keyring: ringV2 }),
+      );
       expect(err).toMatchObject({ code: "PoisonEvent", message: expect.stringMatching(/disagrees/) });
     });
   });

@@ -120,7 +120,10 @@ const statusReportSchema = {
             { name: "ref", type: refSchema },
             { name: "generation", type: "long" },
             { name: "resourceVersion", type: "string" },
-            { name: "outcome", type: { type: "enum", name: "ObservedOutcome", symbols: ["Applied", "Removed", "Failed"] } },
+            {
+              name: "outcome",
+              type: { type: "enum", name: "ObservedOutcome", symbols: ["Applied", "Removed", "Failed"] },
+            },
             { name: "message", type: "string" },
             { name: "created", type: "boolean" },
             // The member's status as JSON text: open-ended like the objects' payloads.
@@ -152,7 +155,17 @@ export function encodeStatus(report: StatusReport): EncodedStatus {
   const common = { type: report.type, cluster: report.cluster, time: report.time, worker: report.worker };
   const value =
     report.type === StatusType.ClusterHealth
-      ? { ...common, health: { ready: report.ready, reason: report.reason, message: report.message, region: report.region, zones: [...report.zones] }, observed: null }
+      ? {
+          ...common,
+          health: {
+            ready: report.ready,
+            reason: report.reason,
+            message: report.message,
+            region: report.region,
+            zones: [...report.zones],
+          },
+          observed: null,
+        }
       : {
           ...common,
           health: null,
@@ -166,7 +179,11 @@ export function encodeStatus(report: StatusReport): EncodedStatus {
             statusJson: report.status === null ? null : JSON.stringify(report.status),
           },
         };
-  return { key: statusKey(report), value: statusReportV1.toBuffer(value), headers: { [SCHEMA_HEADER]: STATUS_SCHEMA_FINGERPRINT } };
+  return {
+    key: statusKey(report),
+    value: statusReportV1.toBuffer(value),
+    headers: { [SCHEMA_HEADER]: STATUS_SCHEMA_FINGERPRINT },
+  };
 }
 
 interface Decoded {
@@ -187,10 +204,16 @@ interface Decoded {
 }
 
 /** Decodes a status message; an unknown schema or a corrupt value is a PoisonEvent error (skip and log it). */
-export function decodeStatus(input: { value: Buffer; headers: Record<string, Buffer | string | undefined> }): StatusReport {
+export function decodeStatus(input: {
+  value: Buffer;
+  headers: Record<string, Buffer | string | undefined>;
+}): StatusReport {
   const schema = input.headers[SCHEMA_HEADER]?.toString();
   if (schema !== STATUS_SCHEMA_FINGERPRINT) {
-    throw new FederationError(ErrorCode.PoisonEvent, `status report with unknown schema ${schema ?? "(no kf-schema header)"}`);
+    throw new FederationError(
+      ErrorCode.PoisonEvent,
+      `status report with unknown schema ${schema ?? "(no kf-schema header)"}`,
+    );
   }
   let d: Decoded;
   try {
@@ -204,7 +227,13 @@ export function decodeStatus(input: { value: Buffer; headers: Record<string, Buf
   }
   if (d.type === StatusType.ObjectObserved && d.observed) {
     const o = d.observed;
-    const ref: ObjectRef = { group: o.ref.group, version: o.ref.version, kind: o.ref.kind, namespace: o.ref.namespace ?? null, name: o.ref.name };
+    const ref: ObjectRef = {
+      group: o.ref.group,
+      version: o.ref.version,
+      kind: o.ref.kind,
+      namespace: o.ref.namespace ?? null,
+      name: o.ref.name,
+    };
     return {
       type: StatusType.ObjectObserved,
       ...common,
@@ -217,5 +246,8 @@ export function decodeStatus(input: { value: Buffer; headers: Record<string, Buf
       status: o.statusJson === null ? null : (JSON.parse(o.statusJson) as JsonObject),
     };
   }
-  throw new FederationError(ErrorCode.PoisonEvent, `status report of type ${d.type} without its ${d.type === StatusType.ClusterHealth ? "health" : "observed"} record`);
+  throw new FederationError(
+    ErrorCode.PoisonEvent,
+    `status report of type ${d.type} without its ${d.type === StatusType.ClusterHealth ? "health" : "observed"} record`,
+  );
 }

@@ -96,4 +96,5 @@ export type FederationEvent = ObjectCreated | ObjectUpdated | ObjectStatusUpdate
 export type ObjectIdentity = Pick<ObjectRef, "group" | "kind" | "namespace" | "name"> & { readonly version?: string };
 
 /** Secrets are the one kind whose payload is encrypted before it leaves the process. */
-export const isSecretRef = (ref: Pick<ObjectRef, "group" | "kind">): boolean => ref.group === "" && ref.kind === "Secret";
+export const isSecretRef = (ref: Pick<ObjectRef, "group" | "kind">): boolean =>
+  ref.group === "" && ref.kind === "Secret";

@@ -30,7 +30,12 @@ function decoder() {
 const ev = (id: string, n: number) => JSON.stringify({ id, n });
 
 /** A follower summing `n` into a list of the ids folded (immutable state), settling each id with its running sum. */
-function follower(log: MemoryLog, extra: Partial<FollowerOptions<{ ids: string[]; sum: number }, Ev, Step<{ ids: string[]; sum: number }, Ev>[], number>> = {}) {
+function follower(
+  log: MemoryLog,
+  extra: Partial<
+    FollowerOptions<{ ids: string[]; sum: number }, Ev, Step<{ ids: string[]; sum: number }, Ev>[], number>
+  > = {},
+) {
   const skipped: { offset: string; code: string }[] = [];
   const f = new Follower({
     source: log,
@@ -187,7 +192,10 @@ describe("foldToEnd", () => {
       topic: "t",
       initial: [] as string[],
       decode: decoder(),
-      fold: (ids: string[], batch: readonly { event: Ev }[]) => ({ state: [...ids, ...batch.map((p) => p.event.id)], changes: undefined }),
+      fold: (ids: string[], batch: readonly { event: Ev }[]) => ({
+        state: [...ids, ...batch.map((p) => p.event.id)],
+        changes: undefined,
+      }),
       onSkipped: (offset: string) => skipped.push(offset),
     };
     const appendDuringRead: TailSource = {

@@ -73,12 +73,18 @@ interface Waiter<T> {
 function settledLater<T>(executor: (w: Waiter<T>) => void, opts: WaitOptions, what: string): Promise<T> {
   const p = new Promise<T>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const done = <A>(f: (a: A) => void) => (a: A) => {
-      if (timer !== undefined) clearTimeout(timer);
-      f(a);
-    };
+    const done =
+      <A>(f: (a: A) => void) =>
+      (a: A) => {
+        if (timer !== undefined) clearTimeout(timer);
+        f(a);
+      };
     const w = { resolve: done(resolve), reject: done(reject) };
-    if (opts.timeoutMs !== undefined) timer = setTimeout(() => w.reject(new FederationError(ErrorCode.Timeout, `${what} not folded within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    if (opts.timeoutMs !== undefined)
+      timer = setTimeout(
+        () => w.reject(new FederationError(ErrorCode.Timeout, `${what} not folded within ${opts.timeoutMs} ms`)),
+        opts.timeoutMs,
+      );
     executor(w);
   });
   p.catch(() => undefined);
@@ -123,7 +129,11 @@ export class Follower<S, E, C, R = never> {
   async start(): Promise<void> {
     const end = await this.o.source.endOffsetOfOnlyPartition(this.o.topic);
     const caughtUp = this.waitFor(end);
-    this.tail = await this.o.source.tail({ topic: this.o.topic, from: "earliest", onBatch: async (records) => this.apply(records) });
+    this.tail = await this.o.source.tail({
+      topic: this.o.topic,
+      from: "earliest",
+      onBatch: async (records) => this.apply(records),
+    });
     await caughtUp;
   }
 
@@ -142,7 +152,8 @@ export class Follower<S, E, C, R = never> {
     if (this.position >= offset) return Promise.resolve();
     return settledLater<void>(
       (waiter) => {
-        if (this.stopped) return waiter.reject(new FederationError(ErrorCode.Unavailable, `stopped following ${this.o.topic}`));
+        if (this.stopped)
+          return waiter.reject(new FederationError(ErrorCode.Unavailable, `stopped following ${this.o.topic}`));
         const entry = { offset, waiter };
         this.offsetWaiters.push(entry);
         // A timed-out waiter leaves the list at once, not at the next fold.
@@ -165,7 +176,8 @@ export class Follower<S, E, C, R = never> {
   expect(eventId: string, opts: WaitOptions = {}): Promise<R> {
     return settledLater<R>(
       (waiter) => {
-        if (this.stopped) return waiter.reject(new FederationError(ErrorCode.Unavailable, `stopped following ${this.o.topic}`));
+        if (this.stopped)
+          return waiter.reject(new FederationError(ErrorCode.Unavailable, `stopped following ${this.o.topic}`));
         const reject = waiter.reject;
         waiter.reject = (e) => {
           if (this.idWaiters.get(eventId) === waiter) this.idWaiters.delete(eventId);
@@ -266,7 +278,11 @@ export async function foldToEnd<S, E, C>(o: Omit<FollowerOptions<S, E, C>, "sett
     ...o,
     // The end already read: caught up means through it, not through whatever came since.
     source: { endOffsetOfOnlyPartition: async () => end, tail: (t) => o.source.tail(t) },
-    fold: (state, batch) => o.fold(state, batch.filter((p) => BigInt(p.offset) < end)),
+    fold: (state, batch) =>
+      o.fold(
+        state,
+        batch.filter((p) => BigInt(p.offset) < end),
+      ),
   });
   try {
     await follower.start();

@@ -1,3 +1,12 @@
 // @kubefed/follower: the one log follower (tail, decode, fold, wait, subscribe) every read model of the project is.
-export { Follower, byEvent, foldToEnd, type FollowerOptions, type Fold, type Positioned, type Step, type WaitOptions } from "./follower.ts";
+export {
+  Follower,
+  byEvent,
+  foldToEnd,
+  type FollowerOptions,
+  type Fold,
+  type Positioned,
+  type Step,
+  type WaitOptions,
+} from "./follower.ts";
 export { followObjects, outcomeOf, type ObjectsFollower, type ObjectsStep } from "./objects.ts";

@@ -24,7 +24,12 @@ function* outcomesOf(steps: readonly ObjectsStep[]): Iterable<readonly [string, 
 }
 
 /** Follows the objects log from its start; `expect(eventId)` resolves with the fold's verdict on that event. */
-export function followObjects(o: { source: TailSource; topic: string; keyring: Keyring | undefined; onSkipped: (offset: string, err: FederationError) => void }): ObjectsFollower {
+export function followObjects(o: {
+  source: TailSource;
+  topic: string;
+  keyring: Keyring | undefined;
+  onSkipped: (offset: string, err: FederationError) => void;
+}): ObjectsFollower {
   return new Follower({
     source: o.source,
     topic: o.topic,

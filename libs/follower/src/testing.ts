@@ -12,8 +12,18 @@ export class MemoryLog implements TailSource {
   append(...values: (string | { value: Buffer; headers: Record<string, Buffer | string> })[]): void {
     for (const v of values) {
       const { value, headers } = typeof v === "string" ? { value: Buffer.from(v), headers: {} } : v;
-      const buffers = Object.fromEntries(Object.entries(headers).map(([k, h]) => [k, Buffer.isBuffer(h) ? h : Buffer.from(h)]));
-      this.records.push({ topic: "t", partition: 0, offset: String(this.records.length), key: null, value, headers: buffers, timestamp: "0" });
+      const buffers = Object.fromEntries(
+        Object.entries(headers).map(([k, h]) => [k, Buffer.isBuffer(h) ? h : Buffer.from(h)]),
+      );
+      this.records.push({
+        topic: "t",
+        partition: 0,
+        offset: String(this.records.length),
+        key: null,
+        value,
+        headers: buffers,
+        timestamp: "0",
+      });
     }
     for (const wake of this.tails) wake();
   }

@@ -2,7 +2,17 @@ import { Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer, type Produ
 import { groupCommitAppender } from "./appender.ts";
 import { byKeyUnlessSingle } from "./partitioner.ts";
 import { recordsOf } from "./records.ts";
-import type { Appender, GroupMember, GroupOptions, KafkaOptions, LogRecord, Tail, TailOptions, TailSource, TopicSpec } from "./types.ts";
+import type {
+  Appender,
+  GroupMember,
+  GroupOptions,
+  KafkaOptions,
+  LogRecord,
+  Tail,
+  TailOptions,
+  TailSource,
+  TopicSpec,
+} from "./types.ts";
 
 /**
  * How long a fetch waits at the broker for new records before it returns empty. It should only bound idle polling,
@@ -77,7 +87,9 @@ export class KafkaClient implements TailSource {
   async endOffsetOfOnlyPartition(topic: string): Promise<bigint> {
     const ends = await this.endOffsets(topic);
     if (ends.length !== 1) {
-      throw new Error(`topic ${topic} has ${ends.length} partitions; the federation needs exactly 1 (resourceVersion is the offset of one global order): recreate the topic with one partition`);
+      throw new Error(
+        `topic ${topic} has ${ends.length} partitions; the federation needs exactly 1 (resourceVersion is the offset of one global order): recreate the topic with one partition`,
+      );
     }
     return BigInt(ends[0]!.offset);
   }
@@ -90,7 +102,12 @@ export class KafkaClient implements TailSource {
 
   /** An idempotent producer with acks=all: a retried append is never duplicated or reordered. */
   async appender(): Promise<Appender> {
-    const producer: Producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: byKeyUnlessSingle });
+    const producer: Producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: byKeyUnlessSingle,
+    });
     await producer.connect();
     return groupCommitAppender(producer);
   }
@@ -99,8 +116,17 @@ export class KafkaClient implements TailSource {
    * Reads a topic from a position without a consumer group commit: the caller owns its position (read
    * models rebuild from the log). kafkajs needs a group id; a unique one per tail keeps them independent.
    */
-  async tail(opts: TailOptions, groupId = `${this.opts.clientId}.tail.${process.pid}.${Date.now()}.${this.consumers.size}`): Promise<Tail> {
-    const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_WAIT_MS, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+  async tail(
+    opts: TailOptions,
+    groupId = `${this.opts.clientId}.tail.${process.pid}.${Date.now()}.${this.consumers.size}`,
+  ): Promise<Tail> {
+    const consumer = this.kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: FETCH_WAIT_MS,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+    });
     this.consumers.add(consumer);
     await consumer.connect();
     await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.from !== "latest" });
@@ -126,11 +152,18 @@ export class KafkaClient implements TailSource {
   async committedOffsets(groupId: string, topic: string): Promise<{ partition: number; offset: string | null }[]> {
     const admin = await this.admin();
     const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return (entry?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset === "-1" ? null : p.offset }));
+    return (entry?.partitions ?? []).map((p) => ({
+      partition: p.partition,
+      offset: p.offset === "-1" ? null : p.offset,
+    }));
   }
 
   /** Sets a group's committed offsets (the group must have no active member). */
-  async setCommittedOffsets(groupId: string, topic: string, offsets: { partition: number; offset: string }[]): Promise<void> {
+  async setCommittedOffsets(
+    groupId: string,
+    topic: string,
+    offsets: { partition: number; offset: string }[],
+  ): Promise<void> {
     const admin = await this.admin();
     await admin.setOffsets({ groupId, topic, partitions: offsets });
   }
@@ -180,14 +213,19 @@ export class KafkaClient implements TailSource {
             partition: batch.partition,
             records,
             resolve: (r) => resolveOffset(r.offset),
-            commit: (r) => consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(r.offset) + 1n).toString() }]),
+            commit: (r) =>
+              consumer.commitOffsets([
+                { topic: batch.topic, partition: batch.partition, offset: (BigInt(r.offset) + 1n).toString() },
+              ]),
             heartbeat,
             isStale: () => stopping || !isRunning() || isStale(),
             pause: pauseFrom,
           });
         } catch (e) {
           // A handler failure must not stop the consumer for good: fetch the batch again a little later.
-          this.opts.onLog?.("error", `batch handler of group ${opts.groupId} failed; retrying the batch`, { error: String(e) });
+          this.opts.onLog?.("error", `batch handler of group ${opts.groupId} failed; retrying the batch`, {
+            error: String(e),
+          });
           pauseFrom(first);
           setTimeout(() => {
             if (stopping) return;

@@ -8,7 +8,14 @@ declare module "kafkajs/src/network/requestQueue/index.js" {
     scheduleCheckPendingRequests(): void;
   }
   const RequestQueue: {
-    new (options: { maxInFlightRequests?: number | null; requestTimeout: number; enforceRequestTimeout: boolean; clientId: string; broker: string; logger: unknown }): RequestQueueInternals;
+    new (options: {
+      maxInFlightRequests?: number | null;
+      requestTimeout: number;
+      enforceRequestTimeout: boolean;
+      clientId: string;
+      broker: string;
+      logger: unknown;
+    }): RequestQueueInternals;
     prototype: RequestQueueInternals;
   };
   export default RequestQueue;

@@ -4,7 +4,13 @@ import { byKeyUnlessSingle } from "./partitioner.ts";
 
 const args = (partitions: number[], key: string): PartitionerArgs => ({
   topic: "t",
-  partitionMetadata: partitions.map((partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] })),
+  partitionMetadata: partitions.map((partitionId) => ({
+    partitionId,
+    leader: 0,
+    partitionErrorCode: 0,
+    replicas: [0],
+    isr: [0],
+  })),
   message: { key, value: "v" },
 });
 

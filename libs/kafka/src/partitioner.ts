@@ -7,5 +7,8 @@ import { Partitioners, type ICustomPartitioner } from "kafkajs";
  */
 export const byKeyUnlessSingle: ICustomPartitioner = () => {
   const hashed = Partitioners.DefaultPartitioner();
-  return (args) => (args.message.partition == null && args.partitionMetadata.length === 1 ? args.partitionMetadata[0]!.partitionId : hashed(args));
+  return (args) =>
+    args.message.partition == null && args.partitionMetadata.length === 1
+      ? args.partitionMetadata[0]!.partitionId
+      : hashed(args);
 };

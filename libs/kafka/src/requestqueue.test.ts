@@ -2,7 +2,15 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { RequestQueue } from "./requestqueue.ts";
 
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-const queue = () => new RequestQueue({ maxInFlightRequests: 1, requestTimeout: 30_000, enforceRequestTimeout: true, clientId: "test", broker: "b:9092", logger: quiet });
+const queue = () =>
+  new RequestQueue({
+    maxInFlightRequests: 1,
+    requestTimeout: 30_000,
+    enforceRequestTimeout: true,
+    clientId: "test",
+    broker: "b:9092",
+    logger: quiet,
+  });
 
 describe("kafkajs request queue fix", () => {
   afterEach(() => vi.useRealTimers());

@@ -19,11 +19,16 @@ const PENDING_CHECK_INTERVAL_MS = 10;
 /** kafkajs's RequestQueue class: the same module instance kafkajs itself loads (and bundles, in the CLI). */
 export const RequestQueue = KafkajsRequestQueue;
 
-RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckPendingRequests(this: RequestQueueInternals): void {
+RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckPendingRequests(
+  this: RequestQueueInternals,
+): void {
   if (this.throttleCheckTimeoutId || this.pending.length === 0) return;
   const throttled = this.throttledUntil - Date.now();
-  this.throttleCheckTimeoutId = setTimeout(() => {
-    this.throttleCheckTimeoutId = null;
-    this.checkPendingRequests();
-  }, throttled > 0 ? throttled : PENDING_CHECK_INTERVAL_MS);
+  this.throttleCheckTimeoutId = setTimeout(
+    () => {
+      this.throttleCheckTimeoutId = null;
+      this.checkPendingRequests();
+    },
+    throttled > 0 ? throttled : PENDING_CHECK_INTERVAL_MS,
+  );
 };

@@ -26,7 +26,14 @@ export interface KafkaInfo {
 }
 
 /** Apache Kafka in KRaft mode: one node that is both broker and controller. */
-export async function startKafka(bin: BinaryPaths, runDir: string, port: number, controllerPort: number, timeoutMs: number, opts: { fullJit?: boolean } = {}): Promise<Started<KafkaInfo>> {
+export async function startKafka(
+  bin: BinaryPaths,
+  runDir: string,
+  port: number,
+  controllerPort: number,
+  timeoutMs: number,
+  opts: { fullJit?: boolean } = {},
+): Promise<Started<KafkaInfo>> {
   const dir = join(runDir, "kafka");
   mkdirSync(join(dir, "data"), { recursive: true });
   const props = join(dir, "server.properties");
@@ -57,23 +64,56 @@ export async function startKafka(bin: BinaryPaths, runDir: string, port: number,
   const log4j = join(dir, "log4j.properties");
   writeFileSync(
     log4j,
-    ["log4j.rootLogger=INFO, stdout", "log4j.appender.stdout=org.apache.log4j.ConsoleAppender", "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout", "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n", "log4j.logger.kafka=INFO", "log4j.logger.org.apache.kafka=WARN", ""].join("\n"),
+    [
+      "log4j.rootLogger=INFO, stdout",
+      "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
+      "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
+      "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n",
+      "log4j.logger.kafka=INFO",
+      "log4j.logger.org.apache.kafka=WARN",
+      "",
+    ].join("\n"),
   );
   const cp = `${bin.kafkaLibs}/*`;
   // A modest heap: the machine is shared with several kube-apiservers. The quick compiler alone starts fastest
   // (tests start Kafka often); the optimising one costs CPU at start and less under sustained load (benchmarks).
   const jit = opts.fullJit ? [] : ["-XX:TieredStopAtLevel=1"];
-  const jvm = ["-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", ...jit, "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${log4j}`];
+  const jvm = [
+    "-Xms128m",
+    "-Xmx512m",
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    ...jit,
+    "-Djava.awt.headless=true",
+    `-Dlog4j.configuration=file:${log4j}`,
+  ];
   // A KRaft cluster id is 16 bytes in base64url; one starting with "-" would be read as an option by the tool.
   let clusterId = randomBytes(16).toString("base64url");
   while (clusterId.startsWith("-")) clusterId = randomBytes(16).toString("base64url");
   // Asynchronous: the JVM takes seconds to start and etcd and the members start meanwhile.
-  await execFileP("java", [...jvm, "-cp", cp, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props], { encoding: "utf8" }).catch((e: { stdout?: string; stderr?: string }) => {
-    throw new LocalEnvError("kafka", "formatting the KRaft storage failed", "check that Java 17 is installed", `${e.stdout ?? ""}\n${e.stderr ?? String(e)}`.trim());
+  await execFileP("java", [...jvm, "-cp", cp, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props], {
+    encoding: "utf8",
+  }).catch((e: { stdout?: string; stderr?: string }) => {
+    throw new LocalEnvError(
+      "kafka",
+      "formatting the KRaft storage failed",
+      "check that Java 17 is installed",
+      `${e.stdout ?? ""}\n${e.stderr ?? String(e)}`.trim(),
+    );
   });
   const started = Date.now();
-  const proc = startProcess({ name: "kafka", command: "java", args: [...jvm, "-cp", cp, "kafka.Kafka", props], runDir });
-  const client = new KafkaClient({ brokers: [`127.0.0.1:${port}`], clientId: "localenv-probe", retries: 0, connectionTimeoutMs: 1000 });
+  const proc = startProcess({
+    name: "kafka",
+    command: "java",
+    args: [...jvm, "-cp", cp, "kafka.Kafka", props],
+    runDir,
+  });
+  const client = new KafkaClient({
+    brokers: [`127.0.0.1:${port}`],
+    clientId: "localenv-probe",
+    retries: 0,
+    connectionTimeoutMs: 1000,
+  });
   try {
     await waitReady(proc, async () => (await client.ping()).brokers === 1, timeoutMs);
   } finally {
@@ -87,7 +127,13 @@ export interface EtcdInfo {
   port: number;
 }
 
-export async function startEtcd(bin: BinaryPaths, runDir: string, port: number, peerPort: number, timeoutMs: number): Promise<Started<EtcdInfo>> {
+export async function startEtcd(
+  bin: BinaryPaths,
+  runDir: string,
+  port: number,
+  peerPort: number,
+  timeoutMs: number,
+): Promise<Started<EtcdInfo>> {
   const endpoint = `http://127.0.0.1:${port}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const started = Date.now();
@@ -124,8 +170,20 @@ export interface MemberInfo {
 }
 
 /** One member cluster: a kube-apiserver on the shared etcd under its own prefix, with its own certificates. */
-export async function startMember(bin: BinaryPaths, runDir: string, pki: Pki, name: string, port: number, etcd: string, timeoutMs: number, opts: { profiling?: boolean } = {}): Promise<Started<MemberInfo>> {
-  const serving = pki.issue(`${name}-serving`, { cn: `kube-apiserver-${name}`, sans: ["IP:127.0.0.1", "DNS:localhost", `DNS:${name}`] });
+export async function startMember(
+  bin: BinaryPaths,
+  runDir: string,
+  pki: Pki,
+  name: string,
+  port: number,
+  etcd: string,
+  timeoutMs: number,
+  opts: { profiling?: boolean } = {},
+): Promise<Started<MemberInfo>> {
+  const serving = pki.issue(`${name}-serving`, {
+    cn: `kube-apiserver-${name}`,
+    sans: ["IP:127.0.0.1", "DNS:localhost", `DNS:${name}`],
+  });
   const client = pki.issue(`${name}-admin`, { cn: `admin@${name}`, org: "system:masters" });
   const sa = pki.serviceAccountKey();
   const etcdPrefix = `/members/${name}`;
@@ -160,7 +218,15 @@ export async function startMember(bin: BinaryPaths, runDir: string, pki: Pki, na
   await waitReady(proc, async () => (await httpGet(`https://127.0.0.1:${port}/readyz`, tls)).status === 200, timeoutMs);
   return {
     proc,
-    info: { name, server: `https://127.0.0.1:${port}`, port, etcdPrefix, caFile: pki.ca.cert, clientCert: client.cert, clientKey: client.key },
+    info: {
+      name,
+      server: `https://127.0.0.1:${port}`,
+      port,
+      etcdPrefix,
+      caFile: pki.ca.cert,
+      clientCert: client.cert,
+      clientKey: client.key,
+    },
     startupMs: Date.now() - started,
   };
 }
@@ -173,7 +239,15 @@ export interface CorednsInfo {
 }
 
 /** CoreDNS serving `zone` from SkyDNS records under `etcdPrefix` in the shared etcd. */
-export async function startCoredns(bin: BinaryPaths, runDir: string, port: number, healthPort: number, etcd: string, zone: string, timeoutMs: number): Promise<Started<CorednsInfo>> {
+export async function startCoredns(
+  bin: BinaryPaths,
+  runDir: string,
+  port: number,
+  healthPort: number,
+  etcd: string,
+  zone: string,
+  timeoutMs: number,
+): Promise<Started<CorednsInfo>> {
   const dir = join(runDir, "coredns");
   mkdirSync(dir, { recursive: true });
   const etcdPrefix = "/skydns";
@@ -193,12 +267,23 @@ export interface OpaInfo {
   port: number;
 }
 
-export async function startOpa(bin: BinaryPaths, runDir: string, port: number, timeoutMs: number): Promise<Started<OpaInfo>> {
+export async function startOpa(
+  bin: BinaryPaths,
+  runDir: string,
+  port: number,
+  timeoutMs: number,
+): Promise<Started<OpaInfo>> {
   const dir = join(runDir, "opa");
   mkdirSync(dir, { recursive: true });
   const url = `http://127.0.0.1:${port}`;
   const started = Date.now();
-  const proc = startProcess({ name: "opa", command: bin.opa, runDir, cwd: dir, args: ["run", "--server", `--addr=127.0.0.1:${port}`, "--log-level=error", "--disable-telemetry", dir] });
+  const proc = startProcess({
+    name: "opa",
+    command: bin.opa,
+    runDir,
+    cwd: dir,
+    args: ["run", "--server", `--addr=127.0.0.1:${port}`, "--log-level=error", "--disable-telemetry", dir],
+  });
   await waitReady(proc, async () => (await httpGet(`${url}/health`)).status === 200, timeoutMs);
   return { proc, info: { url, port }, startupMs: Date.now() - started };
 }

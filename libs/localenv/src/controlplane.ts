@@ -12,7 +12,14 @@ import { httpGet, readyOrStop } from "./ready.ts";
 import type { BinaryPaths } from "./versions.ts";
 
 /** A kubeconfig for one component of a member, with a client certificate for `cn` (and group `org`). */
-export function componentKubeconfig(pki: Pki, member: MemberInfo, dir: string, component: string, cn: string, org?: string): string {
+export function componentKubeconfig(
+  pki: Pki,
+  member: MemberInfo,
+  dir: string,
+  component: string,
+  cn: string,
+  org?: string,
+): string {
   const client = pki.issue(`${member.name}-${component}`, { cn, ...(org ? { org } : {}) });
   const path = join(dir, `${component}.kubeconfig`);
   // JSON is YAML: client-go reads it as a kubeconfig.
@@ -59,14 +66,31 @@ export const CONTROLLERS = [
 ] as const;
 
 /** The kube-controller-manager of one member cluster, with the controllers of CONTROLLERS only. */
-export async function startControllerManager(bin: BinaryPaths, runDir: string, pki: Pki, member: MemberInfo, port: number, timeoutMs: number): Promise<Started<ControllerManagerInfo>> {
+export async function startControllerManager(
+  bin: BinaryPaths,
+  runDir: string,
+  pki: Pki,
+  member: MemberInfo,
+  port: number,
+  timeoutMs: number,
+): Promise<Started<ControllerManagerInfo>> {
   const dir = join(runDir, "kube", member.name);
   mkdirSync(dir, { recursive: true });
-  const serving = pki.issue(`${member.name}-controller-manager-serving`, { cn: `kube-controller-manager-${member.name}`, sans: ["IP:127.0.0.1", "DNS:localhost"] });
+  const serving = pki.issue(`${member.name}-controller-manager-serving`, {
+    cn: `kube-controller-manager-${member.name}`,
+    sans: ["IP:127.0.0.1", "DNS:localhost"],
+  });
   // Without --use-service-account-credentials every controller acts as this one identity, and the bootstrap
   // role of system:kube-controller-manager only covers the shared informers (list/watch), not the writes the
   // controllers make: hence system:masters, like the member's admin.
-  const kubeconfig = componentKubeconfig(pki, member, dir, "kube-controller-manager", "system:kube-controller-manager", "system:masters");
+  const kubeconfig = componentKubeconfig(
+    pki,
+    member,
+    dir,
+    "kube-controller-manager",
+    "system:kube-controller-manager",
+    "system:masters",
+  );
   const sa = pki.serviceAccountKey();
   const started = Date.now();
   const proc = startProcess({
@@ -123,10 +147,20 @@ export interface SchedulerInfo {
 }
 
 /** The kube-scheduler of one member cluster: it binds the member's pods to its kwok nodes. */
-export async function startScheduler(bin: BinaryPaths, runDir: string, pki: Pki, member: MemberInfo, port: number, timeoutMs: number): Promise<Started<SchedulerInfo>> {
+export async function startScheduler(
+  bin: BinaryPaths,
+  runDir: string,
+  pki: Pki,
+  member: MemberInfo,
+  port: number,
+  timeoutMs: number,
+): Promise<Started<SchedulerInfo>> {
   const dir = join(runDir, "kube", member.name);
   mkdirSync(dir, { recursive: true });
-  const serving = pki.issue(`${member.name}-scheduler-serving`, { cn: `kube-scheduler-${member.name}`, sans: ["IP:127.0.0.1", "DNS:localhost"] });
+  const serving = pki.issue(`${member.name}-scheduler-serving`, {
+    cn: `kube-scheduler-${member.name}`,
+    sans: ["IP:127.0.0.1", "DNS:localhost"],
+  });
   // The bootstrap roles of system:kube-scheduler cover what it does: no system:masters needed.
   const kubeconfig = componentKubeconfig(pki, member, dir, "kube-scheduler", "system:kube-scheduler");
   const started = Date.now();
@@ -148,6 +182,10 @@ export async function startScheduler(bin: BinaryPaths, runDir: string, pki: Pki,
     ],
   });
   // /readyz includes the check that its informers have synced: before that it schedules nothing.
-  await readyOrStop(proc, async () => (await httpGet(`https://127.0.0.1:${port}/readyz`, { ca: pki.ca.cert })).status === 200, timeoutMs);
+  await readyOrStop(
+    proc,
+    async () => (await httpGet(`https://127.0.0.1:${port}/readyz`, { ca: pki.ca.cert })).status === 200,
+    timeoutMs,
+  );
   return { proc, info: { member: member.name, port }, startupMs: Date.now() - started };
 }

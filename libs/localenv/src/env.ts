@@ -1,7 +1,19 @@
 import { mkdirSync, writeFileSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { startCoredns, startEtcd, startKafka, startMember, startOpa, type CorednsInfo, type EtcdInfo, type KafkaInfo, type MemberInfo, type OpaInfo, type Started } from "./components.ts";
+import {
+  startCoredns,
+  startEtcd,
+  startKafka,
+  startMember,
+  startOpa,
+  type CorednsInfo,
+  type EtcdInfo,
+  type KafkaInfo,
+  type MemberInfo,
+  type OpaInfo,
+  type Started,
+} from "./components.ts";
 import { startControllerManager, startScheduler } from "./controlplane.ts";
 import { defaultTopology, startKwok, type MemberTopology } from "./kwok.ts";
 import { startLoadBalancer, type LoadBalancerInfo } from "./loadbalancer.ts";
@@ -83,7 +95,10 @@ export function writeKubeconfig(path: string, members: MemberInfo[], current?: s
     kind: "Config",
     preferences: {},
     clusters: members.map((m) => ({ name: m.name, cluster: { server: m.server, "certificate-authority": m.caFile } })),
-    users: members.map((m) => ({ name: `admin@${m.name}`, user: { "client-certificate": m.clientCert, "client-key": m.clientKey } })),
+    users: members.map((m) => ({
+      name: `admin@${m.name}`,
+      user: { "client-certificate": m.clientCert, "client-key": m.clientKey },
+    })),
     contexts: members.map((m) => ({ name: m.name, context: { cluster: m.name, user: `admin@${m.name}` } })),
     "current-context": current ?? members[0]?.name ?? "",
   };
@@ -138,13 +153,26 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
   const pending: Promise<unknown>[] = [];
   try {
     const pki = new Pki(join(runDir, "pki"));
-    const [kafkaPort, kafkaCtl, etcdPort, etcdPeer] = [await port(0, "kafka"), await port(1, "kafka controller"), await port(2, "etcd"), await port(3, "etcd peer")];
-    progress(`starting kafka, etcd${opts.opa ? ", opa" : ""}${opts.coredns ? ", coredns" : ""} and ${members.length} member clusters in ${runDir}`);
+    const [kafkaPort, kafkaCtl, etcdPort, etcdPeer] = [
+      await port(0, "kafka"),
+      await port(1, "kafka controller"),
+      await port(2, "etcd"),
+      await port(3, "etcd peer"),
+    ];
+    progress(
+      `starting kafka, etcd${opts.opa ? ", opa" : ""}${opts.coredns ? ", coredns" : ""} and ${members.length} member clusters in ${runDir}`,
+    );
     const kafkaP = startKafka(bin, runDir, kafkaPort, kafkaCtl, timeout, { fullJit: opts.kafkaFullJit }).then(track);
     const etcd = track(await startEtcd(bin, runDir, etcdPort, etcdPeer, timeout));
-    const opaP = opts.opa ? port(4, "opa").then((p) => startOpa(bin, runDir, p, timeout)).then(track) : Promise.resolve(undefined);
+    const opaP = opts.opa
+      ? port(4, "opa")
+          .then((p) => startOpa(bin, runDir, p, timeout))
+          .then(track)
+      : Promise.resolve(undefined);
     const dnsP = opts.coredns
-      ? Promise.all([port(5, "coredns"), port(6, "coredns health")]).then(([p, h]) => startCoredns(bin, runDir, p, h, etcd.endpoint, opts.dnsZone ?? "kubefed.test.", timeout)).then(track)
+      ? Promise.all([port(5, "coredns"), port(6, "coredns health")])
+          .then(([p, h]) => startCoredns(bin, runDir, p, h, etcd.endpoint, opts.dnsZone ?? "kubefed.test.", timeout))
+          .then(track)
       : Promise.resolve(undefined);
     // Members start one after another: on 2 cores, parallel apiserver start-ups only slow each other down.
     pending.push(kafkaP, opaP, dnsP);
@@ -152,13 +180,36 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     const memberParts: Promise<unknown>[] = [];
     const workloads: Promise<MemberWorkloads>[] = [];
     for (const [i, name] of members.entries()) {
-      const member = track(await startMember(bin, runDir, pki, name, await port(10 + i, `kube-apiserver-${name}`), etcd.endpoint, timeout, { profiling: opts.apiserverProfiling }));
+      const member = track(
+        await startMember(
+          bin,
+          runDir,
+          pki,
+          name,
+          await port(10 + i, `kube-apiserver-${name}`),
+          etcd.endpoint,
+          timeout,
+          { profiling: opts.apiserverProfiling },
+        ),
+      );
       memberInfos.push(member);
       // What makes the member run workloads is light next to an apiserver: it comes up while the next member's
       // apiserver starts. The controller manager also keeps namespaces from staying Terminating.
-      const kcmP = port(20 + i, `kube-controller-manager-${name}`).then((p) => startControllerManager(bin, runDir, pki, member, p, timeout)).then(track);
-      const schedP = port(30 + i, `kube-scheduler-${name}`).then((p) => startScheduler(bin, runDir, pki, member, p, timeout)).then(track);
-      const kwokP = startKwok(bin, runDir, pki, member, i, { nodes: opts.nodes ?? 3, topology: opts.topology?.[name] ?? defaultTopology(i) }, timeout).then(track);
+      const kcmP = port(20 + i, `kube-controller-manager-${name}`)
+        .then((p) => startControllerManager(bin, runDir, pki, member, p, timeout))
+        .then(track);
+      const schedP = port(30 + i, `kube-scheduler-${name}`)
+        .then((p) => startScheduler(bin, runDir, pki, member, p, timeout))
+        .then(track);
+      const kwokP = startKwok(
+        bin,
+        runDir,
+        pki,
+        member,
+        i,
+        { nodes: opts.nodes ?? 3, topology: opts.topology?.[name] ?? defaultTopology(i) },
+        timeout,
+      ).then(track);
       const parts = [kcmP, schedP, kwokP];
       // Awaited below; until then a failure must not count as an unhandled rejection.
       for (const p of parts) p.catch(() => undefined);
@@ -166,16 +217,45 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
       memberParts.push(...parts);
       workloads.push(kwokP.then((k) => ({ member: k.member, nodes: k.nodes, topology: k.topology })));
     }
-    const lbP = opts.loadBalancer === false ? Promise.resolve(undefined) : port(40, "loadbalancer").then((p) => startLoadBalancer(runDir, memberInfos, p, timeout)).then(track);
+    const lbP =
+      opts.loadBalancer === false
+        ? Promise.resolve(undefined)
+        : port(40, "loadbalancer")
+            .then((p) => startLoadBalancer(runDir, memberInfos, p, timeout))
+            .then(track);
     pending.push(lbP);
-    const [kafka, opa, coredns, loadBalancer, memberWorkloads] = await Promise.all([kafkaP, opaP, dnsP, lbP, Promise.all(workloads), Promise.all(memberParts)]);
+    const [kafka, opa, coredns, loadBalancer, memberWorkloads] = await Promise.all([
+      kafkaP,
+      opaP,
+      dnsP,
+      lbP,
+      Promise.all(workloads),
+      Promise.all(memberParts),
+    ]);
     const kubeconfig = join(runDir, "kubeconfig");
     writeKubeconfig(kubeconfig, memberInfos);
-    const info: EnvironmentInfo = { runDir, kubeconfig, kubectl: bin.kubectl, kafka, etcd, members: memberInfos, workloads: memberWorkloads, components, ...(loadBalancer ? { loadBalancer } : {}), ...(opa ? { opa } : {}), ...(coredns ? { coredns } : {}) };
+    const info: EnvironmentInfo = {
+      runDir,
+      kubeconfig,
+      kubectl: bin.kubectl,
+      kafka,
+      etcd,
+      members: memberInfos,
+      workloads: memberWorkloads,
+      components,
+      ...(loadBalancer ? { loadBalancer } : {}),
+      ...(opa ? { opa } : {}),
+      ...(coredns ? { coredns } : {}),
+    };
     writeFileSync(join(runDir, "env.json"), JSON.stringify(info, null, 2));
     const apiserver = (name: string) => {
       const member = memberInfos.find((m) => m.name === name);
-      if (!member) throw new LocalEnvError("localenv", `there is no member cluster "${name}"`, `use one of ${memberInfos.map((m) => m.name).join(", ")}`);
+      if (!member)
+        throw new LocalEnvError(
+          "localenv",
+          `there is no member cluster "${name}"`,
+          `use one of ${memberInfos.map((m) => m.name).join(", ")}`,
+        );
       return { member, index: procs.findIndex((p) => p.name === `kube-apiserver-${name}`) };
     };
     const stopMember = async (name: string) => {
@@ -185,7 +265,9 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     const startMemberAgain = async (name: string) => {
       const { member, index } = apiserver(name);
       if (index >= 0 && procs[index]!.running) return;
-      const started = await startMember(bin, runDir, pki, name, member.port, etcd.endpoint, timeout, { profiling: opts.apiserverProfiling });
+      const started = await startMember(bin, runDir, pki, name, member.port, etcd.endpoint, timeout, {
+        profiling: opts.apiserverProfiling,
+      });
       if (index >= 0) procs[index] = started.proc;
       else procs.push(started.proc);
       progress(`${started.proc.name} restarted in ${(started.startupMs / 1000).toFixed(1)}s (pid ${started.proc.pid})`);
@@ -195,6 +277,12 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     // Let components still starting finish (or fail) so that none is left running after stop().
     await Promise.allSettled(pending);
     await stop();
-    throw err instanceof LocalEnvError ? err : new LocalEnvError("localenv", err instanceof Error ? err.message : String(err), `see the logs in ${runDir}/logs`);
+    throw err instanceof LocalEnvError
+      ? err
+      : new LocalEnvError(
+          "localenv",
+          err instanceof Error ? err.message : String(err),
+          `see the logs in ${runDir}/logs`,
+        );
   }
 }

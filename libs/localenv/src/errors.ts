@@ -15,6 +15,8 @@ export class LocalEnvError extends Error {
 
   /** The full text for a terminal: the one-line message, then the log tail if there is one. */
   describe(): string {
-    return this.logTail ? `${this.message}\n--- last lines of the ${this.component} log ---\n${this.logTail}` : this.message;
+    return this.logTail
+      ? `${this.message}\n--- last lines of the ${this.component} log ---\n${this.logTail}`
+      : this.message;
   }
 }

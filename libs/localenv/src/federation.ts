@@ -54,7 +54,11 @@ export interface Federation extends ServiceHandle {
  * Starts the federation control plane (the ingest process, services/ingest) against the environment's Kafka, with a token file, a
  * secrets keyring and a serving certificate from the environment's CA, under a federation name of its own.
  */
-export async function startFederation(env: EnvironmentInfo, name: string, opts: { port?: number; replicaOf?: Federation } = {}): Promise<Federation> {
+export async function startFederation(
+  env: EnvironmentInfo,
+  name: string,
+  opts: { port?: number; replicaOf?: Federation } = {},
+): Promise<Federation> {
   // A replica serves the same federation (same log, tokens and keys) from a process and port of its own.
   const replica = opts.replicaOf;
   const base = join(env.runDir, "federations", replica ? replica.name : name);
@@ -65,9 +69,11 @@ export async function startFederation(env: EnvironmentInfo, name: string, opts: 
   const serving = pki.issue(`ingest-${name}`, { cn: `ingest-${name}`, sans: ["IP:127.0.0.1", "DNS:localhost"] });
   const token = replica ? replica.token : randomBytes(16).toString("hex");
   const tokenFile = join(base, "tokens.csv");
-  if (!replica) writeFileSync(tokenFile, `${token},admin,admin-uid,"system:masters"\nviewer-token-${token},viewer,viewer-uid\n`);
+  if (!replica)
+    writeFileSync(tokenFile, `${token},admin,admin-uid,"system:masters"\nviewer-token-${token},viewer,viewer-uid\n`);
   const keyFile = join(base, "keys.json");
-  if (!replica) writeFileSync(keyFile, JSON.stringify({ primary: "k1", keys: { k1: randomBytes(32).toString("base64") } }));
+  if (!replica)
+    writeFileSync(keyFile, JSON.stringify({ primary: "k1", keys: { k1: randomBytes(32).toString("base64") } }));
   const port = opts.port ?? (await freePort());
   const url = `https://127.0.0.1:${port}`;
   const kubeconfig = join(dir, "kubeconfig");
@@ -76,9 +82,21 @@ export async function startFederation(env: EnvironmentInfo, name: string, opts: 
     stringify({
       apiVersion: "v1",
       kind: "Config",
-      clusters: [{ name: "federation", cluster: { server: url, "certificate-authority": pki.ca.cert } }, ...env.members.map((m) => ({ name: m.name, cluster: { server: m.server, "certificate-authority": m.caFile } }))],
-      users: [{ name: "federation-admin", user: { token } }, ...env.members.map((m) => ({ name: `admin@${m.name}`, user: { "client-certificate": m.clientCert, "client-key": m.clientKey } }))],
-      contexts: [{ name: "federation", context: { cluster: "federation", user: "federation-admin" } }, ...env.members.map((m) => ({ name: m.name, context: { cluster: m.name, user: `admin@${m.name}` } }))],
+      clusters: [
+        { name: "federation", cluster: { server: url, "certificate-authority": pki.ca.cert } },
+        ...env.members.map((m) => ({ name: m.name, cluster: { server: m.server, "certificate-authority": m.caFile } })),
+      ],
+      users: [
+        { name: "federation-admin", user: { token } },
+        ...env.members.map((m) => ({
+          name: `admin@${m.name}`,
+          user: { "client-certificate": m.clientCert, "client-key": m.clientKey },
+        })),
+      ],
+      contexts: [
+        { name: "federation", context: { cluster: "federation", user: "federation-admin" } },
+        ...env.members.map((m) => ({ name: m.name, context: { cluster: m.name, user: `admin@${m.name}` } })),
+      ],
       "current-context": "federation",
     }),
   );
@@ -95,14 +113,28 @@ export async function startFederation(env: EnvironmentInfo, name: string, opts: 
     LOG_LEVEL: "warn",
   };
   const start = async () => {
-    const proc = startProcess({ name: `ingest-${name}${replica ? `-${port}` : ""}`, command: process.execPath, args: nodeArgs("services/ingest/src/main.ts"), runDir: env.runDir, cwd: REPO_ROOT, env: environment });
+    const proc = startProcess({
+      name: `ingest-${name}${replica ? `-${port}` : ""}`,
+      command: process.execPath,
+      args: nodeArgs("services/ingest/src/main.ts"),
+      runDir: env.runDir,
+      cwd: REPO_ROOT,
+      env: environment,
+    });
     await waitReady(proc, async () => (await httpGet(`${url}/readyz`, { ca: pki.ca.cert })).status === 200, 60_000);
     return proc;
   };
   // The handle itself (not a copy): restart replaces its proc.
-  return Object.assign(await serviceHandle(start), { name, url, port, token, kubeconfig, caFile: pki.ca.cert, keyFile });
+  return Object.assign(await serviceHandle(start), {
+    name,
+    url,
+    port,
+    token,
+    kubeconfig,
+    caFile: pki.ca.cert,
+    keyFile,
+  });
 }
-
 
 export interface Propagator extends ServiceHandle {
   readonly name: string;
@@ -122,7 +154,11 @@ export interface PropagatorOptions {
 }
 
 /** Starts a propagator worker (services/propagator) for a running federation. */
-export async function startPropagator(env: EnvironmentInfo, fed: Pick<Federation, "name" | "keyFile">, opts: PropagatorOptions = {}): Promise<Propagator> {
+export async function startPropagator(
+  env: EnvironmentInfo,
+  fed: Pick<Federation, "name" | "keyFile">,
+  opts: PropagatorOptions = {},
+): Promise<Propagator> {
   const name = opts.name ?? "propagator";
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -139,13 +175,21 @@ export async function startPropagator(env: EnvironmentInfo, fed: Pick<Federation
     ...opts.env,
   };
   const start = async () => {
-    const proc = startProcess({ name: `${name}-${fed.name}`, command: process.execPath, args: nodeArgs("services/propagator/src/main.ts"), runDir: env.runDir, cwd: REPO_ROOT, env: environment });
+    const proc = startProcess({
+      name: `${name}-${fed.name}`,
+      command: process.execPath,
+      args: nodeArgs("services/propagator/src/main.ts"),
+      runDir: env.runDir,
+      cwd: REPO_ROOT,
+      env: environment,
+    });
     await waitReady(proc, async () => (await httpGet(`${url}/readyz`)).status === 200, 60_000);
     return proc;
   };
   return Object.assign(await serviceHandle(start), {
     name,
     url,
-    clusters: async () => JSON.parse((await httpGet(`${url}/clusters`)).body) as { name: string; active: boolean; ready: boolean | null }[],
+    clusters: async () =>
+      JSON.parse((await httpGet(`${url}/clusters`)).body) as { name: string; active: boolean; ready: boolean | null }[],
   });
 }

@@ -1,4 +1,11 @@
-export { startEnvironment, writeKubeconfig, type Environment, type EnvironmentInfo, type EnvironmentOptions, type MemberWorkloads } from "./env.ts";
+export {
+  startEnvironment,
+  writeKubeconfig,
+  type Environment,
+  type EnvironmentInfo,
+  type EnvironmentOptions,
+  type MemberWorkloads,
+} from "./env.ts";
 export { defaultTopology, startKwok, type MemberTopology } from "./kwok.ts";
 export { startScheduler } from "./controlplane.ts";
 export { memberRange, inRange } from "./lbaddress.ts";
@@ -11,4 +18,10 @@ export type { MemberInfo, KafkaInfo, EtcdInfo, CorednsInfo, OpaInfo } from "./co
 export { Pki, type CertPair } from "./pki.ts";
 export { isOurs, startProcess, type Managed } from "./process.ts";
 export { waitReady } from "./ready.ts";
-export { startFederation, startPropagator, type Federation, type Propagator, type PropagatorOptions } from "./federation.ts";
+export {
+  startFederation,
+  startPropagator,
+  type Federation,
+  type Propagator,
+  type PropagatorOptions,
+} from "./federation.ts";

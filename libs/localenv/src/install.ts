@@ -10,7 +10,13 @@ export type Progress = (line: string) => void;
 const say: Progress = (line) => process.stderr.write(`[localenv] ${line}\n`);
 
 /** Runs a build command with its output in a log file; a failure names the component and shows the log tail. */
-async function run(component: string, cmd: string, args: string[], log: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv; remedy: string }): Promise<void> {
+async function run(
+  component: string,
+  cmd: string,
+  args: string[],
+  log: string,
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; remedy: string },
+): Promise<void> {
   mkdirSync(dirname(log), { recursive: true });
   const fd = openSync(log, "w");
   const code = await new Promise<number | null>((resolve) => {
@@ -20,7 +26,12 @@ async function run(component: string, cmd: string, args: string[], log: string, 
   });
   closeSync(fd);
   if (code !== 0) {
-    throw new LocalEnvError(component, `\`${cmd} ${args.join(" ")}\` failed (exit ${code}); full log: ${log}`, opts.remedy, tailFile(log, 15));
+    throw new LocalEnvError(
+      component,
+      `\`${cmd} ${args.join(" ")}\` failed (exit ${code}); full log: ${log}`,
+      opts.remedy,
+      tailFile(log, 15),
+    );
   }
 }
 
@@ -30,13 +41,24 @@ function has(cmd: string): boolean {
 
 function aptInstall(component: string, packages: string[], progress: Progress): void {
   if (process.getuid?.() !== 0 || !has("apt-get")) {
-    throw new LocalEnvError(component, `${packages.join(", ")} is not installed`, `install it with: sudo apt-get install -y ${packages.join(" ")}`);
+    throw new LocalEnvError(
+      component,
+      `${packages.join(", ")} is not installed`,
+      `install it with: sudo apt-get install -y ${packages.join(" ")}`,
+    );
   }
   progress(`installing ${packages.join(" ")} with apt-get`);
   const update = spawnSync("apt-get", ["update"], { stdio: "ignore" });
-  const res = spawnSync("apt-get", ["install", "-y", "--no-install-recommends", ...packages], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  const res = spawnSync("apt-get", ["install", "-y", "--no-install-recommends", ...packages], {
+    stdio: "ignore",
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
   if (update.status !== 0 || res.status !== 0) {
-    throw new LocalEnvError(component, `apt-get could not install ${packages.join(" ")}`, "check that the Debian package mirror is reachable, then run again");
+    throw new LocalEnvError(
+      component,
+      `apt-get could not install ${packages.join(" ")}`,
+      "check that the Debian package mirror is reachable, then run again",
+    );
   }
 }
 
@@ -46,7 +68,11 @@ export function ensureToolchains(progress: Progress = say): void {
   if (!has("mvn")) aptInstall("maven", ["maven"], progress);
   if (!has("openssl")) aptInstall("openssl", ["openssl"], progress);
   if (!has("go")) {
-    throw new LocalEnvError("go", "the Go toolchain is not installed", `install Go ${MIN_GO.join(".")} or newer and put \`go\` on PATH`);
+    throw new LocalEnvError(
+      "go",
+      "the Go toolchain is not installed",
+      `install Go ${MIN_GO.join(".")} or newer and put \`go\` on PATH`,
+    );
   }
   const out = spawnSync("go", ["env", "GOVERSION"], { encoding: "utf8" }).stdout.trim();
   const m = /^go(\d+)\.(\d+)/.exec(out);
@@ -65,7 +91,13 @@ interface GoBuild {
 }
 
 /** Builds under a temporary name and renames, so an interrupted build never leaves a half-written binary. */
-async function buildGoBinary(component: string, version: string, out: string, spec: (tmp: string) => GoBuild, progress: Progress): Promise<void> {
+async function buildGoBinary(
+  component: string,
+  version: string,
+  out: string,
+  spec: (tmp: string) => GoBuild,
+  progress: Progress,
+): Promise<void> {
   if (existsSync(out)) return;
   mkdirSync(dirname(out), { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
@@ -90,9 +122,24 @@ async function installKafka(progress: Progress): Promise<void> {
   rmSync(tmp, { recursive: true, force: true });
   const started = Date.now();
   progress(`resolving Apache Kafka ${VERSIONS.kafka} jars from Maven Central`);
-  await run("kafka", "mvn", ["-B", "-q", "-f", join(REPO_ROOT, "env/kafka/pom.xml"), `-Dkafka.version=${VERSIONS.kafka}`, "dependency:copy-dependencies", `-DoutputDirectory=${tmp}`, "-DincludeScope=runtime"], join(cacheRoot(), "build-logs", `kafka-${VERSIONS.kafka}.log`), {
-    remedy: "check that Maven Central is reachable, then run again",
-  });
+  await run(
+    "kafka",
+    "mvn",
+    [
+      "-B",
+      "-q",
+      "-f",
+      join(REPO_ROOT, "env/kafka/pom.xml"),
+      `-Dkafka.version=${VERSIONS.kafka}`,
+      "dependency:copy-dependencies",
+      `-DoutputDirectory=${tmp}`,
+      "-DincludeScope=runtime",
+    ],
+    join(cacheRoot(), "build-logs", `kafka-${VERSIONS.kafka}.log`),
+    {
+      remedy: "check that Maven Central is reachable, then run again",
+    },
+  );
   writeFileSync(join(tmp, ".complete"), `${VERSIONS.kafka}\n`);
   rmSync(kafkaLibs, { recursive: true, force: true });
   renameSync(tmp, kafkaLibs);
@@ -104,25 +151,87 @@ async function installGoComponents(progress: Progress): Promise<void> {
   const ldflags = "-ldflags=-s -w";
   const k8sModule = join(REPO_ROOT, "env/k8s");
   // One after another: each go build already uses every core.
-  const goBuild = (cwd: string, pkg: string, flags = ldflags) => (tmp: string): GoBuild => ({ cwd, args: ["build", "-trimpath", flags, "-o", tmp, pkg], produced: tmp });
+  const goBuild =
+    (cwd: string, pkg: string, flags = ldflags) =>
+    (tmp: string): GoBuild => ({ cwd, args: ["build", "-trimpath", flags, "-o", tmp, pkg], produced: tmp });
   // Kubernetes stamps its version at link time; without it the binaries report v0.0.0-master and kubectl
   // refuses to parse the version.
   const [major, minor] = VERSIONS.kubernetes.slice(1).split(".");
   const stamp = ["k8s.io/client-go/pkg/version", "k8s.io/component-base/version"]
-    .flatMap((pkg) => [`-X ${pkg}.gitVersion=${VERSIONS.kubernetes}`, `-X ${pkg}.gitMajor=${major}`, `-X ${pkg}.gitMinor=${minor}`, `-X ${pkg}.gitTreeState=clean`, `-X ${pkg}.buildDate=1970-01-01T00:00:00Z`])
+    .flatMap((pkg) => [
+      `-X ${pkg}.gitVersion=${VERSIONS.kubernetes}`,
+      `-X ${pkg}.gitMajor=${major}`,
+      `-X ${pkg}.gitMinor=${minor}`,
+      `-X ${pkg}.gitTreeState=clean`,
+      `-X ${pkg}.buildDate=1970-01-01T00:00:00Z`,
+    ])
     .join(" ");
   const k8sFlags = `-ldflags=-s -w ${stamp}`;
   // `go install` has no -o: install into a private GOBIN and move the binary from there.
-  const goInstall = (mod: string, name: string) => (tmp: string): GoBuild => ({ args: ["install", "-trimpath", ldflags, mod], env: { GOBIN: tmp, CGO_ENABLED: "0" }, produced: join(tmp, name) });
+  const goInstall =
+    (mod: string, name: string) =>
+    (tmp: string): GoBuild => ({
+      args: ["install", "-trimpath", ldflags, mod],
+      env: { GOBIN: tmp, CGO_ENABLED: "0" },
+      produced: join(tmp, name),
+    });
   // One after another: each go build already uses every core.
-  await buildGoBinary("etcd", VERSIONS.etcd, p.etcd, goBuild(join(REPO_ROOT, "env/etcd"), "go.etcd.io/etcd/server/v3"), progress);
-  await buildGoBinary("kube-apiserver", VERSIONS.kubernetes, p.kubeApiserver, goBuild(k8sModule, "k8s.io/kubernetes/cmd/kube-apiserver", k8sFlags), progress);
-  await buildGoBinary("kube-controller-manager", VERSIONS.kubernetes, p.kubeControllerManager, goBuild(k8sModule, "k8s.io/kubernetes/cmd/kube-controller-manager", k8sFlags), progress);
-  await buildGoBinary("kube-scheduler", VERSIONS.kubernetes, p.kubeScheduler, goBuild(k8sModule, "k8s.io/kubernetes/cmd/kube-scheduler", k8sFlags), progress);
-  await buildGoBinary("kubectl", VERSIONS.kubernetes, p.kubectl, goBuild(k8sModule, "k8s.io/kubernetes/cmd/kubectl", k8sFlags), progress);
-  await buildGoBinary("coredns", VERSIONS.coredns, p.coredns, goInstall(`github.com/coredns/coredns@${VERSIONS.coredns}`, "coredns"), progress);
-  await buildGoBinary("opa", VERSIONS.opa, p.opa, goInstall(`github.com/open-policy-agent/opa@${VERSIONS.opa}`, "opa"), progress);
-  await buildGoBinary("kwok", VERSIONS.kwok, p.kwok, goInstall(`sigs.k8s.io/kwok/cmd/kwok@${VERSIONS.kwok}`, "kwok"), progress);
+  await buildGoBinary(
+    "etcd",
+    VERSIONS.etcd,
+    p.etcd,
+    goBuild(join(REPO_ROOT, "env/etcd"), "go.etcd.io/etcd/server/v3"),
+    progress,
+  );
+  await buildGoBinary(
+    "kube-apiserver",
+    VERSIONS.kubernetes,
+    p.kubeApiserver,
+    goBuild(k8sModule, "k8s.io/kubernetes/cmd/kube-apiserver", k8sFlags),
+    progress,
+  );
+  await buildGoBinary(
+    "kube-controller-manager",
+    VERSIONS.kubernetes,
+    p.kubeControllerManager,
+    goBuild(k8sModule, "k8s.io/kubernetes/cmd/kube-controller-manager", k8sFlags),
+    progress,
+  );
+  await buildGoBinary(
+    "kube-scheduler",
+    VERSIONS.kubernetes,
+    p.kubeScheduler,
+    goBuild(k8sModule, "k8s.io/kubernetes/cmd/kube-scheduler", k8sFlags),
+    progress,
+  );
+  await buildGoBinary(
+    "kubectl",
+    VERSIONS.kubernetes,
+    p.kubectl,
+    goBuild(k8sModule, "k8s.io/kubernetes/cmd/kubectl", k8sFlags),
+    progress,
+  );
+  await buildGoBinary(
+    "coredns",
+    VERSIONS.coredns,
+    p.coredns,
+    goInstall(`github.com/coredns/coredns@${VERSIONS.coredns}`, "coredns"),
+    progress,
+  );
+  await buildGoBinary(
+    "opa",
+    VERSIONS.opa,
+    p.opa,
+    goInstall(`github.com/open-policy-agent/opa@${VERSIONS.opa}`, "opa"),
+    progress,
+  );
+  await buildGoBinary(
+    "kwok",
+    VERSIONS.kwok,
+    p.kwok,
+    goInstall(`sigs.k8s.io/kwok/cmd/kwok@${VERSIONS.kwok}`, "kwok"),
+    progress,
+  );
 }
 
 /** Installs everything the local environment needs, idempotently; cached builds are reused. */
@@ -136,5 +245,10 @@ export async function installAll(progress: Progress = say): Promise<void> {
 /** True when every binary is already in the cache (nothing to build). */
 export function isInstalled(): boolean {
   const p = binaryPaths();
-  return existsSync(join(p.kafkaLibs, ".complete")) && [p.kubeApiserver, p.kubeControllerManager, p.kubeScheduler, p.kubectl, p.etcd, p.coredns, p.opa, p.kwok].every((f) => existsSync(f));
+  return (
+    existsSync(join(p.kafkaLibs, ".complete")) &&
+    [p.kubeApiserver, p.kubeControllerManager, p.kubeScheduler, p.kubectl, p.etcd, p.coredns, p.opa, p.kwok].every(
+      (f) => existsSync(f),
+    )
+  );
 }

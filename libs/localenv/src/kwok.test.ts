@@ -13,7 +13,11 @@ describe("simulated nodes", () => {
 
   it("labels each node with its region and a zone in turn, and gives it a pod range of its own", () => {
     const nodes = nodeObjects("member2", 1, 3, { region: "eu", zones: ["eu-a", "eu-b"] });
-    expect(nodes.map((n) => (n.metadata as { name: string }).name)).toEqual(["member2-node-0", "member2-node-1", "member2-node-2"]);
+    expect(nodes.map((n) => (n.metadata as { name: string }).name)).toEqual([
+      "member2-node-0",
+      "member2-node-1",
+      "member2-node-2",
+    ]);
     expect(nodes.map((n) => [labels(n)[REGION_LABEL], labels(n)[ZONE_LABEL]])).toEqual([
       ["eu", "eu-a"],
       ["eu", "eu-b"],
@@ -31,7 +35,15 @@ describe("simulated nodes", () => {
   });
 
   it("has kwok stages for node readiness and heartbeat and for the pod lifecycle, each a valid Stage", () => {
-    const docs = parseAllDocuments(kwokStages()).map((d) => d.toJS() as { apiVersion: string; kind: string; metadata: { name: string }; spec: { resourceRef: { kind: string }; next: Record<string, unknown> } });
+    const docs = parseAllDocuments(kwokStages()).map(
+      (d) =>
+        d.toJS() as {
+          apiVersion: string;
+          kind: string;
+          metadata: { name: string };
+          spec: { resourceRef: { kind: string }; next: Record<string, unknown> };
+        },
+    );
     expect(docs.map((d) => [d.metadata.name, d.spec.resourceRef.kind])).toEqual([
       ["node-ready", "Node"],
       ["node-heartbeat", "Node"],

@@ -38,11 +38,21 @@ export function defaultTopology(index: number): MemberTopology {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** The Node objects of member `index` (its position in the environment: it picks the address ranges). */
-export function nodeObjects(member: string, index: number, count: number, topology: MemberTopology): Record<string, unknown>[] {
-  if (!Number.isInteger(count) || count < 1 || count > 250) throw new LocalEnvError(`kwok-${member}`, `${count} nodes asked for`, "give 1 to 250 nodes per member");
+export function nodeObjects(
+  member: string,
+  index: number,
+  count: number,
+  topology: MemberTopology,
+): Record<string, unknown>[] {
+  if (!Number.isInteger(count) || count < 1 || count > 250)
+    throw new LocalEnvError(`kwok-${member}`, `${count} nodes asked for`, "give 1 to 250 nodes per member");
   const bad = [topology.region, ...topology.zones].find((v) => !DNS_LABEL.test(v) || v.length > 63);
   if (topology.zones.length === 0 || bad !== undefined) {
-    throw new LocalEnvError(`kwok-${member}`, `region "${topology.region}" and zones [${topology.zones.join(", ")}] are not valid label values`, "give a region and at least one zone, each lower-case letters, digits and '-'");
+    throw new LocalEnvError(
+      `kwok-${member}`,
+      `region "${topology.region}" and zones [${topology.zones.join(", ")}] are not valid label values`,
+      "give a region and at least one zone, each lower-case letters, digits and '-'",
+    );
   }
   return Array.from({ length: count }, (_, n) => {
     const name = `${member}-node-${n}`;
@@ -83,13 +93,28 @@ export function nodeObjects(member: string, index: number, count: number, topolo
  * Templates are Go templates over the object, with kwok's functions (Now, NodeConditions, PodIPsWith...).
  */
 export function kwokStages(): string {
-  const stage = (name: string, kind: "Node" | "Pod", selector: { key: string; operator: string; values?: string[] }[], next: Record<string, unknown>, delay?: Record<string, number>) => ({
+  const stage = (
+    name: string,
+    kind: "Node" | "Pod",
+    selector: { key: string; operator: string; values?: string[] }[],
+    next: Record<string, unknown>,
+    delay?: Record<string, number>,
+  ) => ({
     apiVersion: "kwok.x-k8s.io/v1alpha1",
     kind: "Stage",
     metadata: { name },
-    spec: { resourceRef: { apiGroup: "v1", kind }, selector: { matchExpressions: selector }, ...(delay ? { delay } : {}), next },
+    spec: {
+      resourceRef: { apiGroup: "v1", kind },
+      selector: { matchExpressions: selector },
+      ...(delay ? { delay } : {}),
+      next,
+    },
   });
-  const notReady = { key: '.status.conditions.[] | select( .type == "Ready" ) | .status', operator: "NotIn", values: ["True"] };
+  const notReady = {
+    key: '.status.conditions.[] | select( .type == "Ready" ) | .status',
+    operator: "NotIn",
+    values: ["True"],
+  };
   const alive = { key: ".metadata.deletionTimestamp", operator: "DoesNotExist" };
   const conditions = [
     "conditions:",
@@ -107,10 +132,10 @@ export function kwokStages(): string {
     "nodeInfo:",
     "  architecture: amd64",
     "  operatingSystem: linux",
-    "  kubeletVersion: {{ printf \"kwok-%s\" Version | Quote }}",
-    "  kubeProxyVersion: {{ printf \"kwok-%s\" Version | Quote }}",
-    "  containerRuntimeVersion: {{ printf \"kwok-%s\" Version | Quote }}",
-    "  kernelVersion: {{ printf \"kwok-%s\" Version | Quote }}",
+    '  kubeletVersion: {{ printf "kwok-%s" Version | Quote }}',
+    '  kubeProxyVersion: {{ printf "kwok-%s" Version | Quote }}',
+    '  containerRuntimeVersion: {{ printf "kwok-%s" Version | Quote }}',
+    '  kernelVersion: {{ printf "kwok-%s" Version | Quote }}',
     "  osImage: kwok",
     "  machineID: ''",
     "  bootID: ''",
@@ -121,7 +146,7 @@ export function kwokStages(): string {
     "phase: Running",
     "startTime: {{ Now | Quote }}",
     "conditions:",
-    "{{ range list \"PodScheduled\" \"Initialized\" \"PodReadyToStartContainers\" \"ContainersReady\" \"Ready\" }}",
+    '{{ range list "PodScheduled" "Initialized" "PodReadyToStartContainers" "ContainersReady" "Ready" }}',
     "- type: {{ . }}",
     "  status: 'True'",
     "  lastTransitionTime: {{ Now | Quote }}",
@@ -144,7 +169,7 @@ export function kwokStages(): string {
     "hostIP: {{ index . 0 | Quote }}",
     "hostIPs: [{{ range $i, $ip := . }}{{ if $i }}, {{ end }}{ip: {{ $ip | Quote }}}{{ end }}]",
     "{{ end }}",
-    "{{ with PodIPsWith .spec.nodeName (or .spec.hostNetwork false) (or .metadata.uid \"\") (or .metadata.name \"\") (or .metadata.namespace \"\") }}",
+    '{{ with PodIPsWith .spec.nodeName (or .spec.hostNetwork false) (or .metadata.uid "") (or .metadata.name "") (or .metadata.namespace "") }}',
     "podIP: {{ index . 0 | Quote }}",
     "podIPs: [{{ range $i, $ip := . }}{{ if $i }}, {{ end }}{ip: {{ $ip | Quote }}}{{ end }}]",
     "{{ end }}",
@@ -165,10 +190,30 @@ export function kwokStages(): string {
     stage("node-ready", "Node", [notReady], { statusTemplate: nodeReady }),
     // Leases say the node is alive (kwok renews them); the status heartbeat only keeps the conditions' times
     // plausible for whoever reads them: every few minutes, spread out.
-    stage("node-heartbeat", "Node", [{ key: ".status.phase", operator: "In", values: ["Running"] }, { ...notReady, operator: "In" }], { statusTemplate: conditions.join("\n") }, { durationMilliseconds: 120_000, jitterDurationMilliseconds: 180_000 }),
-    stage("pod-running", "Pod", [alive, { key: ".status.phase", operator: "In", values: ["Pending"] }, notReady], { statusTemplate: podReady }),
+    stage(
+      "node-heartbeat",
+      "Node",
+      [
+        { key: ".status.phase", operator: "In", values: ["Running"] },
+        { ...notReady, operator: "In" },
+      ],
+      { statusTemplate: conditions.join("\n") },
+      { durationMilliseconds: 120_000, jitterDurationMilliseconds: 180_000 },
+    ),
+    stage("pod-running", "Pod", [alive, { key: ".status.phase", operator: "In", values: ["Pending"] }, notReady], {
+      statusTemplate: podReady,
+    }),
     // A Job's pods run to completion at once: the job controller counts them Succeeded.
-    stage("pod-succeeded", "Pod", [alive, { key: ".status.phase", operator: "In", values: ["Running"] }, { key: ".metadata.ownerReferences.[].kind", operator: "In", values: ["Job"] }], { statusTemplate: podSucceeded }),
+    stage(
+      "pod-succeeded",
+      "Pod",
+      [
+        alive,
+        { key: ".status.phase", operator: "In", values: ["Running"] },
+        { key: ".metadata.ownerReferences.[].kind", operator: "In", values: ["Job"] },
+      ],
+      { statusTemplate: podSucceeded },
+    ),
     // What the kubelet does once a pod's containers have stopped: the pod object goes.
     stage("pod-deleted", "Pod", [{ key: ".metadata.deletionTimestamp", operator: "Exists" }], { delete: true }),
   ];
@@ -182,7 +227,15 @@ export interface KwokInfo {
 }
 
 /** Registers member `index`'s nodes, then starts kwok for them; ready once every node is Ready. */
-export async function startKwok(bin: BinaryPaths, runDir: string, pki: Pki, member: MemberInfo, index: number, opts: { nodes: number; topology: MemberTopology }, timeoutMs: number): Promise<Started<KwokInfo>> {
+export async function startKwok(
+  bin: BinaryPaths,
+  runDir: string,
+  pki: Pki,
+  member: MemberInfo,
+  index: number,
+  opts: { nodes: number; topology: MemberTopology },
+  timeoutMs: number,
+): Promise<Started<KwokInfo>> {
   const name = `kwok-${member.name}`;
   const nodes = nodeObjects(member.name, index, opts.nodes, opts.topology);
   const dir = join(runDir, "kwok", member.name);
@@ -193,15 +246,36 @@ export async function startKwok(bin: BinaryPaths, runDir: string, pki: Pki, memb
   const kubeconfig = componentKubeconfig(pki, member, dir, "kwok", "kwok-controller", "system:masters");
   const tls = { ca: member.caFile, cert: member.clientCert, key: member.clientKey };
   for (const node of nodes) {
-    const res = await httpRequest("POST", `${member.server}/api/v1/nodes`, { tls, body: JSON.stringify(node), timeoutMs: 10_000 });
+    const res = await httpRequest("POST", `${member.server}/api/v1/nodes`, {
+      tls,
+      body: JSON.stringify(node),
+      timeoutMs: 10_000,
+    });
     const nodeName = (node.metadata as { name: string }).name;
     // 409: registered by an earlier start of the same member (its etcd data stays).
-    if (res.status !== 201 && res.status !== 409) throw new LocalEnvError(name, `registering node ${nodeName} answered ${res.status}`, "see the member's kube-apiserver log", res.body.slice(0, 500));
+    if (res.status !== 201 && res.status !== 409)
+      throw new LocalEnvError(
+        name,
+        `registering node ${nodeName} answered ${res.status}`,
+        "see the member's kube-apiserver log",
+        res.body.slice(0, 500),
+      );
     // Admission (TaintNodesByCondition) gives a new node the not-ready taint, which the node-lifecycle controller
     // lifts once the node is Ready; members run without that controller (docs/local-environment.md), and kwok
     // makes the node Ready at once.
-    const untaint = await httpRequest("PATCH", `${member.server}/api/v1/nodes/${nodeName}`, { tls, body: JSON.stringify({ spec: { taints: null } }), contentType: "application/merge-patch+json", timeoutMs: 10_000 });
-    if (untaint.status !== 200) throw new LocalEnvError(name, `clearing the taints of node ${nodeName} answered ${untaint.status}`, "see the member's kube-apiserver log", untaint.body.slice(0, 500));
+    const untaint = await httpRequest("PATCH", `${member.server}/api/v1/nodes/${nodeName}`, {
+      tls,
+      body: JSON.stringify({ spec: { taints: null } }),
+      contentType: "application/merge-patch+json",
+      timeoutMs: 10_000,
+    });
+    if (untaint.status !== 200)
+      throw new LocalEnvError(
+        name,
+        `clearing the taints of node ${nodeName} answered ${untaint.status}`,
+        "see the member's kube-apiserver log",
+        untaint.body.slice(0, 500),
+      );
   }
   const started = Date.now();
   const proc = startProcess({
@@ -223,13 +297,28 @@ export async function startKwok(bin: BinaryPaths, runDir: string, pki: Pki, memb
   await readyOrStop(
     proc,
     async () => {
-      const res = await httpGet(`${member.server}/api/v1/nodes?labelSelector=${encodeURIComponent(`${NODE_LABEL}=${member.name}`)}`, tls);
+      const res = await httpGet(
+        `${member.server}/api/v1/nodes?labelSelector=${encodeURIComponent(`${NODE_LABEL}=${member.name}`)}`,
+        tls,
+      );
       if (res.status !== 200) return false;
-      const items = (JSON.parse(res.body) as { items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }).items;
-      const ready = new Set(items.filter((n) => n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")).map((n) => n.metadata.name));
+      const items = (
+        JSON.parse(res.body) as {
+          items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[];
+        }
+      ).items;
+      const ready = new Set(
+        items
+          .filter((n) => n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"))
+          .map((n) => n.metadata.name),
+      );
       return names.every((n) => ready.has(n));
     },
     timeoutMs,
   );
-  return { proc, info: { member: member.name, nodes: names, topology: opts.topology }, startupMs: Date.now() - started };
+  return {
+    proc,
+    info: { member: member.name, nodes: names, topology: opts.topology },
+    startupMs: Date.now() - started,
+  };
 }

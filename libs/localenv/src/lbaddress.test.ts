@@ -18,7 +18,9 @@ describe("loopback load-balancer addresses", () => {
 
   it("keeps an address the Service already has when it is ours and free, and moves past one in use", () => {
     expect(pickAddress("127.20", "shop/web", new Set(), "127.20.3.4")).toBe("127.20.3.4");
-    expect(pickAddress("127.20", "shop/web", new Set(), "203.0.113.9")).toBe(pickAddress("127.20", "shop/web", new Set()));
+    expect(pickAddress("127.20", "shop/web", new Set(), "203.0.113.9")).toBe(
+      pickAddress("127.20", "shop/web", new Set()),
+    );
     const first = pickAddress("127.20", "shop/web", new Set())!;
     const second = pickAddress("127.20", "shop/web", new Set([first]))!;
     expect(second).not.toBe(first);

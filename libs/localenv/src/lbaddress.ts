@@ -17,7 +17,8 @@ const HOSTS = 256 * 256 - 2;
 /** A number from a Service's key, spread evenly over the range. */
 const hashOf = (key: string): number => createHash("sha256").update(key).digest().readUInt32BE(0);
 
-const hostAddress = (range: string, host: number): string => `${range}.${Math.floor((host + 1) / 256)}.${(host + 1) % 256}`;
+const hostAddress = (range: string, host: number): string =>
+  `${range}.${Math.floor((host + 1) / 256)}.${(host + 1) % 256}`;
 
 /** True when `ip` lies in the range (so it was handed out by this controller). */
 export function inRange(range: string, ip: string): boolean {
@@ -28,7 +29,12 @@ export function inRange(range: string, ip: string): boolean {
  * The address of Service `key` (namespace/name): the one it has when that is ours and free, else the first free
  * one from its hash on. Undefined when the range is full.
  */
-export function pickAddress(range: string, key: string, inUse: ReadonlySet<string>, current?: string): string | undefined {
+export function pickAddress(
+  range: string,
+  key: string,
+  inUse: ReadonlySet<string>,
+  current?: string,
+): string | undefined {
   if (current !== undefined && inRange(range, current) && !inUse.has(current)) return current;
   const start = hashOf(key) % HOSTS;
   for (let i = 0; i < HOSTS; i++) {

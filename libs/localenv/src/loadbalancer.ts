@@ -78,7 +78,9 @@ export class MemberLoadBalancer {
     const once = () =>
       new Promise<"again" | "relist">((resolve, reject) => {
         let relist = false;
-        const url = new URL(`${this.member.server}/api/v1/services?watch=1&allowWatchBookmarks=true&resourceVersion=${rv}`);
+        const url = new URL(
+          `${this.member.server}/api/v1/services?watch=1&allowWatchBookmarks=true&resourceVersion=${rv}`,
+        );
         const req = request(url, { method: "GET", ...this.tlsOptions() }, (res) => {
           if (res.statusCode !== 200) {
             res.resume();
@@ -104,7 +106,9 @@ export class MemberLoadBalancer {
               rv = event.object.metadata.resourceVersion ?? rv;
               if (event.type === "BOOKMARK") continue;
               // In order, one at a time: a Service's later event must not be settled before an earlier one.
-              chain = chain.then(() => (event.type === "DELETED" ? this.forget(event.object) : this.settle(event.object))).catch((e: unknown) => this.log(`${this.member.name}: ${(e as Error).message}`));
+              chain = chain
+                .then(() => (event.type === "DELETED" ? this.forget(event.object) : this.settle(event.object)))
+                .catch((e: unknown) => this.log(`${this.member.name}: ${(e as Error).message}`));
             }
           });
           res.on("end", () => void chain.then(() => resolve(relist ? "relist" : "again")));
@@ -127,7 +131,10 @@ export class MemberLoadBalancer {
   /** Makes the Service's ingress what it should be: its address when it is load-balanced here, else none of ours. */
   private async settle(s: Service): Promise<void> {
     const ingress = s.status?.loadBalancer?.ingress ?? [];
-    const wanted = s.spec?.type === "LoadBalancer" && s.spec.loadBalancerClass === undefined && s.metadata.deletionTimestamp === undefined;
+    const wanted =
+      s.spec?.type === "LoadBalancer" &&
+      s.spec.loadBalancerClass === undefined &&
+      s.metadata.deletionTimestamp === undefined;
     if (!wanted) {
       this.assigned.delete(s.metadata.uid);
       // Only what this controller gave: an ingress set by hand (or by another controller) stays.
@@ -153,8 +160,11 @@ export class MemberLoadBalancer {
     const res = await this.call("PATCH", path, JSON.stringify({ status: { loadBalancer: { ingress } } }));
     // Gone meanwhile: its DELETED event follows.
     if (res.status === 404) return;
-    if (res.status !== 200) throw new Error(`setting the ingress of Service ${keyOf(s)} answered ${res.status}: ${res.body.slice(0, 200)}`);
-    this.log(`${this.member.name}: Service ${keyOf(s)} ${ingress ? `at ${ingress[0]!.ip}` : "no longer load-balanced"}`);
+    if (res.status !== 200)
+      throw new Error(`setting the ingress of Service ${keyOf(s)} answered ${res.status}: ${res.body.slice(0, 200)}`);
+    this.log(
+      `${this.member.name}: Service ${keyOf(s)} ${ingress ? `at ${ingress[0]!.ip}` : "no longer load-balanced"}`,
+    );
   }
 
   private tlsOptions() {
@@ -163,7 +173,12 @@ export class MemberLoadBalancer {
   }
 
   private call(method: string, path: string, body?: string) {
-    return httpRequest(method, `${this.member.server}${path}`, { tls: this.member.tls, body, contentType: "application/merge-patch+json", timeoutMs: 10_000 });
+    return httpRequest(method, `${this.member.server}${path}`, {
+      tls: this.member.tls,
+      body,
+      contentType: "application/merge-patch+json",
+      timeoutMs: 10_000,
+    });
   }
 }
 
@@ -176,17 +191,37 @@ export interface LoadBalancerInfo {
  * Starts the load balancer for every member (`members[i]` gets memberRange(i)), as one node process: ready once
  * each member's Services were listed and given their addresses.
  */
-export async function startLoadBalancer(runDir: string, members: MemberInfo[], port: number, timeoutMs: number): Promise<Started<LoadBalancerInfo>> {
+export async function startLoadBalancer(
+  runDir: string,
+  members: MemberInfo[],
+  port: number,
+  timeoutMs: number,
+): Promise<Started<LoadBalancerInfo>> {
   const dir = join(runDir, "loadbalancer");
   mkdirSync(dir, { recursive: true });
   const config: { port: number; members: LoadBalancedMember[] } = {
     port,
-    members: members.map((m, i) => ({ name: m.name, server: m.server, tls: { ca: m.caFile, cert: m.clientCert, key: m.clientKey }, range: memberRange(i) })),
+    members: members.map((m, i) => ({
+      name: m.name,
+      server: m.server,
+      tls: { ca: m.caFile, cert: m.clientCert, key: m.clientKey },
+      range: memberRange(i),
+    })),
   };
   const file = join(dir, "config.json");
   writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
   const started = Date.now();
-  const proc = startProcess({ name: "loadbalancer", command: process.execPath, args: ["--import", "tsx", join(REPO_ROOT, "libs/localenv/src/loadbalancer-main.ts"), file], runDir, cwd: REPO_ROOT });
+  const proc = startProcess({
+    name: "loadbalancer",
+    command: process.execPath,
+    args: ["--import", "tsx", join(REPO_ROOT, "libs/localenv/src/loadbalancer-main.ts"), file],
+    runDir,
+    cwd: REPO_ROOT,
+  });
   await readyOrStop(proc, async () => (await httpGet(`http://127.0.0.1:${port}/readyz`)).status === 200, timeoutMs);
-  return { proc, info: { ranges: Object.fromEntries(config.members.map((m) => [m.name, `${m.range}.0.0/16`])) }, startupMs: Date.now() - started };
+  return {
+    proc,
+    info: { ranges: Object.fromEntries(config.members.map((m) => [m.name, `${m.range}.0.0/16`])) },
+    startupMs: Date.now() - started,
+  };
 }

@@ -13,7 +13,9 @@ describe("LocalEnvError", () => {
   it("names the component, the problem and the remedy in one line, and appends the log tail", () => {
     const e = new LocalEnvError("etcd", "not ready after 60s", "the machine may be overloaded", "line1\nline2");
     expect(e.message).toBe("etcd: not ready after 60s (the machine may be overloaded)");
-    expect(e.describe()).toBe("etcd: not ready after 60s (the machine may be overloaded)\n--- last lines of the etcd log ---\nline1\nline2");
+    expect(e.describe()).toBe(
+      "etcd: not ready after 60s (the machine may be overloaded)\n--- last lines of the etcd log ---\nline1\nline2",
+    );
   });
 });
 
@@ -31,9 +33,21 @@ describe("writeKubeconfig", () => {
   it("writes one context per member, readable only by the owner", () => {
     const dir = mkdtempSync(join(tmpdir(), "kc-"));
     const file = join(dir, "kubeconfig");
-    const member = (name: string, port: number) => ({ name, server: `https://127.0.0.1:${port}`, port, etcdPrefix: `/members/${name}`, caFile: "/ca.crt", clientCert: `/${name}.crt`, clientKey: `/${name}.key` });
+    const member = (name: string, port: number) => ({
+      name,
+      server: `https://127.0.0.1:${port}`,
+      port,
+      etcdPrefix: `/members/${name}`,
+      caFile: "/ca.crt",
+      clientCert: `/${name}.crt`,
+      clientKey: `/${name}.key`,
+    });
     writeKubeconfig(file, [member("a", 1), member("b", 2)]);
-    const kc = parse(readFileSync(file, "utf8")) as { contexts: { name: string; context: { cluster: string; user: string } }[]; clusters: { name: string; cluster: { server: string } }[]; "current-context": string };
+    const kc = parse(readFileSync(file, "utf8")) as {
+      contexts: { name: string; context: { cluster: string; user: string } }[];
+      clusters: { name: string; cluster: { server: string } }[];
+      "current-context": string;
+    };
     expect(kc.contexts.map((c) => [c.name, c.context.cluster, c.context.user])).toEqual([
       ["a", "a", "admin@a"],
       ["b", "b", "admin@b"],

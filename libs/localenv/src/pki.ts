@@ -12,7 +12,12 @@ export interface CertPair {
 function openssl(args: string[], what: string): void {
   const res = spawnSync("openssl", args, { encoding: "utf8" });
   if (res.status !== 0) {
-    throw new LocalEnvError("pki", `openssl could not ${what}`, "check that openssl 3 is installed", (res.stderr ?? "").trim());
+    throw new LocalEnvError(
+      "pki",
+      `openssl could not ${what}`,
+      "check that openssl 3 is installed",
+      (res.stderr ?? "").trim(),
+    );
   }
 }
 
@@ -28,7 +33,22 @@ export class Pki {
     this.ca = { cert: join(dir, "ca.crt"), key: join(dir, "ca.key") };
     if (!existsSync(this.ca.cert)) {
       newKey(this.ca.key);
-      openssl(["req", "-x509", "-new", "-key", this.ca.key, "-out", this.ca.cert, "-days", "3650", "-subj", "/CN=kubefed-localenv-ca"], "create the CA");
+      openssl(
+        [
+          "req",
+          "-x509",
+          "-new",
+          "-key",
+          this.ca.key,
+          "-out",
+          this.ca.cert,
+          "-days",
+          "3650",
+          "-subj",
+          "/CN=kubefed-localenv-ca",
+        ],
+        "create the CA",
+      );
     }
   }
 
@@ -48,7 +68,26 @@ export class Pki {
       lines.push("extendedKeyUsage=clientAuth");
     }
     writeFileSync(ext, `${lines.join("\n")}\n`);
-    openssl(["x509", "-req", "-in", csr, "-CA", this.ca.cert, "-CAkey", this.ca.key, "-CAcreateserial", "-out", pair.cert, "-days", "3650", "-extfile", ext], `sign ${name}`);
+    openssl(
+      [
+        "x509",
+        "-req",
+        "-in",
+        csr,
+        "-CA",
+        this.ca.cert,
+        "-CAkey",
+        this.ca.key,
+        "-CAcreateserial",
+        "-out",
+        pair.cert,
+        "-days",
+        "3650",
+        "-extfile",
+        ext,
+      ],
+      `sign ${name}`,
+    );
     return pair;
   }
 
@@ -57,7 +96,10 @@ export class Pki {
     const key = join(this.dir, "sa.key");
     const pub = join(this.dir, "sa.pub");
     if (!existsSync(key)) {
-      openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key], "create the service-account key");
+      openssl(
+        ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key],
+        "create the service-account key",
+      );
       openssl(["pkey", "-in", key, "-pubout", "-out", pub], "derive the service-account public key");
     }
     return { cert: pub, key };

@@ -1,5 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, appendFileSync, readdirSync, readlinkSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  appendFileSync,
+  readdirSync,
+  readlinkSync,
+} from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LocalEnvError } from "./errors.ts";
@@ -58,7 +68,11 @@ export function startProcess(opts: StartOptions): Managed {
     closeSync(fd);
   }
   if (child.pid === undefined) {
-    throw new LocalEnvError(opts.name, `could not start ${opts.command}`, "check that the binary exists and is executable");
+    throw new LocalEnvError(
+      opts.name,
+      `could not start ${opts.command}`,
+      "check that the binary exists and is executable",
+    );
   }
   const pid = child.pid;
   live.set(pid, opts.name);

@@ -15,12 +15,22 @@ export async function waitReady(proc: Managed, probe: () => Promise<boolean>, ti
   });
   while (Date.now() - started < timeoutMs) {
     if (exitCode !== undefined) {
-      throw new LocalEnvError(proc.name, `exited with code ${exitCode} before it became ready; log: ${proc.logFile}`, "see the log lines below", tailFile(proc.logFile));
+      throw new LocalEnvError(
+        proc.name,
+        `exited with code ${exitCode} before it became ready; log: ${proc.logFile}`,
+        "see the log lines below",
+        tailFile(proc.logFile),
+      );
     }
     if (await probe().catch(() => false)) return Date.now() - started;
     await sleep(250);
   }
-  throw new LocalEnvError(proc.name, `not ready after ${Math.round(timeoutMs / 1000)}s; log: ${proc.logFile}`, "the machine may be overloaded, or the component is misconfigured", tailFile(proc.logFile));
+  throw new LocalEnvError(
+    proc.name,
+    `not ready after ${Math.round(timeoutMs / 1000)}s; log: ${proc.logFile}`,
+    "the machine may be overloaded, or the component is misconfigured",
+    tailFile(proc.logFile),
+  );
 }
 
 /** waitReady, and when it fails, the process is stopped before the error (it names the component, with its log tail) goes up. */
@@ -45,7 +55,11 @@ export function httpGet(url: string, tls?: TlsFiles, timeoutMs = 2000): Promise<
 }
 
 /** One HTTP request with an optional body; resolves with the status code and body, whatever the status. */
-export function httpRequest(method: string, url: string, opts: { tls?: TlsFiles; body?: string; contentType?: string; timeoutMs?: number } = {}): Promise<{ status: number; body: string }> {
+export function httpRequest(
+  method: string,
+  url: string,
+  opts: { tls?: TlsFiles; body?: string; contentType?: string; timeoutMs?: number } = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const tls = opts.tls;
@@ -55,7 +69,13 @@ export function httpRequest(method: string, url: string, opts: { tls?: TlsFiles;
         method,
         timeout: opts.timeoutMs ?? 2000,
         headers: opts.body !== undefined ? { "content-type": opts.contentType ?? "application/json" } : {},
-        ...(u.protocol === "https:" && tls ? { ca: readFileSync(tls.ca), cert: tls.cert ? readFileSync(tls.cert) : undefined, key: tls.key ? readFileSync(tls.key) : undefined } : {}),
+        ...(u.protocol === "https:" && tls
+          ? {
+              ca: readFileSync(tls.ca),
+              cert: tls.cert ? readFileSync(tls.cert) : undefined,
+              key: tls.key ? readFileSync(tls.key) : undefined,
+            }
+          : {}),
       },
       (res) => {
         let body = "";
@@ -107,6 +127,10 @@ export async function assertPortFree(component: string, port: number): Promise<v
     srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
   });
   if (!free) {
-    throw new LocalEnvError(component, `port ${port} on 127.0.0.1 is already in use`, "stop what listens there, see `ss -ltnp`, or choose other ports");
+    throw new LocalEnvError(
+      component,
+      `port ${port} on 127.0.0.1 is already in use`,
+      "stop what listens there, see `ss -ltnp`, or choose other ports",
+    );
   }
 }

@@ -28,11 +28,13 @@ export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 function findRepoRoot(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {
     try {
-      if ((JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string }).name === ROOT_PACKAGE) return dir;
+      if ((JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string }).name === ROOT_PACKAGE)
+        return dir;
     } catch {
       // no package.json here, or not ours
     }
-    if (dirname(dir) === dir) throw new Error(`cannot find the repository root (package.json named ${ROOT_PACKAGE}) above ${from}`);
+    if (dirname(dir) === dir)
+      throw new Error(`cannot find the repository root (package.json named ${ROOT_PACKAGE}) above ${from}`);
   }
 }
 

@@ -3,7 +3,10 @@ import { REDACTED, childLogger, createLogger } from "./index.ts";
 
 const capture = () => {
   const lines: Record<string, unknown>[] = [];
-  return { lines, destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } };
+  return {
+    lines,
+    destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  };
 };
 
 describe("createLogger", () => {

@@ -1,11 +1,26 @@
 import { describe, expect, it } from "vitest";
-import { apiVersionOf, isNamespaceKey, isNamespaceRef, kindKey, kindPrefix, namespaceKey, objectKey, parseObjectKey } from "./index.ts";
+import {
+  apiVersionOf,
+  isNamespaceKey,
+  isNamespaceRef,
+  kindKey,
+  kindPrefix,
+  namespaceKey,
+  objectKey,
+  parseObjectKey,
+} from "./index.ts";
 
 describe("object keys", () => {
   it("spell group/kind/namespace/name with empty core group and namespace", () => {
-    expect(objectKey({ group: "", kind: "ConfigMap", namespace: "default", name: "app" })).toBe("/ConfigMap/default/app");
-    expect(objectKey({ group: "apps", kind: "Deployment", namespace: "shop", name: "web" })).toBe("apps/Deployment/shop/web");
-    expect(objectKey({ group: "federation", kind: "Cluster", namespace: null, name: "member1" })).toBe("federation/Cluster//member1");
+    expect(objectKey({ group: "", kind: "ConfigMap", namespace: "default", name: "app" })).toBe(
+      "/ConfigMap/default/app",
+    );
+    expect(objectKey({ group: "apps", kind: "Deployment", namespace: "shop", name: "web" })).toBe(
+      "apps/Deployment/shop/web",
+    );
+    expect(objectKey({ group: "federation", kind: "Cluster", namespace: null, name: "member1" })).toBe(
+      "federation/Cluster//member1",
+    );
   });
 
   it("parse back to the parts they were made of", () => {
@@ -26,7 +41,12 @@ describe("object keys", () => {
   it("give a Namespace its key with an empty namespace part, and tell Namespace keys apart", () => {
     expect(namespaceKey("shop")).toBe("/Namespace//shop");
     expect(namespaceKey("shop")).toBe(objectKey({ group: "", kind: "Namespace", namespace: null, name: "shop" }));
-    expect(parseObjectKey(namespaceKey("shop"))).toEqual({ group: "", kind: "Namespace", namespace: null, name: "shop" });
+    expect(parseObjectKey(namespaceKey("shop"))).toEqual({
+      group: "",
+      kind: "Namespace",
+      namespace: null,
+      name: "shop",
+    });
     expect(isNamespaceKey(namespaceKey("shop"))).toBe(true);
     expect(isNamespaceKey("/ConfigMap/shop/settings")).toBe(false);
     expect(isNamespaceKey("example.com/Namespace//shop")).toBe(false);

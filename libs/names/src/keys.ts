@@ -42,7 +42,8 @@ export function parseObjectKey(key: string): KeyParts {
   return { group, kind, namespace: namespace === "" ? null : namespace, name };
 }
 
-export const isNamespaceRef = (ref: Pick<KeyParts, "group" | "kind">): boolean => ref.group === CORE_GROUP && ref.kind === NAMESPACE_KIND;
+export const isNamespaceRef = (ref: Pick<KeyParts, "group" | "kind">): boolean =>
+  ref.group === CORE_GROUP && ref.kind === NAMESPACE_KIND;
 
 /** The prefix of every Namespace's key: Namespaces are cluster-scoped, so the namespace part is empty. */
 const NAMESPACE_KEY_PREFIX = `${kindPrefix({ group: CORE_GROUP, kind: NAMESPACE_KIND })}/`;

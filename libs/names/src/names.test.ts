@@ -61,7 +61,11 @@ describe("topics", () => {
 describe("consumer groups", () => {
   it("generates and parses the propagator group", () => {
     expect(propagatorGroup("fed", "eu-1")).toBe("fed.propagator.eu-1");
-    expect(parseConsumerGroup("fed.propagator.eu-1")).toEqual({ role: "propagator", federation: "fed", cluster: "eu-1" });
+    expect(parseConsumerGroup("fed.propagator.eu-1")).toEqual({
+      role: "propagator",
+      federation: "fed",
+      cluster: "eu-1",
+    });
   });
   it("generates and parses the ingest group, replica ids may contain dots", () => {
     expect(ingestGroup("fed", "ingest-0.pod")).toBe("fed.ingest.ingest-0.pod");
@@ -119,18 +123,31 @@ describe("Service DNS names", () => {
     expect(a).toEqual({ global: "web.shop.fed.svc.example.com.", region: "web.shop.fed.svc.r.example.com." });
   });
   it("lower-cases region and zone (DNS is case-insensitive)", () => {
-    expect(serviceDnsNames({ ...base, domain: "d.", region: "EU", zone: "EU-1" }).zone).toBe("web.shop.fed.svc.eu-1.eu.d.");
+    expect(serviceDnsNames({ ...base, domain: "d.", region: "EU", zone: "EU-1" }).zone).toBe(
+      "web.shop.fed.svc.eu-1.eu.d.",
+    );
   });
   it("has only the global name without a region", () => {
     expect(serviceDnsNames({ ...base, domain: "example.com" })).toEqual({ global: "web.shop.fed.svc.example.com." });
   });
   it("validates the input", () => {
     expect(validateServiceDnsInput({ ...base, domain: "example.com", region: "r", zone: "z" })).toEqual([]);
-    expect(validateServiceDnsInput({ ...base, domain: "example.com", zone: "z" })).toEqual(["zone given without a region"]);
-    expect(validateServiceDnsInput({ ...base, domain: "example.com", region: "us_east" })[0]).toMatch(/^region "us_east": /);
+    expect(validateServiceDnsInput({ ...base, domain: "example.com", zone: "z" })).toEqual([
+      "zone given without a region",
+    ]);
+    expect(validateServiceDnsInput({ ...base, domain: "example.com", region: "us_east" })[0]).toMatch(
+      /^region "us_east": /,
+    );
     expect(validateServiceDnsInput({ ...base, domain: "bad..com" })[0]).toMatch(/^domain "bad..com": /);
     const long = "a".repeat(63);
-    const errs = validateServiceDnsInput({ service: long, namespace: long, federation: long, domain: "example.com", region: long, zone: long });
+    const errs = validateServiceDnsInput({
+      service: long,
+      namespace: long,
+      federation: long,
+      domain: "example.com",
+      region: long,
+      zone: long,
+    });
     expect(errs).toEqual([expect.stringMatching(/is longer than 253 characters$/)]);
   });
   it("throws on input that cannot form a DNS name", () => {
@@ -139,9 +156,21 @@ describe("Service DNS names", () => {
   it("parses every level back", () => {
     const names = serviceDnsNames({ ...base, domain: "example.com.", region: "r1", zone: "z1" });
     expect(parseServiceDnsName(names.global, "example.com")).toEqual({ ...base, level: DnsLevel.Global });
-    expect(parseServiceDnsName(names.region ?? "", "example.com")).toEqual({ ...base, level: DnsLevel.Region, region: "r1" });
-    expect(parseServiceDnsName(names.zone ?? "", "example.com.")).toEqual({ ...base, level: DnsLevel.Zone, region: "r1", zone: "z1" });
-    expect(parseServiceDnsName("WEB.shop.fed.svc.example.com", "example.com")).toEqual({ ...base, level: DnsLevel.Global });
+    expect(parseServiceDnsName(names.region ?? "", "example.com")).toEqual({
+      ...base,
+      level: DnsLevel.Region,
+      region: "r1",
+    });
+    expect(parseServiceDnsName(names.zone ?? "", "example.com.")).toEqual({
+      ...base,
+      level: DnsLevel.Zone,
+      region: "r1",
+      zone: "z1",
+    });
+    expect(parseServiceDnsName("WEB.shop.fed.svc.example.com", "example.com")).toEqual({
+      ...base,
+      level: DnsLevel.Global,
+    });
   });
   it.each([
     "web.shop.fed.svc.other.org.",

@@ -130,10 +130,8 @@ export function parseOwnedBy(labels: Readonly<Record<string, string>> | undefine
   return value !== undefined && value !== "" ? value : undefined;
 }
 
-export const isOwnedBy = (
-  labels: Readonly<Record<string, string>> | undefined | null,
-  federation: string,
-): boolean => parseOwnedBy(labels) === federation;
+export const isOwnedBy = (labels: Readonly<Record<string, string>> | undefined | null, federation: string): boolean =>
+  parseOwnedBy(labels) === federation;
 
 /** Placement: a JSON list of `{key, operator, values}` over cluster labels. */
 export const CLUSTER_SELECTOR_ANNOTATION = "federation.alpha.kubernetes.io/cluster-selector";

@@ -72,7 +72,9 @@ describe("isQualifiedName", () => {
   it("rejects two slashes with one message", () => {
     const errs = isQualifiedName("a/b/c");
     expect(errs).toHaveLength(1);
-    expect(errs[0]).toMatch(/^a qualified name must consist of .* with an optional DNS subdomain prefix and '\/' \(e\.g\. 'example\.com\/MyName'\)$/);
+    expect(errs[0]).toMatch(
+      /^a qualified name must consist of .* with an optional DNS subdomain prefix and '\/' \(e\.g\. 'example\.com\/MyName'\)$/,
+    );
   });
   it("caps the name part at 63", () => {
     expect(isQualifiedName("a".repeat(64))).toEqual(["name part must be no more than 63 characters"]);

@@ -108,10 +108,7 @@ export function isValidLabelValue(value: string): string[] {
 }
 
 /** Validates `metadata.labels`: every key a qualified name, every value a label value. */
-export function validateLabels(
-  labels: Readonly<Record<string, string>>,
-  field = "metadata.labels",
-): FieldError[] {
+export function validateLabels(labels: Readonly<Record<string, string>>, field = "metadata.labels"): FieldError[] {
   const errs: FieldError[] = [];
   for (const [key, value] of Object.entries(labels)) {
     for (const message of isQualifiedName(key)) errs.push({ field, message: `${JSON.stringify(key)}: ${message}` });

@@ -6,7 +6,12 @@ import { DESIRED_HASH_ANNOTATION, desiredForMember, isConverged, withDesiredHash
 const deployment = (): KubeObject => ({
   apiVersion: "apps/v1",
   kind: "Deployment",
-  metadata: { name: "web", namespace: "default", labels: { app: "web", [OWNED_BY_LABEL]: "fed1" }, annotations: { note: "n" } },
+  metadata: {
+    name: "web",
+    namespace: "default",
+    labels: { app: "web", [OWNED_BY_LABEL]: "fed1" },
+    annotations: { note: "n" },
+  },
   spec: {
     replicas: 2,
     selector: { matchLabels: { app: "web" } },
@@ -21,7 +26,13 @@ const deployment = (): KubeObject => ({
 const memberCopy = (): KubeObject => {
   const d = deployment();
   const meta = d.metadata as JsonObject;
-  Object.assign(meta, { uid: "u", resourceVersion: "7", generation: 1, creationTimestamp: "2026-01-01T00:00:00Z", managedFields: [] });
+  Object.assign(meta, {
+    uid: "u",
+    resourceVersion: "7",
+    generation: 1,
+    creationTimestamp: "2026-01-01T00:00:00Z",
+    managedFields: [],
+  });
   (meta.labels as JsonObject).extra = "member";
   (meta.annotations as JsonObject)["deployment.kubernetes.io/revision"] = "1";
   const spec = d.spec as JsonObject;
@@ -41,7 +52,8 @@ const edit = (o: KubeObject, f: (o: KubeObject) => void): KubeObject => {
   return copy;
 };
 const spec = (o: KubeObject) => o.spec as JsonObject;
-const container = (o: KubeObject) => (((spec(o).template as JsonObject).spec as JsonObject).containers as JsonObject[])[0]!;
+const container = (o: KubeObject) =>
+  (((spec(o).template as JsonObject).spec as JsonObject).containers as JsonObject[])[0]!;
 const labels = (o: KubeObject) => (o.metadata as JsonObject).labels as JsonObject;
 const annotations = (o: KubeObject) => (o.metadata as JsonObject).annotations as JsonObject;
 
@@ -55,20 +67,60 @@ describe("isConverged", () => {
   });
 
   it("is false when a desired scalar differs", () => {
-    expect(isConverged(deployment(), edit(memberCopy(), (o) => (spec(o).replicas = 3)))).toBe(false);
-    expect(isConverged(deployment(), edit(memberCopy(), (o) => (container(o).image = "nginx:1.26")))).toBe(false);
+    expect(
+      isConverged(
+        deployment(),
+        edit(memberCopy(), (o) => (spec(o).replicas = 3)),
+      ),
+    ).toBe(false);
+    expect(
+      isConverged(
+        deployment(),
+        edit(memberCopy(), (o) => (container(o).image = "nginx:1.26")),
+      ),
+    ).toBe(false);
   });
 
   it("is false when a desired field is missing from the member", () => {
-    expect(isConverged(deployment(), edit(memberCopy(), (o) => delete spec(o).replicas))).toBe(false);
-    expect(isConverged(deployment(), edit(memberCopy(), (o) => delete container(o).ports))).toBe(false);
+    expect(
+      isConverged(
+        deployment(),
+        edit(memberCopy(), (o) => delete spec(o).replicas),
+      ),
+    ).toBe(false);
+    expect(
+      isConverged(
+        deployment(),
+        edit(memberCopy(), (o) => delete container(o).ports),
+      ),
+    ).toBe(false);
   });
 
   it("is false when a desired label or annotation is changed or missing", () => {
-    expect(isConverged(deployment(), edit(memberCopy(), (o) => (labels(o).app = "other")))).toBe(false);
-    expect(isConverged(deployment(), edit(memberCopy(), (o) => delete labels(o)[OWNED_BY_LABEL]))).toBe(false);
-    expect(isConverged(deployment(), edit(memberCopy(), (o) => (annotations(o).note = "changed")))).toBe(false);
-    expect(isConverged(deployment(), edit(memberCopy(), (o) => delete (o.metadata as JsonObject).annotations))).toBe(false);
+    expect(
+      isConverged(
+        deployment(),
+        edit(memberCopy(), (o) => (labels(o).app = "other")),
+      ),
+    ).toBe(false);
+    expect(
+      isConverged(
+        deployment(),
+        edit(memberCopy(), (o) => delete labels(o)[OWNED_BY_LABEL]),
+      ),
+    ).toBe(false);
+    expect(
+      isConverged(
+        deployment(),
+        edit(memberCopy(), (o) => (annotations(o).note = "changed")),
+      ),
+    ).toBe(false);
+    expect(
+      isConverged(
+        deployment(),
+        edit(memberCopy(), (o) => delete (o.metadata as JsonObject).annotations),
+      ),
+    ).toBe(false);
   });
 
   it("is false when arrays differ in length, either way", () => {
@@ -77,7 +129,15 @@ describe("isConverged", () => {
       (podSpec.containers as JsonObject[]).push({ name: "sidecar", image: "busybox" });
     });
     expect(isConverged(twoContainers, memberCopy())).toBe(false);
-    expect(isConverged(deployment(), edit(memberCopy(), (o) => ((spec(o).template as JsonObject).spec as JsonObject).containers = [container(o), container(o)]))).toBe(false);
+    expect(
+      isConverged(
+        deployment(),
+        edit(
+          memberCopy(),
+          (o) => (((spec(o).template as JsonObject).spec as JsonObject).containers = [container(o), container(o)]),
+        ),
+      ),
+    ).toBe(false);
   });
 
   it("compares array elements in order", () => {
@@ -88,14 +148,22 @@ describe("isConverged", () => {
   it("does not see a field the user removed, but the desired hash does", () => {
     const withReplicas = withDesiredHash(deployment());
     const withoutReplicas = withDesiredHash(edit(deployment(), (o) => delete spec(o).replicas));
-    const member = edit(memberCopy(), (o) => (annotations(o)[DESIRED_HASH_ANNOTATION] = annotations(withReplicas)[DESIRED_HASH_ANNOTATION]!));
+    const member = edit(
+      memberCopy(),
+      (o) => (annotations(o)[DESIRED_HASH_ANNOTATION] = annotations(withReplicas)[DESIRED_HASH_ANNOTATION]!),
+    );
     expect(isConverged(withReplicas, member)).toBe(true);
     // The member still has replicas: 2, which a subset check cannot object to; the changed hash can.
-    expect(isConverged(edit(withoutReplicas, (o) => delete (o.metadata as JsonObject).annotations), member)).toBe(true);
+    expect(
+      isConverged(
+        edit(withoutReplicas, (o) => delete (o.metadata as JsonObject).annotations),
+        member,
+      ),
+    ).toBe(true);
     expect(isConverged(withoutReplicas, member)).toBe(false);
   });
 
-  it("is strict about types and spellings: 1 vs \"1\", Quantity \"1\" vs \"1000m\"", () => {
+  it('is strict about types and spellings: 1 vs "1", Quantity "1" vs "1000m"', () => {
     expect(isConverged({ a: 1 }, { a: "1" })).toBe(false);
     expect(isConverged({ a: "1" }, { a: 1 })).toBe(false);
     expect(isConverged({ cpu: "1" }, { cpu: "1000m" })).toBe(false);
@@ -109,7 +177,7 @@ describe("isConverged", () => {
     expect(isConverged({ a: "x" }, { a: { x: 1 } })).toBe(false);
   });
 
-  it("matches Go zero values the member omits (null, \"\", 0, false, []) with a missing key", () => {
+  it('matches Go zero values the member omits (null, "", 0, false, []) with a missing key', () => {
     for (const zero of [null, "", 0, false, []]) {
       expect(isConverged({ a: zero }, {})).toBe(true);
       expect(isConverged({ a: zero }, { a: zero })).toBe(true);
@@ -136,12 +204,22 @@ describe("desiredForMember + isConverged", () => {
       apiVersion: "v1",
       kind: "Service",
       metadata: { name: "web", namespace: "default", uid: "fed-uid" },
-      spec: { type: "NodePort", selector: { app: "web" }, clusterIP: "10.0.0.1", ports: [{ port: 80, nodePort: 30001 }] },
+      spec: {
+        type: "NodePort",
+        selector: { app: "web" },
+        clusterIP: "10.0.0.1",
+        ports: [{ port: 80, nodePort: 30001 }],
+      },
     };
     const desired = withDesiredHash(desiredForMember(federated, { federation: "fed1" }));
     const member = edit(desired, (o) => {
       Object.assign(o.metadata as JsonObject, { uid: "member-uid", resourceVersion: "3" });
-      Object.assign(spec(o), { clusterIP: "10.96.0.5", clusterIPs: ["10.96.0.5"], ipFamilies: ["IPv4"], ipFamilyPolicy: "SingleStack" });
+      Object.assign(spec(o), {
+        clusterIP: "10.96.0.5",
+        clusterIPs: ["10.96.0.5"],
+        ipFamilies: ["IPv4"],
+        ipFamilyPolicy: "SingleStack",
+      });
       (spec(o).ports as JsonObject[])[0]!.nodePort = 31234;
       (spec(o).ports as JsonObject[])[0]!.protocol = "TCP";
     });

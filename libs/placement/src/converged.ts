@@ -24,7 +24,9 @@ function converged(desired: JsonValue, actual: JsonValue | undefined): boolean {
   if (desired === null) return actual === null || actual === undefined;
   if (Array.isArray(desired)) {
     if (actual === undefined || actual === null) return desired.length === 0;
-    return Array.isArray(actual) && actual.length === desired.length && desired.every((d, i) => converged(d, actual[i]));
+    return (
+      Array.isArray(actual) && actual.length === desired.length && desired.every((d, i) => converged(d, actual[i]))
+    );
   }
   if (typeof desired === "object") {
     if (typeof actual !== "object" || actual === null || Array.isArray(actual)) return false;

@@ -25,20 +25,36 @@ describe("desiredForMember", () => {
     const object: KubeObject = {
       apiVersion: "v1",
       kind: "ConfigMap",
-      metadata: { name: "c", namespace: "default", labels: { app: "a" }, annotations: { note: "n" }, ...serverMetadata },
+      metadata: {
+        name: "c",
+        namespace: "default",
+        labels: { app: "a" },
+        annotations: { note: "n" },
+        ...serverMetadata,
+      },
       data: { k: "v" },
       status: { anything: true },
     };
     expect(desiredForMember(object, fed)).toEqual({
       apiVersion: "v1",
       kind: "ConfigMap",
-      metadata: { name: "c", namespace: "default", labels: { app: "a", [OWNED_BY_LABEL]: "fed1" }, annotations: { note: "n" } },
+      metadata: {
+        name: "c",
+        namespace: "default",
+        labels: { app: "a", [OWNED_BY_LABEL]: "fed1" },
+        annotations: { note: "n" },
+      },
       data: { k: "v" },
     });
   });
 
   it("is a deep copy: the input is untouched and the output shares nothing", () => {
-    const object: KubeObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", labels: { a: "1" } }, data: { k: "v" } };
+    const object: KubeObject = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "c", labels: { a: "1" } },
+      data: { k: "v" },
+    };
     const before = structuredClone(object);
     const out = desiredForMember(object, fed);
     (out.data as JsonObject).k = "changed";
@@ -51,8 +67,14 @@ describe("desiredForMember", () => {
       name: "c",
       labels: { [OWNED_BY_LABEL]: "fed1" },
     });
-    expect(desiredForMember({ apiVersion: "v1", kind: "ConfigMap" }, fed).metadata).toEqual({ labels: { [OWNED_BY_LABEL]: "fed1" } });
-    const spoofed = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", labels: { [OWNED_BY_LABEL]: "other" } } };
+    expect(desiredForMember({ apiVersion: "v1", kind: "ConfigMap" }, fed).metadata).toEqual({
+      labels: { [OWNED_BY_LABEL]: "fed1" },
+    });
+    const spoofed = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "c", labels: { [OWNED_BY_LABEL]: "other" } },
+    };
     expect(desiredForMember(spoofed, fed).metadata).toEqual({ name: "c", labels: { [OWNED_BY_LABEL]: "fed1" } });
   });
 
@@ -71,16 +93,27 @@ describe("desiredForMember", () => {
       },
       spec: { replicas: 2 },
     };
-    expect((desiredForMember(object, fed).metadata as JsonObject).annotations).toEqual({ [CLUSTER_SELECTOR_ANNOTATION]: selector });
+    expect((desiredForMember(object, fed).metadata as JsonObject).annotations).toEqual({
+      [CLUSTER_SELECTOR_ANNOTATION]: selector,
+    });
   });
 
   it("drops annotations that end up empty", () => {
-    const object: KubeObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{}" } } };
+    const object: KubeObject = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "c", annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{}" } },
+    };
     expect(desiredForMember(object, fed).metadata).not.toHaveProperty("annotations");
   });
 
   describe("Service", () => {
-    const service = (spec: JsonObject): KubeObject => ({ apiVersion: "v1", kind: "Service", metadata: { name: "s", namespace: "default" }, spec });
+    const service = (spec: JsonObject): KubeObject => ({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "s", namespace: "default" },
+      spec,
+    });
 
     it("drops the member's allocations: cluster IPs, node ports, health check node port, IP families", () => {
       const out = desiredForMember(
@@ -112,7 +145,9 @@ describe("desiredForMember", () => {
     });
 
     it("keeps clusterIP None of a headless Service (a choice, not an allocation)", () => {
-      expect(desiredForMember(service({ clusterIP: "None", clusterIPs: ["None"], ports: [{ port: 80 }] }), fed).spec).toEqual({
+      expect(
+        desiredForMember(service({ clusterIP: "None", clusterIPs: ["None"], ports: [{ port: 80 }] }), fed).spec,
+      ).toEqual({
         clusterIP: "None",
         clusterIPs: ["None"],
         ports: [{ port: 80 }],
@@ -126,7 +161,12 @@ describe("desiredForMember", () => {
     });
 
     it("only applies to core v1 Services", () => {
-      const other: KubeObject = { apiVersion: "example.com/v1", kind: "Service", metadata: { name: "s" }, spec: { clusterIP: "x" } };
+      const other: KubeObject = {
+        apiVersion: "example.com/v1",
+        kind: "Service",
+        metadata: { name: "s" },
+        spec: { clusterIP: "x" },
+      };
       expect(desiredForMember(other, fed).spec).toEqual({ clusterIP: "x" });
     });
   });
@@ -138,13 +178,20 @@ describe("desiredForMember", () => {
       "controller-uid": "7d1c1a3e-0000-4000-8000-000000000002",
       "job-name": "j",
     };
-    const job = (spec: JsonObject): KubeObject => ({ apiVersion: "batch/v1", kind: "Job", metadata: { name: "j", namespace: "default" }, spec });
+    const job = (spec: JsonObject): KubeObject => ({
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "j", namespace: "default" },
+      spec,
+    });
     const podSpec = { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] };
 
     it("drops the generated selector and template labels, keeps the user's labels", () => {
       const out = desiredForMember(
         job({
-          selector: { matchLabels: { "batch.kubernetes.io/controller-uid": generated["batch.kubernetes.io/controller-uid"] } },
+          selector: {
+            matchLabels: { "batch.kubernetes.io/controller-uid": generated["batch.kubernetes.io/controller-uid"] },
+          },
           template: { metadata: { labels: { ...generated, app: "a" } }, spec: podSpec },
           backoffLimit: 2,
         }),
@@ -168,7 +215,14 @@ describe("desiredForMember", () => {
     });
 
     it("drops the generated parts with manualSelector: false", () => {
-      const out = desiredForMember(job({ manualSelector: false, selector: { matchLabels: generated }, template: { metadata: { labels: generated }, spec: podSpec } }), fed);
+      const out = desiredForMember(
+        job({
+          manualSelector: false,
+          selector: { matchLabels: generated },
+          template: { metadata: { labels: generated }, spec: podSpec },
+        }),
+        fed,
+      );
       expect(out.spec).toEqual({ manualSelector: false, template: { metadata: {}, spec: podSpec } });
     });
 
@@ -179,12 +233,27 @@ describe("desiredForMember", () => {
 
   describe("Namespace", () => {
     it("drops spec.finalizers (and the then empty spec)", () => {
-      const ns: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: "n", ...serverMetadata }, spec: { finalizers: ["kubernetes"] }, status: { phase: "Active" } };
-      expect(desiredForMember(ns, fed)).toEqual({ apiVersion: "v1", kind: "Namespace", metadata: { name: "n", labels: { [OWNED_BY_LABEL]: "fed1" } } });
+      const ns: KubeObject = {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "n", ...serverMetadata },
+        spec: { finalizers: ["kubernetes"] },
+        status: { phase: "Active" },
+      };
+      expect(desiredForMember(ns, fed)).toEqual({
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "n", labels: { [OWNED_BY_LABEL]: "fed1" } },
+      });
     });
 
     it("keeps other spec fields", () => {
-      const ns: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: "n" }, spec: { finalizers: ["kubernetes"], other: 1 } };
+      const ns: KubeObject = {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "n" },
+        spec: { finalizers: ["kubernetes"], other: 1 },
+      };
       expect(desiredForMember(ns, fed).spec).toEqual({ other: 1 });
     });
   });
@@ -192,7 +261,9 @@ describe("desiredForMember", () => {
 
 describe("canonicalJson", () => {
   it("sorts keys at every level, keeps array order", () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: null }], c: "x" } })).toBe('{"a":{"c":"x","d":[3,{"y":null,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: null }], c: "x" } })).toBe(
+      '{"a":{"c":"x","d":[3,{"y":null,"z":1}]},"b":1}',
+    );
   });
   it("escapes keys and strings as JSON does", () => {
     expect(canonicalJson({ 'k"\n': "é\u0000" })).toBe(JSON.stringify({ 'k"\n': "é\u0000" }));
@@ -227,15 +298,28 @@ describe("withDesiredHash", () => {
     const d = desired();
     const out = withDesiredHash(d);
     const hash = createHash("sha256").update(canonicalJson(d)).digest("hex").slice(0, 16);
-    expect(out).toEqual({ ...d, metadata: { ...(d.metadata as JsonObject), annotations: { [DESIRED_HASH_ANNOTATION]: hash } } });
+    expect(out).toEqual({
+      ...d,
+      metadata: { ...(d.metadata as JsonObject), annotations: { [DESIRED_HASH_ANNOTATION]: hash } },
+    });
     expect(d).toEqual(desired());
     expect(desiredHash(d)).toBe(hash);
     expect(hash).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it("does not depend on key order", () => {
-    const a = withDesiredHash({ kind: "ConfigMap", apiVersion: "v1", data: { b: "2", a: "1" }, metadata: { name: "c" } });
-    const b = withDesiredHash({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { a: "1", b: "2" } });
+    const a = withDesiredHash({
+      kind: "ConfigMap",
+      apiVersion: "v1",
+      data: { b: "2", a: "1" },
+      metadata: { name: "c" },
+    });
+    const b = withDesiredHash({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "c" },
+      data: { a: "1", b: "2" },
+    });
     expect(a).toEqual(b);
   });
 

@@ -20,11 +20,21 @@ const KEPT_METADATA = ["name", "namespace", "labels", "annotations"] as const;
 const DROPPED_ANNOTATIONS = ["kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision"];
 
 /** Labels a member's Job controller puts on the pod template (with the Job's uid) unless spec.manualSelector. */
-const JOB_GENERATED_LABELS = ["controller-uid", "job-name", "batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-name"];
+const JOB_GENERATED_LABELS = [
+  "controller-uid",
+  "job-name",
+  "batch.kubernetes.io/controller-uid",
+  "batch.kubernetes.io/job-name",
+];
 
-const isObject = (v: JsonValue | undefined): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: JsonValue | undefined): v is JsonObject =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 const groupOf = (apiVersion: JsonValue | undefined): string | undefined =>
-  typeof apiVersion !== "string" ? undefined : apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.indexOf("/")) : "";
+  typeof apiVersion !== "string"
+    ? undefined
+    : apiVersion.includes("/")
+      ? apiVersion.slice(0, apiVersion.indexOf("/"))
+      : "";
 
 function deleteIfEmpty(parent: JsonObject, key: string): void {
   const v = parent[key];

@@ -33,8 +33,13 @@ describe("isImmutableFieldError", () => {
   it("is true when any one cause is about an immutable field", () => {
     expect(
       isImmutableFieldError({
-        message: "Service \"s\" is invalid: [...]",
-        details: { causes: [{ field: "spec.ports[0].port", message: "Invalid value: 0: must be between 1 and 65535, inclusive" }, { field: "spec.clusterIPs[0]", message: 'Invalid value: ["None"]: may not change once set' }] },
+        message: 'Service "s" is invalid: [...]',
+        details: {
+          causes: [
+            { field: "spec.ports[0].port", message: "Invalid value: 0: must be between 1 and 65535, inclusive" },
+            { field: "spec.clusterIPs[0]", message: 'Invalid value: ["None"]: may not change once set' },
+          ],
+        },
       }),
     ).toBe(true);
   });
@@ -46,6 +51,10 @@ describe("isImmutableFieldError", () => {
   });
 
   it("does not take a field merely named 'immutable' for the phrase", () => {
-    expect(isImmutableFieldError({ message: 'ConfigMap "c" is invalid: immutable: Invalid value: "yes": must be a boolean' })).toBe(false);
+    expect(
+      isImmutableFieldError({
+        message: 'ConfigMap "c" is invalid: immutable: Invalid value: "yes": must be a boolean',
+      }),
+    ).toBe(false);
   });
 });

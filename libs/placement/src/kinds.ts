@@ -13,7 +13,13 @@ export interface MemberKind {
   readonly namespaced: boolean;
 }
 
-const k = (group: string, version: string, kind: string, plural: string, namespaced = true): MemberKind => ({ group, version, kind, plural, namespaced });
+const k = (group: string, version: string, kind: string, plural: string, namespaced = true): MemberKind => ({
+  group,
+  version,
+  kind,
+  plural,
+  namespaced,
+});
 
 /** Namespaces first: everything else may live in one. */
 export const MEMBER_KINDS: readonly MemberKind[] = [
@@ -32,7 +38,8 @@ export const MEMBER_KINDS: readonly MemberKind[] = [
 const byKindKey = new Map(MEMBER_KINDS.map((m) => [kindKey(m), m]));
 
 /** The member kind of a federated object, or undefined when the kind is not propagated (Cluster, Event, ...). */
-export const memberKind = (ref: Pick<ObjectIdentity, "group" | "kind">): MemberKind | undefined => byKindKey.get(kindKey(ref));
+export const memberKind = (ref: Pick<ObjectIdentity, "group" | "kind">): MemberKind | undefined =>
+  byKindKey.get(kindKey(ref));
 
 /** `/api/v1/namespaces/ns/configmaps/name`, or the collection without a name; all namespaces without a namespace. */
 export function pathOf(m: MemberKind, namespace: string | null, name?: string): string {

@@ -11,7 +11,11 @@ import {
   type SelectorOperator,
 } from "./index.ts";
 
-const req = (key: string, operator: SelectorOperator, ...values: string[]): ClusterSelectorRequirement => ({ key, operator, values });
+const req = (key: string, operator: SelectorOperator, ...values: string[]): ClusterSelectorRequirement => ({
+  key,
+  operator,
+  values,
+});
 
 describe("clusterSelectorProblems", () => {
   it.each([
@@ -37,7 +41,10 @@ describe("clusterSelectorProblems", () => {
     ['[{"operator":"Exists"}]', ["[0].key: must be a non-empty string"]],
     ['[{"key":"","operator":"Exists"}]', ["[0].key: must be a non-empty string"]],
     ['[{"key":3,"operator":"Exists"}]', ["[0].key: must be a non-empty string"]],
-    ['[{"key":"a","operator":"Equals","values":["x"]}]', ["[0].operator: must be one of In, NotIn, Exists, DoesNotExist, Gt, Lt"]],
+    [
+      '[{"key":"a","operator":"Equals","values":["x"]}]',
+      ["[0].operator: must be one of In, NotIn, Exists, DoesNotExist, Gt, Lt"],
+    ],
     ['[{"key":"a"}]', ["[0].operator: must be one of In, NotIn, Exists, DoesNotExist, Gt, Lt"]],
     ['[{"key":"a","operator":"In","values":"x"}]', ["[0].values: must be a list of strings"]],
     ['[{"key":"a","operator":"In","values":[1]}]', ["[0].values: must be a list of strings"]],
@@ -58,11 +65,15 @@ describe("clusterSelectorProblems", () => {
     expect(problem).toMatch(/^\[0\]\.key: "-bad": name part must consist of alphanumeric characters/);
     expect(rest).toEqual([]);
     expect(clusterSelectorProblems('[{"key":"a/b/c","operator":"Exists"}]')).toHaveLength(1);
-    expect(clusterSelectorProblems('[{"key":"Bad_Prefix/x","operator":"Exists"}]')[0]).toMatch(/^\[0\]\.key: .*prefix part/);
+    expect(clusterSelectorProblems('[{"key":"Bad_Prefix/x","operator":"Exists"}]')[0]).toMatch(
+      /^\[0\]\.key: .*prefix part/,
+    );
   });
 
   it("reports every problem of every item, each with its index", () => {
-    expect(clusterSelectorProblems('[{"key":"a","operator":"In","values":["x"]},{"key":"","operator":"Nope"}]')).toEqual([
+    expect(
+      clusterSelectorProblems('[{"key":"a","operator":"In","values":["x"]},{"key":"","operator":"Nope"}]'),
+    ).toEqual([
       "[1].key: must be a non-empty string",
       "[1].operator: must be one of In, NotIn, Exists, DoesNotExist, Gt, Lt",
     ]);
@@ -71,10 +82,9 @@ describe("clusterSelectorProblems", () => {
 
 describe("parseClusterSelector", () => {
   it("returns the requirements, values defaulting to []", () => {
-    expect(parseClusterSelector('[{"key":"region","operator":"In","values":["eu"]},{"key":"gpu","operator":"Exists"}]')).toEqual([
-      req("region", "In", "eu"),
-      req("gpu", "Exists"),
-    ]);
+    expect(
+      parseClusterSelector('[{"key":"region","operator":"In","values":["eu"]},{"key":"gpu","operator":"Exists"}]'),
+    ).toEqual([req("region", "In", "eu"), req("gpu", "Exists")]);
   });
 
   it("drops unknown item fields", () => {
@@ -182,7 +192,9 @@ describe("isPlaced", () => {
   it("places an object with a malformed selector nowhere", () => {
     expect(isPlaced(selector("not json"), { region: "eu" })).toBe(false);
     expect(isPlaced(selector('[{"key":"region","operator":"In"}]'), { region: "eu" })).toBe(false);
-    expect(isPlaced(selector('[{"key":"region","operator":"Exists"},{"key":"x","operator":"Bad"}]'), { region: "eu" })).toBe(false);
+    expect(
+      isPlaced(selector('[{"key":"region","operator":"Exists"},{"key":"x","operator":"Bad"}]'), { region: "eu" }),
+    ).toBe(false);
     expect(isPlaced({ metadata: { annotations: { [CLUSTER_SELECTOR_ANNOTATION]: 1 } } }, {})).toBe(false);
   });
 });

@@ -34,7 +34,8 @@ export function clusterSelectorProblems(value: string): string[] {
 /** The requirements of an annotation value; throws PlacementError listing every problem when malformed. */
 export function parseClusterSelector(value: string): ClusterSelectorRequirement[] {
   const { problems, requirements } = check(value);
-  if (problems.length > 0) throw new PlacementError(`invalid cluster selector ${JSON.stringify(value)}: ${problems.join("; ")}`);
+  if (problems.length > 0)
+    throw new PlacementError(`invalid cluster selector ${JSON.stringify(value)}: ${problems.join("; ")}`);
   return requirements;
 }
 
@@ -57,11 +58,20 @@ function check(value: string): { problems: string[]; requirements: ClusterSelect
     else for (const m of isQualifiedName(key)) problems.push(`${at}.key: ${JSON.stringify(key)}: ${m}`);
     if (!isOperator(operator)) problems.push(`${at}.operator: must be one of ${SELECTOR_OPERATORS.join(", ")}`);
     const vals = values ?? [];
-    if (!Array.isArray(vals) || vals.some((v) => typeof v !== "string")) problems.push(`${at}.values: must be a list of strings`);
-    else if ((operator === "In" || operator === "NotIn") && vals.length === 0) problems.push(`${at}.values: must not be empty for ${operator}`);
-    else if ((operator === "Exists" || operator === "DoesNotExist") && vals.length > 0) problems.push(`${at}.values: must be empty for ${operator}`);
-    else if ((operator === "Gt" || operator === "Lt") && (vals.length !== 1 || !INTEGER.test(vals[0] as string))) problems.push(`${at}.values: must be exactly one integer for ${operator}`);
-    if (problems.length === before) requirements.push({ key: key as string, operator: operator as SelectorOperator, values: [...(vals as string[])] });
+    if (!Array.isArray(vals) || vals.some((v) => typeof v !== "string"))
+      problems.push(`${at}.values: must be a list of strings`);
+    else if ((operator === "In" || operator === "NotIn") && vals.length === 0)
+      problems.push(`${at}.values: must not be empty for ${operator}`);
+    else if ((operator === "Exists" || operator === "DoesNotExist") && vals.length > 0)
+      problems.push(`${at}.values: must be empty for ${operator}`);
+    else if ((operator === "Gt" || operator === "Lt") && (vals.length !== 1 || !INTEGER.test(vals[0] as string)))
+      problems.push(`${at}.values: must be exactly one integer for ${operator}`);
+    if (problems.length === before)
+      requirements.push({
+        key: key as string,
+        operator: operator as SelectorOperator,
+        values: [...(vals as string[])],
+      });
   });
   return { problems, requirements };
 }

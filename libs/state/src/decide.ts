@@ -33,7 +33,11 @@ interface WriteData {
 }
 
 export type Command =
-  | { readonly type: typeof CommandType.CreateObject; readonly data: Omit<WriteData, "precondition">; readonly metadata: EventMetadata }
+  | {
+      readonly type: typeof CommandType.CreateObject;
+      readonly data: Omit<WriteData, "precondition">;
+      readonly metadata: EventMetadata;
+    }
   | { readonly type: typeof CommandType.UpdateObject; readonly data: WriteData; readonly metadata: EventMetadata }
   | { readonly type: typeof CommandType.UpdateObjectStatus; readonly data: WriteData; readonly metadata: EventMetadata }
   | {
@@ -54,7 +58,10 @@ const reasons: ReadonlyMap<ErrorCode, RejectionReason> = new Map(
   Object.entries(errorCodes).map(([reason, code]) => [code, reason as RejectionReason]),
 );
 
-const expected = (resourceVersion: string): Precondition => ({ type: PreconditionType.ExpectedResourceVersion, resourceVersion });
+const expected = (resourceVersion: string): Precondition => ({
+  type: PreconditionType.ExpectedResourceVersion,
+  resourceVersion,
+});
 
 /**
  * An update's precondition: the one given, else the object's metadata.resourceVersion (optimistic concurrency), else
@@ -80,7 +87,11 @@ function toEvent(command: Command, state: FederationState): FederationEvent {
         metadata,
       };
     case CommandType.UpdateObject:
-      return { type: EventType.ObjectUpdated, data: { ...command.data, precondition: preconditionFor(command.data, current) }, metadata };
+      return {
+        type: EventType.ObjectUpdated,
+        data: { ...command.data, precondition: preconditionFor(command.data, current) },
+        metadata,
+      };
     case CommandType.UpdateObjectStatus:
       return {
         type: EventType.ObjectStatusUpdated,

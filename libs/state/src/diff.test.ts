@@ -14,7 +14,10 @@ describe("diffObjects", () => {
 
   it("lists added, removed and changed paths in stable order, one entry per whole subtree", () => {
     const before = { metadata: { labels: { app: "web" } }, spec: { replicas: 2, paused: false }, status: { ready: 1 } };
-    const after = { metadata: { labels: { app: "web", tier: "front" } }, spec: { replicas: 3, template: { x: { y: 1 } } } };
+    const after = {
+      metadata: { labels: { app: "web", tier: "front" } },
+      spec: { replicas: 3, template: { x: { y: 1 } } },
+    };
     expect(diffObjects(before, after)).toEqual([
       { op: "added", path: "/metadata/labels/tier" },
       { op: "removed", path: "/spec/paused" },
@@ -51,7 +54,9 @@ describe("diffObjects", () => {
   it("skips ignored subtrees", () => {
     const before = { metadata: { resourceVersion: "1", managedFields: [{}], name: "a" } };
     const after = { metadata: { resourceVersion: "2", managedFields: [], name: "b" } };
-    expect(diffObjects(before, after, { ignore: VOLATILE_METADATA_PATHS })).toEqual([{ op: "changed", path: "/metadata/name" }]);
+    expect(diffObjects(before, after, { ignore: VOLATILE_METADATA_PATHS })).toEqual([
+      { op: "changed", path: "/metadata/name" },
+    ]);
   });
 
   it("never includes values (Secret history stays secret)", () => {

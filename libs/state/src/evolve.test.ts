@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { deciderSpec } from "./testing/decider-spec.ts";
-import { cmRef, created, deleted, deployRef, mustNotExist, nsRef, ref, rv, statusUpdated, updated } from "./testing/builders.ts";
+import {
+  cmRef,
+  created,
+  deleted,
+  deployRef,
+  mustNotExist,
+  nsRef,
+  ref,
+  rv,
+  statusUpdated,
+  updated,
+} from "./testing/builders.ts";
 import { objectKey } from "@kubefed/names";
 import { evolve, getObject, getOutcome, initialState, listObjects, namespaceExists } from "./index.ts";
 
@@ -18,7 +29,14 @@ describe("ObjectCreated", () => {
   it("stores the object with server-set metadata from the event and its offset", () => {
     const event = created(deployRef("shop", "web"), {
       ...deployment(2),
-      metadata: { name: "ignored", namespace: "ignored", uid: "client-uid", resourceVersion: "99", generation: 7, labels: { app: "web" } },
+      metadata: {
+        name: "ignored",
+        namespace: "ignored",
+        uid: "client-uid",
+        resourceVersion: "99",
+        generation: 7,
+        labels: { app: "web" },
+      },
       status: { replicas: 5 },
     });
     const object = spec.given([shop]).when(event).thenApplied();
@@ -39,36 +57,60 @@ describe("ObjectCreated", () => {
   });
 
   it("takes apiVersion and kind from the reference", () => {
-    const object = spec.given([]).when(created(nsRef("x"), { apiVersion: "bogus", kind: "Bogus" })).thenApplied();
+    const object = spec
+      .given([])
+      .when(created(nsRef("x"), { apiVersion: "bogus", kind: "Bogus" }))
+      .thenApplied();
     expect(object).toMatchObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: "x" } });
     expect(object.metadata).not.toHaveProperty("namespace");
   });
 
   it("starts a Namespace Active", () => {
-    spec.given([]).when(created(nsRef("x"))).thenApplied({ status: { phase: "Active" } });
+    spec
+      .given([])
+      .when(created(nsRef("x")))
+      .thenApplied({ status: { phase: "Active" } });
   });
 
   it("rejects an existing object with AlreadyExists, whatever the precondition", () => {
     const cm = created(cmRef("shop", "a"));
-    spec.given([shop, cm]).when(created(cmRef("shop", "a"))).thenRejected("AlreadyExists", /ConfigMap "a" already exists/);
-    spec.given([shop, cm]).when(created(cmRef("shop", "a"), {}, { precondition: { type: "None" } })).thenRejected("AlreadyExists");
+    spec
+      .given([shop, cm])
+      .when(created(cmRef("shop", "a")))
+      .thenRejected("AlreadyExists", /ConfigMap "a" already exists/);
+    spec
+      .given([shop, cm])
+      .when(created(cmRef("shop", "a"), {}, { precondition: { type: "None" } }))
+      .thenRejected("AlreadyExists");
   });
 
   it("rejects a namespaced object in a missing namespace with NotFound", () => {
-    spec.given([]).when(created(cmRef("nope", "a"))).thenRejected("NotFound", /namespaces "nope" not found/);
+    spec
+      .given([])
+      .when(created(cmRef("nope", "a")))
+      .thenRejected("NotFound", /namespaces "nope" not found/);
   });
 
   it("accepts objects in the implicit default namespace", () => {
     expect(namespaceExists(initialState(), "default")).toBe(true);
-    spec.given([]).when(created(cmRef("default", "a"))).thenApplied({ metadata: { namespace: "default" } });
+    spec
+      .given([])
+      .when(created(cmRef("default", "a")))
+      .thenApplied({ metadata: { namespace: "default" } });
   });
 
   it("rejects an expected resourceVersion on create as Invalid", () => {
-    spec.given([shop]).when(created(cmRef("shop", "a"), {}, { precondition: rv("1") })).thenRejected("Invalid", /should not be set/);
+    spec
+      .given([shop])
+      .when(created(cmRef("shop", "a"), {}, { precondition: rv("1") }))
+      .thenRejected("Invalid", /should not be set/);
   });
 
   it("rejects a Namespace that claims a namespace", () => {
-    spec.given([]).when(created(ref("Namespace", "x", "y"))).thenRejected("Invalid", /cluster-scoped/);
+    spec
+      .given([])
+      .when(created(ref("Namespace", "x", "y")))
+      .thenRejected("Invalid", /cluster-scoped/);
   });
 
   it("neither freezes nor aliases the event's object", () => {
@@ -84,18 +126,28 @@ describe("ObjectUpdated", () => {
   const web = created(deployRef("shop", "web"), deployment(2));
 
   it("bumps generation when the spec changes and keeps uid and creationTimestamp", () => {
-    const then = spec.given([shop, web]).when(updated(deployRef("shop", "web"), deployment(3), { precondition: rv("1") }));
+    const then = spec
+      .given([shop, web])
+      .when(updated(deployRef("shop", "web"), deployment(3), { precondition: rv("1") }));
     then.thenApplied({
       spec: { replicas: 3 },
-      metadata: { uid: web.metadata.eventId, resourceVersion: "2", generation: 2, creationTimestamp: "2024-05-01T10:00:00Z" },
+      metadata: {
+        uid: web.metadata.eventId,
+        resourceVersion: "2",
+        generation: 2,
+        creationTimestamp: "2024-05-01T10:00:00Z",
+      },
     });
   });
 
   it("keeps generation when only metadata changes", () => {
     const relabel = deployment(2, { metadata: { name: "web", labels: { app: "web", tier: "front" } } });
-    spec.given([shop, web]).when(updated(deployRef("shop", "web"), relabel)).thenApplied({
-      metadata: { generation: 1, resourceVersion: "2", labels: { tier: "front" } },
-    });
+    spec
+      .given([shop, web])
+      .when(updated(deployRef("shop", "web"), relabel))
+      .thenApplied({
+        metadata: { generation: 1, resourceVersion: "2", labels: { tier: "front" } },
+      });
   });
 
   it("keeps the stored status and ignores the client's", () => {
@@ -115,11 +167,17 @@ describe("ObjectUpdated", () => {
   });
 
   it("rejects a missing object with NotFound", () => {
-    spec.given([shop]).when(updated(deployRef("shop", "web"), deployment(1))).thenRejected("NotFound", /Deployment "web" not found/);
+    spec
+      .given([shop])
+      .when(updated(deployRef("shop", "web"), deployment(1)))
+      .thenRejected("NotFound", /Deployment "web" not found/);
   });
 
   it("rejects mustNotExist as Invalid", () => {
-    spec.given([shop, web]).when(updated(deployRef("shop", "web"), deployment(1), { precondition: mustNotExist })).thenRejected("Invalid");
+    spec
+      .given([shop, web])
+      .when(updated(deployRef("shop", "web"), deployment(1), { precondition: mustNotExist }))
+      .thenRejected("Invalid");
   });
 });
 
@@ -129,20 +187,35 @@ describe("ObjectStatusUpdated", () => {
   it("changes only status and resourceVersion, never generation", () => {
     const then = spec
       .given([shop, web])
-      .when(statusUpdated(deployRef("shop", "web"), { spec: { replicas: 100 }, status: { readyReplicas: 2 } }, { precondition: rv("1") }));
+      .when(
+        statusUpdated(
+          deployRef("shop", "web"),
+          { spec: { replicas: 100 }, status: { readyReplicas: 2 } },
+          { precondition: rv("1") },
+        ),
+      );
     const object = then.thenApplied({ status: { readyReplicas: 2 }, spec: { replicas: 2 } });
     expect(object.metadata).toMatchObject({ generation: 1, resourceVersion: "2" });
   });
 
   it("removes status when the write carries none", () => {
     const s = statusUpdated(deployRef("shop", "web"), { status: { readyReplicas: 2 } });
-    const object = spec.given([shop, web, s]).when(statusUpdated(deployRef("shop", "web"), {})).thenApplied();
+    const object = spec
+      .given([shop, web, s])
+      .when(statusUpdated(deployRef("shop", "web"), {}))
+      .thenApplied();
     expect(object).not.toHaveProperty("status");
   });
 
   it("rejects a missing object and a stale version", () => {
-    spec.given([shop]).when(statusUpdated(deployRef("shop", "web"), { status: {} })).thenRejected("NotFound");
-    spec.given([shop, web]).when(statusUpdated(deployRef("shop", "web"), { status: {} }, { precondition: rv("0") })).thenRejected("Conflict");
+    spec
+      .given([shop])
+      .when(statusUpdated(deployRef("shop", "web"), { status: {} }))
+      .thenRejected("NotFound");
+    spec
+      .given([shop, web])
+      .when(statusUpdated(deployRef("shop", "web"), { status: {} }, { precondition: rv("0") }))
+      .thenRejected("Conflict");
   });
 });
 
@@ -171,7 +244,10 @@ describe("ObjectDeleted", () => {
       changedKeys: ["/Namespace//shop", "/ConfigMap/shop/a", "/ConfigMap/shop/b", "apps/Deployment/shop/web"],
     });
     const names = listObjects(then.state, { group: "", kind: "ConfigMap" }).map((o) => o.metadata);
-    expect(names).toMatchObject([{ namespace: "default", name: "a" }, { namespace: "shopping", name: "a" }]);
+    expect(names).toMatchObject([
+      { namespace: "default", name: "a" },
+      { namespace: "shopping", name: "a" },
+    ]);
     expect(listObjects(then.state, { group: "apps", kind: "Deployment" })).toEqual([]);
     expect(namespaceExists(then.state, "shop")).toBe(false);
     expect(namespaceExists(then.state, "shopping")).toBe(true);
@@ -179,12 +255,21 @@ describe("ObjectDeleted", () => {
 
   it("forbids deleting the implicit default namespace", () => {
     const def = created(nsRef("default"));
-    spec.given([def]).when(deleted(nsRef("default"))).thenRejected("Forbidden", /may not be deleted/);
+    spec
+      .given([def])
+      .when(deleted(nsRef("default")))
+      .thenRejected("Forbidden", /may not be deleted/);
   });
 
   it("rejects a missing object and a stale version", () => {
-    spec.given([shop]).when(deleted(cmRef("shop", "a"))).thenRejected("NotFound");
-    spec.given([shop, created(cmRef("shop", "a"))]).when(deleted(cmRef("shop", "a"), { precondition: rv("0") })).thenRejected("Conflict");
+    spec
+      .given([shop])
+      .when(deleted(cmRef("shop", "a")))
+      .thenRejected("NotFound");
+    spec
+      .given([shop, created(cmRef("shop", "a"))])
+      .when(deleted(cmRef("shop", "a"), { precondition: rv("0") }))
+      .thenRejected("Conflict");
   });
 });
 
@@ -229,14 +314,23 @@ describe("outcomes", () => {
     const s = events.reduce((st, e, i) => evolve(st, e, { offset: String(i) }), initialState({ outcomeLimit: 3 }));
     const kept = events.slice(2).map((e) => e.metadata.eventId);
     expect(s.outcomeOrder).toEqual(kept);
-    expect(Object.values(s.outcomes).flatMap((b) => [...b.keys()]).sort()).toEqual([...kept].sort());
+    expect(
+      Object.values(s.outcomes)
+        .flatMap((b) => [...b.keys()])
+        .sort(),
+    ).toEqual([...kept].sort());
     expect(getOutcome(s, events[0]?.metadata.eventId ?? "")).toBeUndefined();
   });
 
   it("records who asked", () => {
     const cm = created(cmRef("nope", "a"));
     const then = spec.given([]).when(cm);
-    expect(then.outcome).toMatchObject({ eventId: cm.metadata.eventId, requestId: cm.metadata.requestId, offset: "0", key: "/ConfigMap/nope/a" });
+    expect(then.outcome).toMatchObject({
+      eventId: cm.metadata.eventId,
+      requestId: cm.metadata.requestId,
+      offset: "0",
+      key: "/ConfigMap/nope/a",
+    });
   });
 
   it("validates the limit", () => {
@@ -247,8 +341,19 @@ describe("outcomes", () => {
 
 describe("queries", () => {
   it("lists in Kubernetes (etcd key) order and filters by namespace", () => {
-    const names: Array<[string, string]> = [["b", "z"], ["a-b", "y"], ["a", "x"], ["b", "a"], ["default", "m"]];
-    const history = [created(nsRef("a")), created(nsRef("a-b")), created(nsRef("b")), ...names.map(([ns, n]) => created(cmRef(ns, n)))];
+    const names: Array<[string, string]> = [
+      ["b", "z"],
+      ["a-b", "y"],
+      ["a", "x"],
+      ["b", "a"],
+      ["default", "m"],
+    ];
+    const history = [
+      created(nsRef("a")),
+      created(nsRef("a-b")),
+      created(nsRef("b")),
+      ...names.map(([ns, n]) => created(cmRef(ns, n))),
+    ];
     const s = history.reduce((st, e, i) => evolve(st, e, { offset: String(i) }), initialState());
     const ids = (objs: readonly { metadata?: unknown }[]) =>
       objs.map((o) => `${(o.metadata as { namespace: string }).namespace}/${(o.metadata as { name: string }).name}`);
@@ -257,7 +362,11 @@ describe("queries", () => {
     expect(ids(listObjects(s, { group: "", kind: "ConfigMap", namespace: "b" }))).toEqual(["b/a", "b/z"]);
     expect(listObjects(s, { group: "", kind: "ConfigMap", namespace: "none" })).toEqual([]);
     expect(listObjects(s, { group: "", kind: "Secret" })).toEqual([]);
-    expect(listObjects(s, { group: "", kind: "Namespace" }).map((o) => (o.metadata as { name: string }).name)).toEqual(["a", "a-b", "b"]);
+    expect(listObjects(s, { group: "", kind: "Namespace" }).map((o) => (o.metadata as { name: string }).name)).toEqual([
+      "a",
+      "a-b",
+      "b",
+    ]);
   });
 
   it("builds object keys", () => {

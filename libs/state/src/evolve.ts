@@ -83,7 +83,12 @@ function contentOf(object: JsonObject): JsonObject {
 }
 
 /** The object as stored: identity from the ref, server fields from the fold, the rest from the client. */
-function materialize(ref: ObjectRef, payload: KubeObject, server: ServerFields, status: JsonValue | undefined): KubeObject {
+function materialize(
+  ref: ObjectRef,
+  payload: KubeObject,
+  server: ServerFields,
+  status: JsonValue | undefined,
+): KubeObject {
   // A copy, so that freezing the state never freezes (or aliases) the caller's event.
   const copy = structuredClone(payload);
   const userMetadata: JsonObject = isJsonObject(copy.metadata) ? copy.metadata : {};
@@ -149,7 +154,8 @@ function withEntry(index: KindIndex | undefined, nk: string, object: KubeObject 
   const size = (index?.size ?? 0) + (object === undefined ? -1 : had ? 0 : 1);
   if (size === 0) return undefined;
   const newMid = [...mid];
-  newMid[lo] = object !== undefined ? withKey(bucket, nk, object) : withoutKey(bucket as ReadonlyMap<string, KubeObject>, nk);
+  newMid[lo] =
+    object !== undefined ? withKey(bucket, nk, object) : withoutKey(bucket as ReadonlyMap<string, KubeObject>, nk);
   const newTop = [...top];
   newTop[hi] = Object.freeze(newMid);
   return Object.freeze({ buckets: Object.freeze(newTop), size });
@@ -249,13 +255,28 @@ export function evolve(state: FederationState, event: FederationEvent, position:
 
     const rejection = checkEvent(state, event);
     if (rejection) {
-      recordOutcome(state, draft, { status: "rejected", eventId, requestId, offset: resourceVersion, key, ...rejection });
+      recordOutcome(state, draft, {
+        status: "rejected",
+        eventId,
+        requestId,
+        offset: resourceVersion,
+        key,
+        ...rejection,
+      });
       return;
     }
     const kinds = new KindsWriter(state.kinds);
     const applied = (object: KubeObject, changedKeys: readonly string[] = [key]): void => {
       kinds.commit(draft);
-      recordOutcome(state, draft, { status: "applied", eventId, requestId, offset: resourceVersion, key, object, changedKeys });
+      recordOutcome(state, draft, {
+        status: "applied",
+        eventId,
+        requestId,
+        offset: resourceVersion,
+        key,
+        object,
+        changedKeys,
+      });
     };
     // Preconditions guarantee `current` exists for every type but ObjectCreated.
     const current = getObject(state, ref) as KubeObject;

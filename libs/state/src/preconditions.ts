@@ -20,7 +20,10 @@ export function checkEvent(state: FederationState, event: FederationEvent): Reje
   switch (event.type) {
     case EventType.ObjectCreated: {
       if (precondition.type === PreconditionType.ExpectedResourceVersion) {
-        return { reason: RejectionReason.Invalid, message: "resourceVersion should not be set on objects to be created" };
+        return {
+          reason: RejectionReason.Invalid,
+          message: "resourceVersion should not be set on objects to be created",
+        };
       }
       if (current) return { reason: RejectionReason.AlreadyExists, message: `${describe(ref)} already exists` };
       if (ref.namespace !== null && !namespaceExists(state, ref.namespace)) {
@@ -36,7 +39,10 @@ export function checkEvent(state: FederationState, event: FederationEvent): Reje
       }
       // Checked before existence: `default` exists even without a Namespace object, and may never be deleted.
       if (event.type === EventType.ObjectDeleted && isNamespaceRef(ref) && IMPLICIT_NAMESPACES.has(ref.name)) {
-        return { reason: RejectionReason.Forbidden, message: `namespaces "${ref.name}" is forbidden: this namespace may not be deleted` };
+        return {
+          reason: RejectionReason.Forbidden,
+          message: `namespaces "${ref.name}" is forbidden: this namespace may not be deleted`,
+        };
       }
       if (!current) return { reason: RejectionReason.NotFound, message: `${describe(ref)} not found` };
       if (precondition.type === PreconditionType.ExpectedResourceVersion) {

@@ -22,7 +22,8 @@ export function keysInOrder(index: KindIndex): readonly string[] {
   let keys = sortedKeys.get(index);
   if (keys) return keys;
   const all: string[] = [];
-  for (const mid of index.buckets) for (const bucket of mid ?? []) if (bucket) for (const nk of bucket.keys()) all.push(nk);
+  for (const mid of index.buckets)
+    for (const bucket of mid ?? []) if (bucket) for (const nk of bucket.keys()) all.push(nk);
   keys = Object.freeze(all.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
   sortedKeys.set(index, keys);
   return keys;
@@ -35,10 +36,7 @@ export function objectsOfKind(state: FederationState, kk: string): [string, Kube
   return keysInOrder(index).map((nk) => [nk, objectIn(index, nk) as KubeObject]);
 }
 
-export function getObject(
-  state: FederationState,
-  ref: ObjectIdentity,
-): KubeObject | undefined {
+export function getObject(state: FederationState, ref: ObjectIdentity): KubeObject | undefined {
   return objectIn(state.kinds[kindKey(ref)], nameKey(ref));
 }
 
@@ -69,7 +67,8 @@ export function namespaceExists(state: FederationState, namespace: string): bool
 }
 
 /** How the event with this id ended, while it is among the most recent `outcomeLimit` events. */
-export const getOutcome = (state: FederationState, eventId: string): Outcome | undefined => state.outcomes[bucketOf(eventId, OUTCOME_BUCKETS)]?.get(eventId);
+export const getOutcome = (state: FederationState, eventId: string): Outcome | undefined =>
+  state.outcomes[bucketOf(eventId, OUTCOME_BUCKETS)]?.get(eventId);
 
 /** `metadata.resourceVersion` of a stored object. */
 export function resourceVersionOf(object: KubeObject): string | undefined {

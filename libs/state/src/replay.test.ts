@@ -3,14 +3,24 @@ import { describe, expect, it } from "vitest";
 import { Keyring, decodeEvent, encodeEvent, type FederationEvent, type KubeObject } from "@kubefed/events";
 import recorded from "./fixtures/shop.log.json" with { type: "json" };
 import expected from "./fixtures/shop.expected.json" with { type: "json" };
-import { fold, getObject, getOutcome, keysInOrder, objectIn, resourceVersionOf, type FederationState, type Position } from "./index.ts";
+import {
+  fold,
+  getObject,
+  getOutcome,
+  keysInOrder,
+  objectIn,
+  resourceVersionOf,
+  type FederationState,
+  type Position,
+} from "./index.ts";
 
 interface LoggedEvent {
   readonly offset: string;
   readonly event: FederationEvent;
 }
 const log = recorded.events as unknown as readonly LoggedEvent[];
-const entries = (l: readonly LoggedEvent[]) => l.map(({ offset, event }) => ({ event, position: { offset } as Position }));
+const entries = (l: readonly LoggedEvent[]) =>
+  l.map(({ offset, event }) => ({ event, position: { offset } as Position }));
 
 /** The state as plain comparable data: objects by key, and a summary of each outcome. */
 function project(state: FederationState) {

@@ -8,7 +8,14 @@
  * on every report; mutating Maps in place keeps a report O(1). The fold stays pure in what matters: no clock,
  * randomness, environment or I/O; the same reports in the same order give the same model.
  */
-import { ObservedOutcome, StatusType, type JsonObject, type ObjectObservedReport, type ObjectRef, type StatusReport } from "@kubefed/events";
+import {
+  ObservedOutcome,
+  StatusType,
+  type JsonObject,
+  type ObjectObservedReport,
+  type ObjectRef,
+  type StatusReport,
+} from "@kubefed/events";
 import { objectKey } from "@kubefed/names";
 
 export interface ClusterHealth {
@@ -108,11 +115,17 @@ export function toKubeTime(time: string): string {
 export function eventOf(r: ObjectObservedReport): Pick<DerivedEvent, "type" | "reason" | "message"> | undefined {
   switch (r.outcome) {
     case ObservedOutcome.Failed:
-      return { type: "Warning", reason: EventReason.FailedInCluster, message: `apply failed in cluster ${r.cluster}: ${r.message}` };
+      return {
+        type: "Warning",
+        reason: EventReason.FailedInCluster,
+        message: `apply failed in cluster ${r.cluster}: ${r.message}`,
+      };
     case ObservedOutcome.Removed:
       return { type: "Normal", reason: EventReason.RemovedFromCluster, message: `removed from cluster ${r.cluster}` };
     case ObservedOutcome.Applied:
-      return r.created ? { type: "Normal", reason: EventReason.CreatedInCluster, message: `created in cluster ${r.cluster}` } : undefined;
+      return r.created
+        ? { type: "Normal", reason: EventReason.CreatedInCluster, message: `created in cluster ${r.cluster}` }
+        : undefined;
     default: {
       const never: never = r.outcome;
       return never;
@@ -135,7 +148,12 @@ function foldHealth(model: StatusModel, r: Extract<StatusReport, { type: "Cluste
   return { cluster: r.cluster, upserted: [], evicted: [] };
 }
 
-function recordEvent(model: StatusModel, r: ObjectObservedReport, key: string, offset: string): Pick<StatusDelta, "upserted" | "evicted"> {
+function recordEvent(
+  model: StatusModel,
+  r: ObjectObservedReport,
+  key: string,
+  offset: string,
+): Pick<StatusDelta, "upserted" | "evicted"> {
   const e = eventOf(r);
   if (!e) return NOTHING;
   const time = toKubeTime(r.time);

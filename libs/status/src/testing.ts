@@ -1,7 +1,12 @@
 import { StatusType, type ClusterHealthReport } from "@kubefed/events";
 
 /** Test data for readers of the status fold (the ingest's tests too): a ClusterHealth report as a worker sends it. */
-export const health = (cluster: string, ready: boolean, time: string, extra: Partial<ClusterHealthReport> = {}): ClusterHealthReport => ({
+export const health = (
+  cluster: string,
+  ready: boolean,
+  time: string,
+  extra: Partial<ClusterHealthReport> = {},
+): ClusterHealthReport => ({
   type: StatusType.ClusterHealth,
   cluster,
   time,

@@ -15,12 +15,20 @@ const field = `metadata.annotations[${CLUSTER_SELECTOR_ANNOTATION}]`;
 
 describe("admit: the cluster-selector annotation", () => {
   it("accepts a valid selector", () => {
-    const { causes } = admit(configMaps, configMap({ [CLUSTER_SELECTOR_ANNOTATION]: '[{"key":"region","operator":"In","values":["eu"]}]' }));
+    const { causes } = admit(
+      configMaps,
+      configMap({ [CLUSTER_SELECTOR_ANNOTATION]: '[{"key":"region","operator":"In","values":["eu"]}]' }),
+    );
     expect(causes).toEqual([]);
   });
 
   it("reports each problem as a FieldValueInvalid cause of the annotation", () => {
-    const { causes } = admit(configMaps, configMap({ [CLUSTER_SELECTOR_ANNOTATION]: '[{"key":"region","operator":"In"},{"key":"","operator":"Gt","values":["x"]}]' }));
+    const { causes } = admit(
+      configMaps,
+      configMap({
+        [CLUSTER_SELECTOR_ANNOTATION]: '[{"key":"region","operator":"In"},{"key":"","operator":"Gt","values":["x"]}]',
+      }),
+    );
     expect(causes).toEqual([
       { reason: "FieldValueInvalid", field, message: "Invalid value: [0].values: must not be empty for In" },
       { reason: "FieldValueInvalid", field, message: "Invalid value: [1].key: must be a non-empty string" },
@@ -30,13 +38,25 @@ describe("admit: the cluster-selector annotation", () => {
 
   it("rejects a value that is not a JSON list", () => {
     const { causes } = admit(configMaps, configMap({ [CLUSTER_SELECTOR_ANNOTATION]: '{"key":"a"}' }));
-    expect(causes).toEqual([{ reason: "FieldValueInvalid", field, message: 'Invalid value: must be a JSON list of {"key","operator","values"}' }]);
+    expect(causes).toEqual([
+      {
+        reason: "FieldValueInvalid",
+        field,
+        message: 'Invalid value: must be a JSON list of {"key","operator","values"}',
+      },
+    ]);
   });
 
   it("rejects a key that is not a label key", () => {
-    const { causes } = admit(configMaps, configMap({ [CLUSTER_SELECTOR_ANNOTATION]: '[{"key":"a b","operator":"Exists"}]' }));
+    const { causes } = admit(
+      configMaps,
+      configMap({ [CLUSTER_SELECTOR_ANNOTATION]: '[{"key":"a b","operator":"Exists"}]' }),
+    );
     expect(causes).toHaveLength(1);
-    expect(causes[0]).toMatchObject({ field, message: expect.stringMatching(/^Invalid value: \[0\]\.key: "a b": name part must consist of/) });
+    expect(causes[0]).toMatchObject({
+      field,
+      message: expect.stringMatching(/^Invalid value: \[0\]\.key: "a b": name part must consist of/),
+    });
   });
 
   it("answers 422 Invalid through admitOrThrow", () => {
@@ -47,6 +67,12 @@ describe("admit: the cluster-selector annotation", () => {
       thrown = e;
     }
     expect(thrown).toBeInstanceOf(ApiError);
-    expect(thrown).toMatchObject({ message: expect.stringMatching(new RegExp(`^ConfigMap "c" is invalid: ${field.replace(/[[\]./]/g, "\\$&")}: Invalid value: must be a JSON list`)) });
+    expect(thrown).toMatchObject({
+      message: expect.stringMatching(
+        new RegExp(
+          `^ConfigMap "c" is invalid: ${field.replace(/[[\]./]/g, "\\$&")}: Invalid value: must be a JSON list`,
+        ),
+      ),
+    });
   });
 });

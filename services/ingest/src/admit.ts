@@ -2,7 +2,13 @@
  * Validation at the edge: names, labels, annotations (with the federation's placement annotation) and the
  * object against the real Kubernetes schema of its kind. Handlers only ever see objects that passed here.
  */
-import { CLUSTER_SELECTOR_ANNOTATION, isDNS1123Label, isDNS1123Subdomain, validateAnnotations, validateLabels } from "@kubefed/names";
+import {
+  CLUSTER_SELECTOR_ANNOTATION,
+  isDNS1123Label,
+  isDNS1123Subdomain,
+  validateAnnotations,
+  validateLabels,
+} from "@kubefed/names";
 import { clusterSelectorProblems } from "@kubefed/placement";
 import { ApiError, Reason, messages, type StatusCause } from "./status.ts";
 import type { ResourceType } from "./resources.ts";
@@ -16,16 +22,27 @@ export function admit(rt: ResourceType, obj: Obj): { causes: StatusCause[]; unkn
   const causes: StatusCause[] = [];
   const name = typeof meta.name === "string" ? meta.name : "";
   const nameRule = rt.resource === "namespaces" || rt.resource === "services" ? isDNS1123Label : isDNS1123Subdomain;
-  for (const m of nameRule(name)) causes.push({ reason: "FieldValueInvalid", field: "metadata.name", message: `Invalid value: ${JSON.stringify(name)}: ${m}` });
+  for (const m of nameRule(name))
+    causes.push({
+      reason: "FieldValueInvalid",
+      field: "metadata.name",
+      message: `Invalid value: ${JSON.stringify(name)}: ${m}`,
+    });
   if (meta.labels !== undefined) {
-    for (const e of validateLabels(meta.labels as Record<string, string>)) causes.push({ reason: "FieldValueInvalid", field: e.field, message: `Invalid value: ${e.message}` });
+    for (const e of validateLabels(meta.labels as Record<string, string>))
+      causes.push({ reason: "FieldValueInvalid", field: e.field, message: `Invalid value: ${e.message}` });
   }
   const annotations = (meta.annotations ?? {}) as Record<string, string>;
-  for (const e of validateAnnotations(annotations)) causes.push({ reason: "FieldValueInvalid", field: e.field, message: `Invalid value: ${e.message}` });
+  for (const e of validateAnnotations(annotations))
+    causes.push({ reason: "FieldValueInvalid", field: e.field, message: `Invalid value: ${e.message}` });
   const selector = annotations[CLUSTER_SELECTOR_ANNOTATION];
   if (selector !== undefined) {
     for (const p of clusterSelectorProblems(selector)) {
-      causes.push({ reason: "FieldValueInvalid", field: `metadata.annotations[${CLUSTER_SELECTOR_ANNOTATION}]`, message: `Invalid value: ${p}` });
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: `metadata.annotations[${CLUSTER_SELECTOR_ANNOTATION}]`,
+        message: `Invalid value: ${p}`,
+      });
     }
   }
   const unknown: StatusCause[] = [];
@@ -44,10 +61,18 @@ export function admitOrThrow(rt: ResourceType, obj: Obj, fieldValidation: string
   const { causes, unknown } = admit(rt, obj);
   const name = String(((obj.metadata ?? {}) as Obj).name ?? "");
   if (causes.length > 0) {
-    throw new ApiError(Reason.Invalid, messages.invalid(rt.kind, name, causes), { name, group: rt.group, kind: rt.kind, causes });
+    throw new ApiError(Reason.Invalid, messages.invalid(rt.kind, name, causes), {
+      name,
+      group: rt.group,
+      kind: rt.kind,
+      causes,
+    });
   }
   if (unknown.length > 0 && fieldValidation === "Strict") {
-    throw new ApiError(Reason.BadRequest, `strict decoding error: ${unknown.map((u) => `unknown field "${u.field}"`).join(", ")}`);
+    throw new ApiError(
+      Reason.BadRequest,
+      `strict decoding error: ${unknown.map((u) => `unknown field "${u.field}"`).join(", ")}`,
+    );
   }
   return fieldValidation === "Warn" ? unknown.map((u) => `unknown field "${u.field}"`) : [];
 }

@@ -14,7 +14,9 @@ describe("credential files", () => {
   });
 
   it("names the file and line of a malformed entry", () => {
-    expect(() => parseCredentialFile("ok,u,1\nbroken\n", "token file")).toThrow("token file line 2: expected secret,user,uid");
+    expect(() => parseCredentialFile("ok,u,1\nbroken\n", "token file")).toThrow(
+      "token file line 2: expected secret,user,uid",
+    );
     expect(() => parseCredentialFile('a,b,1,"open\n', "token file")).toThrow("token file line 1: unterminated quote");
   });
 });
@@ -23,8 +25,14 @@ describe("Authenticator", () => {
   const auth = new Authenticator({ tokens, basic, anonymous: false });
 
   it("accepts a known bearer token and basic credentials", () => {
-    expect(auth.authenticate({ authorization: "Bearer secret-token" })).toEqual({ user: "alice", uid: "1", groups: ["admins", "devs", "system:authenticated"] });
-    expect(auth.authenticate({ authorization: `Basic ${Buffer.from("carol:pw").toString("base64")}` }).user).toBe("carol");
+    expect(auth.authenticate({ authorization: "Bearer secret-token" })).toEqual({
+      user: "alice",
+      uid: "1",
+      groups: ["admins", "devs", "system:authenticated"],
+    });
+    expect(auth.authenticate({ authorization: `Basic ${Buffer.from("carol:pw").toString("base64")}` }).user).toBe(
+      "carol",
+    );
   });
 
   it.each([

@@ -56,8 +56,19 @@ export function parseCredentialFile(content: string, what: string): Entry[] {
       throw new Error(`${what} line ${i + 1}: ${toFederationError(e).message}`);
     }
     const [secret, user, uid, groups] = fields;
-    if (!secret || !user || uid === undefined) throw new Error(`${what} line ${i + 1}: expected secret,user,uid[,"groups"]`);
-    entries.push({ digest: digest(secret), user, uid, groups: groups ? groups.split(",").map((g) => g.trim()).filter(Boolean) : [] });
+    if (!secret || !user || uid === undefined)
+      throw new Error(`${what} line ${i + 1}: expected secret,user,uid[,"groups"]`);
+    entries.push({
+      digest: digest(secret),
+      user,
+      uid,
+      groups: groups
+        ? groups
+            .split(",")
+            .map((g) => g.trim())
+            .filter(Boolean)
+        : [],
+    });
   });
   return entries;
 }
@@ -89,7 +100,13 @@ export class Authenticator {
       } else if (scheme?.toLowerCase() === "basic") {
         const decoded = Buffer.from(value, "base64").toString("utf8");
         const colon = decoded.indexOf(":");
-        const e = colon > 0 ? match(this.opts.basic.filter((b) => b.user === decoded.slice(0, colon)), decoded.slice(colon + 1)) : undefined;
+        const e =
+          colon > 0
+            ? match(
+                this.opts.basic.filter((b) => b.user === decoded.slice(0, colon)),
+                decoded.slice(colon + 1),
+              )
+            : undefined;
         if (e) return { user: e.user, uid: e.uid, groups: [...e.groups, "system:authenticated"] };
       }
       throw new ApiError(Reason.Unauthorized, "Unauthorized");

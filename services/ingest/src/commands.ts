@@ -4,8 +4,26 @@
  * once what that state already shows (with the fold's own rules); the fold stays the arbiter of races. Both kinds of
  * refusal leave through one mapping (status.ts's `refusalError`), so an early refusal and a lost race read alike.
  */
-import { encodeEvent, isSecretRef, metaOf, toFederationError, type FederationEvent, type Keyring, type KubeObject } from "@kubefed/events";
-import { CommandType, decide, getObject, rejectionOf, resourceVersionOf, type Command, type FederationState, type Outcome, type Rejection } from "@kubefed/state";
+import {
+  encodeEvent,
+  isSecretRef,
+  metaOf,
+  toFederationError,
+  type FederationEvent,
+  type Keyring,
+  type KubeObject,
+} from "@kubefed/events";
+import {
+  CommandType,
+  decide,
+  getObject,
+  rejectionOf,
+  resourceVersionOf,
+  type Command,
+  type FederationState,
+  type Outcome,
+  type Rejection,
+} from "@kubefed/state";
 import type { Appender } from "@kubefed/kafka";
 import type { ReadModel } from "./readmodel.ts";
 import type { ResourceType } from "./resources.ts";
@@ -65,7 +83,11 @@ export class CommandHandler {
   /** Appends the events in one produce and waits until the read model has folded them all. */
   private async append(command: Command, events: readonly FederationEvent[], opts: HandleOptions): Promise<KubeObject> {
     if (command.type !== CommandType.DeleteObject && isSecretRef(command.data.ref) && !this.d.keyring) {
-      throw new ApiError(Reason.ServiceUnavailable, "secret encryption is not configured on this server (INGEST_SECRETS_KEY_FILE); Secrets cannot be written", { retryAfterSeconds: 60 });
+      throw new ApiError(
+        Reason.ServiceUnavailable,
+        "secret encryption is not configured on this server (INGEST_SECRETS_KEY_FILE); Secrets cannot be written",
+        { retryAfterSeconds: 60 },
+      );
     }
     const messages = events.map((e) => encodeEvent(e, { keyring: this.d.keyring }));
     // Registered before the append: the fold may be faster than the broker's ack.
@@ -75,16 +97,25 @@ export class CommandHandler {
     };
     let appended;
     try {
-      appended = await this.d.appender.append(this.d.topic, messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })));
+      appended = await this.d.appender.append(
+        this.d.topic,
+        messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+      );
     } catch (e) {
       forget();
-      throw new ApiError(Reason.ServiceUnavailable, `the event log is not accepting writes right now: ${toFederationError(e).message}`, { retryAfterSeconds: 1 });
+      throw new ApiError(
+        Reason.ServiceUnavailable,
+        `the event log is not accepting writes right now: ${toFederationError(e).message}`,
+        { retryAfterSeconds: 1 },
+      );
     }
     appended.forEach((a, i) => {
       const m = messages[i];
       if (!m) return;
       // Headers as the tail would see them (Buffers), so the fold reads the very same bytes.
-      const headers = Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [k, Buffer.isBuffer(v) ? v : Buffer.from(v)]));
+      const headers = Object.fromEntries(
+        Object.entries(m.headers).map(([k, v]) => [k, Buffer.isBuffer(v) ? v : Buffer.from(v)]),
+      );
       try {
         this.d.model.foldOwn({ value: m.value, headers }, a.offset);
       } catch {
@@ -94,7 +125,16 @@ export class CommandHandler {
     for (const e of events) this.d.onAppended(e.type);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ApiError(Reason.Timeout, "the write was appended to the log but is not visible yet; it will take effect")), this.d.foldTimeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new ApiError(
+              Reason.Timeout,
+              "the write was appended to the log but is not visible yet; it will take effect",
+            ),
+          ),
+        this.d.foldTimeoutMs,
+      );
     });
     try {
       let last: Outcome | undefined;
@@ -121,7 +161,11 @@ function dryRunResult(command: Command, state: FederationState): KubeObject {
     case CommandType.UpdateObject:
     case CommandType.UpdateObjectStatus: {
       const base = current ? metaOf(current) : {};
-      const server = { uid: base.uid, creationTimestamp: base.creationTimestamp, resourceVersion: base.resourceVersion };
+      const server = {
+        uid: base.uid,
+        creationTimestamp: base.creationTimestamp,
+        resourceVersion: base.resourceVersion,
+      };
       return { ...command.data.object, metadata: { ...metaOf(command.data.object), ...server } } as KubeObject;
     }
     case CommandType.DeleteObject:

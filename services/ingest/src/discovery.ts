@@ -51,7 +51,10 @@ export function servedGroups(resources: readonly ResourceType[] = RESOURCES): Ma
   return groups;
 }
 
-const byName = <T>(key: (x: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+const byName =
+  <T>(key: (x: T) => string) =>
+  (a: T, b: T) =>
+    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
 function resourcesOf(group: string, version: string): ResourceType[] {
   return RESOURCES.filter((r) => r.group === group && r.version === version).sort(byName((r) => r.resource));
@@ -115,7 +118,9 @@ function discoveryGroup(group: string, versions: string[]): Record<string, unkno
 
 /** The aggregated discovery document of `/api` (core group only) or `/apis` (every other group). */
 export function aggregatedDiscovery(core: boolean): Record<string, unknown> {
-  const items = [...servedGroups()].filter(([g]) => (g === "") === core).map(([g, versions]) => discoveryGroup(g, versions));
+  const items = [...servedGroups()]
+    .filter(([g]) => (g === "") === core)
+    .map(([g, versions]) => discoveryGroup(g, versions));
   return { kind: "APIGroupDiscoveryList", apiVersion: "apidiscovery.k8s.io/v2", metadata: {}, items };
 }
 
@@ -126,7 +131,8 @@ function apiGroup(name: string, versions: string[]): Record<string, unknown> {
 
 type Format = "aggregated" | "legacy";
 
-const isJsonRange = (m: MediaRange) => (m.type === "application" || m.type === "*") && (m.subtype === "json" || m.subtype === "*");
+const isJsonRange = (m: MediaRange) =>
+  (m.type === "application" || m.type === "*") && (m.subtype === "json" || m.subtype === "*");
 
 /**
  * Picks the format for the most preferred Accept clause we can serve. kubectl sends
@@ -138,19 +144,33 @@ function negotiate(accept: string, aggregatedAllowed: boolean): Format | undefin
   for (const m of acceptedMediaTypes(accept)) {
     if (!isJsonRange(m)) continue;
     if (m.params.as === undefined) return "legacy";
-    if (aggregatedAllowed && m.params.as === "APIGroupDiscoveryList" && m.params.g === "apidiscovery.k8s.io" && m.params.v === "v2") return "aggregated";
+    if (
+      aggregatedAllowed &&
+      m.params.as === "APIGroupDiscoveryList" &&
+      m.params.g === "apidiscovery.k8s.io" &&
+      m.params.v === "v2"
+    )
+      return "aggregated";
   }
   return undefined;
 }
 
-const NOT_ACCEPTABLE = new ApiError(Reason.NotAcceptable, "the server was unable to respond with a content type that the client supports");
+const NOT_ACCEPTABLE = new ApiError(
+  Reason.NotAcceptable,
+  "the server was unable to respond with a content type that the client supports",
+);
 
 function json(body: unknown, contentType = "application/json"): HttpAnswer {
   const text = JSON.stringify(body);
   // Discovery changes only with a new build, so clients may revalidate by ETag; Vary because the same URL
   // answers legacy or aggregated documents.
   const etag = createHash("sha256").update(text).digest("hex");
-  return { status: 200, contentType, body: text, headers: { ETag: `"${etag}"`, Vary: "Accept", "Cache-Control": "public" } };
+  return {
+    status: 200,
+    contentType,
+    body: text,
+    headers: { ETag: `"${etag}"`, Vary: "Accept", "Cache-Control": "public" },
+  };
 }
 
 /**
@@ -160,7 +180,8 @@ function json(body: unknown, contentType = "application/json"): HttpAnswer {
 export function discoveryResponse(path: string, accept: string, opts: DiscoveryOptions = {}): HttpAnswer | undefined {
   const pathname = (path.split("?")[0] ?? "").replace(/\/+$/, "");
   // /version is plain JSON whatever the Accept header, like the real server's.
-  if (pathname === "/version") return { status: 200, contentType: "application/json", body: JSON.stringify(versionInfo()) };
+  if (pathname === "/version")
+    return { status: 200, contentType: "application/json", body: JSON.stringify(versionInfo()) };
 
   const seg = pathname.split("/").slice(1);
   const groups = servedGroups();
@@ -172,7 +193,12 @@ export function discoveryResponse(path: string, accept: string, opts: DiscoveryO
   if (!root && !coreGv && !namedGroup && !namedGv) return undefined;
 
   const format = negotiate(accept, root);
-  if (format === undefined) return { status: NOT_ACCEPTABLE.code, contentType: "application/json", body: JSON.stringify(statusOf(NOT_ACCEPTABLE)) };
+  if (format === undefined)
+    return {
+      status: NOT_ACCEPTABLE.code,
+      contentType: "application/json",
+      body: JSON.stringify(statusOf(NOT_ACCEPTABLE)),
+    };
   if (format === "aggregated") return json(aggregatedDiscovery(seg[0] === "api"), AGGREGATED_DISCOVERY_V2);
 
   if (root && seg[0] === "api") {
@@ -186,5 +212,10 @@ export function discoveryResponse(path: string, accept: string, opts: DiscoveryO
   }
   if (namedGroup) return json({ kind: "APIGroup", apiVersion: "v1", ...apiGroup(seg[1]!, group) });
   const [g, v] = coreGv ? ["", seg[1]!] : [seg[1]!, seg[2]!];
-  return json({ kind: "APIResourceList", apiVersion: "v1", groupVersion: groupVersion({ group: g, version: v }), resources: apiResources(g, v) });
+  return json({
+    kind: "APIResourceList",
+    apiVersion: "v1",
+    groupVersion: groupVersion({ group: g, version: v }),
+    resources: apiResources(g, v),
+  });
 }

@@ -5,7 +5,14 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { metaOf, PreconditionType, type EventMetadata, type KubeObject, type ObjectRef, type Precondition } from "@kubefed/events";
+import {
+  metaOf,
+  PreconditionType,
+  type EventMetadata,
+  type KubeObject,
+  type ObjectRef,
+  type Precondition,
+} from "@kubefed/events";
 import { CommandType, getObject, type FederationState } from "@kubefed/state";
 import { admitOrThrow, type Obj } from "./admit.ts";
 import type { CommandHandler } from "./commands.ts";
@@ -35,10 +42,24 @@ export interface HandlerDeps {
   commands: CommandHandler;
 }
 
-const SERVER_FIELDS = ["uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink", "deletionTimestamp"] as const;
+const SERVER_FIELDS = [
+  "uid",
+  "resourceVersion",
+  "creationTimestamp",
+  "generation",
+  "managedFields",
+  "selfLink",
+  "deletionTimestamp",
+] as const;
 
 function refOf(rt: ResourceType, namespace: string | undefined, name: string): ObjectRef {
-  return { group: rt.group, version: rt.version, kind: rt.kind, namespace: rt.namespaced ? (namespace ?? "default") : null, name };
+  return {
+    group: rt.group,
+    version: rt.version,
+    kind: rt.kind,
+    namespace: rt.namespaced ? (namespace ?? "default") : null,
+    name,
+  };
 }
 
 /**
@@ -47,26 +68,40 @@ function refOf(rt: ResourceType, namespace: string | undefined, name: string): O
  * parsed), so its nested values are used as they are instead of deep-copied (a copy costs more than the rest).
  */
 function normalise(rt: ResourceType, body: unknown, namespace: string | undefined, name?: string, owned = false): Obj {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError(Reason.BadRequest, "the request body must be a JSON or YAML object");
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new ApiError(Reason.BadRequest, "the request body must be a JSON or YAML object");
   const obj = owned ? { ...(body as Obj) } : (structuredClone(body) as Obj);
   const gv = groupVersion(rt);
   if (obj.apiVersion !== undefined && obj.apiVersion !== gv) {
-    throw new ApiError(Reason.BadRequest, `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${gv})`);
+    throw new ApiError(
+      Reason.BadRequest,
+      `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${gv})`,
+    );
   }
   if (obj.kind !== undefined && obj.kind !== rt.kind) {
-    throw new ApiError(Reason.BadRequest, `the kind in the data (${String(obj.kind)}) does not match the expected kind (${rt.kind})`);
+    throw new ApiError(
+      Reason.BadRequest,
+      `the kind in the data (${String(obj.kind)}) does not match the expected kind (${rt.kind})`,
+    );
   }
   obj.apiVersion = gv;
   obj.kind = rt.kind;
   const meta = { ...metaOf(obj) };
   if (rt.namespaced) {
     if (meta.namespace !== undefined && meta.namespace !== "" && meta.namespace !== namespace) {
-      throw new ApiError(Reason.BadRequest, "the namespace of the provided object does not match the namespace sent on the request");
+      throw new ApiError(
+        Reason.BadRequest,
+        "the namespace of the provided object does not match the namespace sent on the request",
+      );
     }
     meta.namespace = namespace;
   } else delete meta.namespace;
   if (name !== undefined) {
-    if (meta.name !== undefined && meta.name !== name) throw new ApiError(Reason.BadRequest, `the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`);
+    if (meta.name !== undefined && meta.name !== name)
+      throw new ApiError(
+        Reason.BadRequest,
+        `the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`,
+      );
     meta.name = name;
   }
   obj.metadata = meta;
@@ -86,20 +121,34 @@ function stripServerFields(obj: Obj): Obj {
 export function foldWriteOnlyFields(obj: Obj): Obj {
   if (obj.kind !== "Secret" || obj.stringData === undefined || obj.stringData === null) return obj;
   const stringData = obj.stringData as unknown;
-  if (typeof stringData !== "object" || Array.isArray(stringData) || Object.values(stringData as object).some((v) => typeof v !== "string")) return obj;
+  if (
+    typeof stringData !== "object" ||
+    Array.isArray(stringData) ||
+    Object.values(stringData as object).some((v) => typeof v !== "string")
+  )
+    return obj;
   const { stringData: _dropped, ...rest } = obj;
   const data = { ...((rest.data as Record<string, string> | undefined) ?? {}) };
-  for (const [k, v] of Object.entries(stringData as Record<string, string>)) data[k] = Buffer.from(v, "utf8").toString("base64");
+  for (const [k, v] of Object.entries(stringData as Record<string, string>))
+    data[k] = Buffer.from(v, "utf8").toString("base64");
   return { ...rest, data };
 }
 
 /** Who asks, and when: the metadata every event of the request carries. The event id becomes a created object's uid. */
 function eventMetadata(ctx: WriteContext): EventMetadata {
-  return { eventId: randomUUID(), time: new Date().toISOString(), actor: { user: ctx.user.user, groups: ctx.user.groups }, requestId: ctx.requestId };
+  return {
+    eventId: randomUUID(),
+    time: new Date().toISOString(),
+    actor: { user: ctx.user.user, groups: ctx.user.groups },
+    requestId: ctx.requestId,
+  };
 }
 
 /** The resourceVersion a caller sent as the write's precondition; decide refuses a stale one at once. */
-const expected = (rv: unknown): Precondition => ({ type: PreconditionType.ExpectedResourceVersion, resourceVersion: rv as string });
+const expected = (rv: unknown): Precondition => ({
+  type: PreconditionType.ExpectedResourceVersion,
+  resourceVersion: rv as string,
+});
 
 export class Handlers {
   constructor(private readonly d: HandlerDeps) {}
@@ -120,7 +169,11 @@ export class Handlers {
   /** Events derived from status reports are not in the objects log: they cannot be written. */
   private refuseDerived(rt: ResourceType, ref: ObjectRef): void {
     if (this.d.view.isDerivedEvent(ref)) {
-      throw new ApiError(Reason.MethodNotAllowed, `events "${ref.name}" is derived from the members' status reports and cannot be changed`, { name: ref.name, kind: rt.resource });
+      throw new ApiError(
+        Reason.MethodNotAllowed,
+        `events "${ref.name}" is derived from the members' status reports and cannot be changed`,
+        { name: ref.name, kind: rt.resource },
+      );
     }
   }
 
@@ -132,7 +185,9 @@ export class Handlers {
 
   list(rt: ResourceType, namespace: string | undefined, q: URLSearchParams): Obj {
     const match = selectorMatcher(q.get("labelSelector"), q.get("fieldSelector"), rt.kind);
-    const all = this.d.view.list({ group: rt.group, kind: rt.kind, ...(namespace !== undefined ? { namespace } : {}) }).filter((o) => match(o as Obj));
+    const all = this.d.view
+      .list({ group: rt.group, kind: rt.kind, ...(namespace !== undefined ? { namespace } : {}) })
+      .filter((o) => match(o as Obj));
     const limit = Number(q.get("limit") ?? "0");
     let start = 0;
     const token = q.get("continue");
@@ -150,7 +205,12 @@ export class Handlers {
       kind: `${rt.kind}List`,
       metadata: {
         resourceVersion: this.d.readModel.resourceVersion,
-        ...(more ? { continue: Buffer.from(JSON.stringify({ start: start + limit })).toString("base64url"), remainingItemCount: all.length - start - limit } : {}),
+        ...(more
+          ? {
+              continue: Buffer.from(JSON.stringify({ start: start + limit })).toString("base64url"),
+              remainingItemCount: all.length - start - limit,
+            }
+          : {}),
       },
       items: page,
     };
@@ -160,35 +220,87 @@ export class Handlers {
   async create(rt: ResourceType, namespace: string | undefined, body: unknown, ctx: WriteContext): Promise<KubeObject> {
     const obj = foldWriteOnlyFields(stripServerFields(normalise(rt, body, namespace, undefined, true)));
     const meta = metaOf(obj);
-    if ((meta.name === undefined || meta.name === "") && typeof meta.generateName === "string" && meta.generateName !== "") {
+    if (
+      (meta.name === undefined || meta.name === "") &&
+      typeof meta.generateName === "string" &&
+      meta.generateName !== ""
+    ) {
       // Five characters from [a-z0-9], as Kubernetes' name generator does.
-      obj.metadata = { ...meta, name: `${meta.generateName}${[...randomBytes(5)].map((b) => "bcdfghjklmnpqrstvwxz2456789"[b % 27]).join("")}` };
+      obj.metadata = {
+        ...meta,
+        name: `${meta.generateName}${[...randomBytes(5)].map((b) => "bcdfghjklmnpqrstvwxz2456789"[b % 27]).join("")}`,
+      };
     }
     const name = metaOf(obj).name;
     if (name === undefined || name === "") {
-      throw new ApiError(Reason.Invalid, `${rt.kind} "" is invalid: metadata.name: Required value: name or generateName is required`, { kind: rt.kind, causes: [{ reason: "FieldValueRequired", field: "metadata.name", message: "Required value: name or generateName is required" }] });
+      throw new ApiError(
+        Reason.Invalid,
+        `${rt.kind} "" is invalid: metadata.name: Required value: name or generateName is required`,
+        {
+          kind: rt.kind,
+          causes: [
+            {
+              reason: "FieldValueRequired",
+              field: "metadata.name",
+              message: "Required value: name or generateName is required",
+            },
+          ],
+        },
+      );
     }
     // Kubernetes validates a create before its storage can say AlreadyExists.
     ctx.warnings.push(...admitOrThrow(rt, obj, ctx.fieldValidation));
-    const data = { ref: refOf(rt, namespace, String(name)), object: obj as KubeObject, ...(ctx.fieldManager ? { fieldManager: ctx.fieldManager } : {}) };
-    return this.d.commands.handle({ type: CommandType.CreateObject, data, metadata: eventMetadata(ctx) }, { resource: rt, dryRun: ctx.dryRun });
+    const data = {
+      ref: refOf(rt, namespace, String(name)),
+      object: obj as KubeObject,
+      ...(ctx.fieldManager ? { fieldManager: ctx.fieldManager } : {}),
+    };
+    return this.d.commands.handle(
+      { type: CommandType.CreateObject, data, metadata: eventMetadata(ctx) },
+      { resource: rt, dryRun: ctx.dryRun },
+    );
   }
 
-  async update(rt: ResourceType, namespace: string | undefined, name: string, body: unknown, ctx: WriteContext, status = false): Promise<KubeObject> {
+  async update(
+    rt: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    ctx: WriteContext,
+    status = false,
+  ): Promise<KubeObject> {
     const obj = normalise(rt, body, namespace, name);
     const ref = refOf(rt, namespace, name);
     this.refuseDerived(rt, ref);
     const rv = metaOf(obj).resourceVersion;
     const clean = foldWriteOnlyFields(stripServerFields(obj));
-    const data = { ref, object: clean as KubeObject, ...(ctx.fieldManager ? { fieldManager: ctx.fieldManager } : {}), ...(rv !== undefined && rv !== "" ? { precondition: expected(rv) } : {}) };
+    const data = {
+      ref,
+      object: clean as KubeObject,
+      ...(ctx.fieldManager ? { fieldManager: ctx.fieldManager } : {}),
+      ...(rv !== undefined && rv !== "" ? { precondition: expected(rv) } : {}),
+    };
     const type = status ? CommandType.UpdateObjectStatus : CommandType.UpdateObject;
     // Admission after decide: Kubernetes refuses a stale resourceVersion before it validates the object.
-    const beforeAppend = status ? undefined : () => void ctx.warnings.push(...admitOrThrow(rt, clean, ctx.fieldValidation));
-    return this.d.commands.handle({ type, data, metadata: eventMetadata(ctx) }, { resource: rt, dryRun: ctx.dryRun, ...(beforeAppend ? { beforeAppend } : {}) });
+    const beforeAppend = status
+      ? undefined
+      : () => void ctx.warnings.push(...admitOrThrow(rt, clean, ctx.fieldValidation));
+    return this.d.commands.handle(
+      { type, data, metadata: eventMetadata(ctx) },
+      { resource: rt, dryRun: ctx.dryRun, ...(beforeAppend ? { beforeAppend } : {}) },
+    );
   }
 
   /** Patches the current object and writes it with its resourceVersion as precondition; a lost race retries. */
-  async patch(rt: ResourceType, namespace: string | undefined, name: string, patchType: string, patch: unknown, ctx: WriteContext, status = false): Promise<KubeObject> {
+  async patch(
+    rt: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patchType: string,
+    patch: unknown,
+    ctx: WriteContext,
+    status = false,
+  ): Promise<KubeObject> {
     for (let attempt = 0; ; attempt++) {
       const exists = getObject(this.state, refOf(rt, namespace, name));
       if (!exists && patchType === PatchType.Apply) {
@@ -196,8 +308,12 @@ export class Handlers {
       }
       const cur = this.current(rt, namespace, name);
       // Server-side apply is approximated by a strategic merge of the applied configuration (no field ownership yet).
-      const next = patchType === PatchType.Apply ? applyStrategicMergePatch(cur, patch) : applyPatch(patchType, cur, patch);
-      const obj = { ...(next as Obj), metadata: { ...metaOf(next as Obj), resourceVersion: metaOf(cur).resourceVersion } };
+      const next =
+        patchType === PatchType.Apply ? applyStrategicMergePatch(cur, patch) : applyPatch(patchType, cur, patch);
+      const obj = {
+        ...(next as Obj),
+        metadata: { ...metaOf(next as Obj), resourceVersion: metaOf(cur).resourceVersion },
+      };
       try {
         return await this.update(rt, namespace, name, obj, ctx, status);
       } catch (e) {
@@ -207,15 +323,30 @@ export class Handlers {
     }
   }
 
-  async delete(rt: ResourceType, namespace: string | undefined, name: string, body: unknown, ctx: WriteContext): Promise<KubeObject> {
+  async delete(
+    rt: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    ctx: WriteContext,
+  ): Promise<KubeObject> {
     const ref = refOf(rt, namespace, name);
     this.refuseDerived(rt, ref);
-    const want = ((body as { preconditions?: { resourceVersion?: string } } | undefined)?.preconditions ?? {}).resourceVersion;
+    const want = ((body as { preconditions?: { resourceVersion?: string } } | undefined)?.preconditions ?? {})
+      .resourceVersion;
     const data = { ref, ...(want !== undefined ? { precondition: expected(want) } : {}) };
-    return this.d.commands.handle({ type: CommandType.DeleteObject, data, metadata: eventMetadata(ctx) }, { resource: rt, dryRun: ctx.dryRun });
+    return this.d.commands.handle(
+      { type: CommandType.DeleteObject, data, metadata: eventMetadata(ctx) },
+      { resource: rt, dryRun: ctx.dryRun },
+    );
   }
 
-  async deleteCollection(rt: ResourceType, namespace: string | undefined, q: URLSearchParams, ctx: WriteContext): Promise<unknown> {
+  async deleteCollection(
+    rt: ResourceType,
+    namespace: string | undefined,
+    q: URLSearchParams,
+    ctx: WriteContext,
+  ): Promise<unknown> {
     const list = this.list(rt, namespace, q);
     for (const item of list.items as Obj[]) {
       const m = metaOf(item);
@@ -236,23 +367,57 @@ export class Handlers {
     return {
       apiVersion: "autoscaling/v1",
       kind: "Scale",
-      metadata: { name, namespace: meta.namespace, uid: meta.uid, resourceVersion: meta.resourceVersion, creationTimestamp: meta.creationTimestamp },
+      metadata: {
+        name,
+        namespace: meta.namespace,
+        uid: meta.uid,
+        resourceVersion: meta.resourceVersion,
+        creationTimestamp: meta.creationTimestamp,
+      },
       spec: { replicas: spec.replicas ?? 1 },
-      status: { replicas: ((cur.status ?? {}) as Obj).replicas ?? 0, selector: Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(",") },
+      status: {
+        replicas: ((cur.status ?? {}) as Obj).replicas ?? 0,
+        selector: Object.entries(sel)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(","),
+      },
     };
   }
 
   /** Writes to the scale subresource change spec.replicas of the object. */
-  async writeScale(rt: ResourceType, namespace: string | undefined, name: string, scale: Obj, ctx: WriteContext): Promise<Obj> {
+  async writeScale(
+    rt: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    scale: Obj,
+    ctx: WriteContext,
+  ): Promise<Obj> {
     const replicas = ((scale.spec ?? {}) as Obj).replicas;
     if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) {
-      throw new ApiError(Reason.Invalid, `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, { name, kind: "Scale", causes: [{ reason: "FieldValueInvalid", field: "spec.replicas", message: "must be greater than or equal to 0" }] });
+      throw new ApiError(
+        Reason.Invalid,
+        `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+        {
+          name,
+          kind: "Scale",
+          causes: [
+            { reason: "FieldValueInvalid", field: "spec.replicas", message: "must be greater than or equal to 0" },
+          ],
+        },
+      );
     }
     await this.patch(rt, namespace, name, PatchType.Merge, { spec: { replicas } }, ctx);
     return this.scale(rt, namespace, name);
   }
 
-  watch(res: ServerResponse, rt: ResourceType, namespace: string | undefined, q: URLSearchParams, maxTimeoutS: number, render?: (o: KubeObject) => unknown): void {
+  watch(
+    res: ServerResponse,
+    rt: ResourceType,
+    namespace: string | undefined,
+    q: URLSearchParams,
+    maxTimeoutS: number,
+    render?: (o: KubeObject) => unknown,
+  ): void {
     serveWatch(res, this.d.readModel, this.d.view, rt, namespace, q, maxTimeoutS, render);
   }
 }

@@ -24,14 +24,20 @@ const OPERATION: Record<FederationEvent["type"], Revision["operation"]> = {
 };
 
 /** True when the event can affect `ref`: its own events and those of its namespace (a cascade delete). */
-export function concerns(event: FederationEvent, ref: Pick<ObjectRef, "group" | "kind" | "namespace" | "name">): boolean {
+export function concerns(
+  event: FederationEvent,
+  ref: Pick<ObjectRef, "group" | "kind" | "namespace" | "name">,
+): boolean {
   const r = event.data.ref;
   if (objectKey(r) === objectKey(ref)) return true;
   return ref.namespace !== null && isNamespaceRef(r) && r.name === ref.namespace;
 }
 
 /** Folds the relevant events (in log order) and lists the revisions of `ref`. Pure. */
-export function revisionsOf(events: { event: FederationEvent; offset: string }[], ref: Pick<ObjectRef, "group" | "kind" | "namespace" | "name">): Revision[] {
+export function revisionsOf(
+  events: { event: FederationEvent; offset: string }[],
+  ref: Pick<ObjectRef, "group" | "kind" | "namespace" | "name">,
+): Revision[] {
   const key = objectKey(ref);
   let state = initialState();
   const out: Revision[] = [];
@@ -49,7 +55,9 @@ export function revisionsOf(events: { event: FederationEvent; offset: string }[]
       requestId: event.metadata.requestId,
       operation: outcome.key === key ? OPERATION[event.type] : "delete",
       // generation is bookkeeping that follows any spec change; the spec paths themselves are listed.
-      changes: diffObjects(previous as never, next as never, { ignore: [...VOLATILE_METADATA_PATHS, "/metadata/generation"] }),
+      changes: diffObjects(previous as never, next as never, {
+        ignore: [...VOLATILE_METADATA_PATHS, "/metadata/generation"],
+      }),
     });
     previous = next;
   }

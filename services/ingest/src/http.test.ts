@@ -25,11 +25,14 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 /** Sends `chunks` as a chunked body (no content-length); `abort` destroys the request after them. */
 function send(chunks: string[], abort = false): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const req = request({ port, host: "127.0.0.1", method: "POST", path: "/", headers: { "transfer-encoding": "chunked" } }, (res) => {
-      let b = "";
-      res.on("data", (c: Buffer) => (b += c.toString()));
-      res.on("end", () => resolve(b));
-    });
+    const req = request(
+      { port, host: "127.0.0.1", method: "POST", path: "/", headers: { "transfer-encoding": "chunked" } },
+      (res) => {
+        let b = "";
+        res.on("data", (c: Buffer) => (b += c.toString()));
+        res.on("end", () => resolve(b));
+      },
+    );
     req.on("error", () => resolve(undefined));
     for (const c of chunks) req.write(c);
     if (abort) setTimeout(() => req.destroy(), 50);
@@ -43,7 +46,9 @@ describe("readBody", () => {
   });
 
   it("refuses a body without a declared length once it passes the limit", async () => {
-    expect(await send(["x".repeat(40), "y".repeat(40)])).toBe("failed 413: the request body is larger than the limit of 64 bytes");
+    expect(await send(["x".repeat(40), "y".repeat(40)])).toBe(
+      "failed 413: the request body is larger than the limit of 64 bytes",
+    );
   });
 
   it("rejects when the client goes away mid-body instead of waiting for ever", async () => {

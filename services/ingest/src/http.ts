@@ -13,7 +13,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? "0");
   if (declared > limit) {
     req.resume();
-    return Promise.reject(new ApiError(Reason.RequestEntityTooLarge, `the request body is ${declared} bytes; the limit is ${limit}`));
+    return Promise.reject(
+      new ApiError(Reason.RequestEntityTooLarge, `the request body is ${declared} bytes; the limit is ${limit}`),
+    );
   }
   // Plain stream events: an async iterator over the request costs more than the rest of reading a small body.
   return new Promise((resolve, reject) => {
@@ -46,16 +48,26 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /** Parses a JSON, YAML or Kubernetes protobuf body according to Content-Type; anything else is 415. */
-export function parseBody(body: Buffer, contentType: string | undefined, accepted: string[] = BODY_MEDIA_TYPES): unknown {
+export function parseBody(
+  body: Buffer,
+  contentType: string | undefined,
+  accepted: string[] = BODY_MEDIA_TYPES,
+): unknown {
   const type = (contentType ?? "application/json").split(";")[0]!.trim().toLowerCase();
   if (!accepted.includes(type)) {
-    throw new ApiError(Reason.UnsupportedMediaType, `the body of the request was in an unknown format - accepted media types include: ${accepted.join(", ")}`);
+    throw new ApiError(
+      Reason.UnsupportedMediaType,
+      `the body of the request was in an unknown format - accepted media types include: ${accepted.join(", ")}`,
+    );
   }
   if (isKubeProtobuf(type)) {
     try {
       return decodeKubeProtobuf(body);
     } catch (e) {
-      throw new ApiError(Reason.BadRequest, `the request body is not a valid Kubernetes protobuf object: ${toFederationError(e).message}`);
+      throw new ApiError(
+        Reason.BadRequest,
+        `the request body is not a valid Kubernetes protobuf object: ${toFederationError(e).message}`,
+      );
     }
   }
   const text = body.toString("utf8");
@@ -63,11 +75,19 @@ export function parseBody(body: Buffer, contentType: string | undefined, accepte
   try {
     return type.endsWith("yaml") ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
-    throw new ApiError(Reason.BadRequest, `the request body is not valid ${type.endsWith("yaml") ? "YAML" : "JSON"}: ${toFederationError(e).message.split("\n")[0]}`);
+    throw new ApiError(
+      Reason.BadRequest,
+      `the request body is not valid ${type.endsWith("yaml") ? "YAML" : "JSON"}: ${toFederationError(e).message.split("\n")[0]}`,
+    );
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
   res.end(text);
@@ -101,7 +121,12 @@ export function parseResourcePath(pathname: string): ResourcePath | undefined {
   } else return undefined;
   let namespace: string | undefined;
   // /namespaces/<ns>/<resource>/... is namespaced; /namespaces[/<name>[/status]] is the Namespace itself.
-  if (rest[0] === "namespaces" && rest.length >= 3 && group + rest[2] !== "status" && !(group === "" && rest.length === 3 && (rest[2] === "status" || rest[2] === "finalize"))) {
+  if (
+    rest[0] === "namespaces" &&
+    rest.length >= 3 &&
+    group + rest[2] !== "status" &&
+    !(group === "" && rest.length === 3 && (rest[2] === "status" || rest[2] === "finalize"))
+  ) {
     namespace = rest[1];
     rest = rest.slice(2);
   }
@@ -115,7 +140,15 @@ export function parseResourcePath(pathname: string): ResourcePath | undefined {
   }
   if (namespace !== undefined && !rt.namespaced) return undefined;
   if (subresource !== undefined && !(rt.subresources as string[]).includes(subresource)) {
-    throw new ApiError(Reason.NotFound, `the server could not find the requested resource (${rt.resource}/${subresource})`);
+    throw new ApiError(
+      Reason.NotFound,
+      `the server could not find the requested resource (${rt.resource}/${subresource})`,
+    );
   }
-  return { rt, ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { name } : {}), ...(subresource !== undefined ? { subresource } : {}) };
+  return {
+    rt,
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(name !== undefined ? { name } : {}),
+    ...(subresource !== undefined ? { subresource } : {}),
+  };
 }

@@ -5,7 +5,12 @@ import type { TailSource } from "@kubefed/kafka";
 
 type Kept = { event: FederationEvent; offset: string }[];
 
-export async function readLog(kafka: TailSource, topic: string, keyring: Keyring | undefined, keep: (e: FederationEvent) => boolean): Promise<Kept> {
+export async function readLog(
+  kafka: TailSource,
+  topic: string,
+  keyring: Keyring | undefined,
+  keep: (e: FederationEvent) => boolean,
+): Promise<Kept> {
   return foldToEnd({
     source: kafka,
     topic,

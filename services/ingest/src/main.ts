@@ -20,14 +20,22 @@ import { concerns, revisionsOf } from "./history.ts";
 import { readLog } from "./logreader.ts";
 import { createMetrics, createRequestHandler } from "./server.ts";
 
-const cmd = new Command("ingest").description("Federation API server: Kubernetes API in front of the event log").allowExcessArguments(false);
-for (const v of CONFIG_DESCRIPTION.ingest) cmd.option(`${v.flag} <value>`, `${v.description} (env ${v.name}${v.default !== undefined ? `, default ${v.default}` : ""})`);
+const cmd = new Command("ingest")
+  .description("Federation API server: Kubernetes API in front of the event log")
+  .allowExcessArguments(false);
+for (const v of CONFIG_DESCRIPTION.ingest)
+  cmd.option(
+    `${v.flag} <value>`,
+    `${v.description} (env ${v.name}${v.default !== undefined ? `, default ${v.default}` : ""})`,
+  );
 cmd.parse(process.argv);
 const flags = cmd.opts<Record<string, string>>();
 
 let config;
 try {
-  const overrides = Object.fromEntries(CONFIG_DESCRIPTION.ingest.map((v) => [v.key, flags[v.key]]).filter(([, x]) => x !== undefined));
+  const overrides = Object.fromEntries(
+    CONFIG_DESCRIPTION.ingest.map((v) => [v.key, flags[v.key]]).filter(([, x]) => x !== undefined),
+  );
   config = loadIngestConfig(process.env, overrides);
 } catch (e) {
   process.stderr.write(`ingest: ${e instanceof ConfigError ? e.message : toFederationError(e).message}\n`);
@@ -47,8 +55,12 @@ const read = (f: string, what: string) => {
 try {
   const keyring = config.secretsKeyFile ? parseKeyring(read(config.secretsKeyFile, "secrets key file")) : undefined;
   const auth = new Authenticator({
-    tokens: config.auth.tokenFile ? parseCredentialFile(read(config.auth.tokenFile, "token auth file"), "token auth file") : [],
-    basic: config.auth.basicFile ? parseCredentialFile(read(config.auth.basicFile, "basic auth file"), "basic auth file") : [],
+    tokens: config.auth.tokenFile
+      ? parseCredentialFile(read(config.auth.tokenFile, "token auth file"), "token auth file")
+      : [],
+    basic: config.auth.basicFile
+      ? parseCredentialFile(read(config.auth.basicFile, "basic auth file"), "basic auth file")
+      : [],
     anonymous: config.auth.anonymous,
   });
   const fed = config.federationName;
@@ -58,9 +70,24 @@ try {
     onLog: (level, message, extra) => logger[level]({ kafka: extra }, message),
   });
   await kafka.ensureTopics([
-    { name: objectsTopic(fed), partitions: config.kafka.objectsTopicPartitions, replicationFactor: config.kafka.replicationFactor, config: { "retention.ms": "-1", "retention.bytes": "-1" } },
-    { name: statusTopic(fed), partitions: 1, replicationFactor: config.kafka.replicationFactor, config: { "retention.ms": "-1" } },
-    { name: eventsTopic(fed), partitions: 1, replicationFactor: config.kafka.replicationFactor, config: { "retention.ms": String(3_600_000) } },
+    {
+      name: objectsTopic(fed),
+      partitions: config.kafka.objectsTopicPartitions,
+      replicationFactor: config.kafka.replicationFactor,
+      config: { "retention.ms": "-1", "retention.bytes": "-1" },
+    },
+    {
+      name: statusTopic(fed),
+      partitions: 1,
+      replicationFactor: config.kafka.replicationFactor,
+      config: { "retention.ms": "-1" },
+    },
+    {
+      name: eventsTopic(fed),
+      partitions: 1,
+      replicationFactor: config.kafka.replicationFactor,
+      config: { "retention.ms": String(3_600_000) },
+    },
   ]);
   const appender = await kafka.appender();
   const readModel = new ReadModel(kafka, objectsTopic(fed), keyring, {
@@ -69,25 +96,57 @@ try {
   });
   // Constructed before either starts; started after the objects read model, so reports merge onto caught-up objects.
   const statusView = new StatusView(readModel, kafka, statusTopic(fed), {
-    onPoison: (offset, err) => logger.error({ offset, err, topic: statusTopic(fed) }, "skipped a status report that can never be decoded"),
+    onPoison: (offset, err) =>
+      logger.error({ offset, err, topic: statusTopic(fed) }, "skipped a status report that can never be decoded"),
   });
   let ready = false;
   const metrics = createMetrics();
-  const commands = new CommandHandler({ model: readModel, appender, topic: objectsTopic(fed), keyring, foldTimeoutMs: 30_000, present: (o) => statusView.merge(o), onAppended: (type) => metrics.appended.inc({ type }) });
+  const commands = new CommandHandler({
+    model: readModel,
+    appender,
+    topic: objectsTopic(fed),
+    keyring,
+    foldTimeoutMs: 30_000,
+    present: (o) => statusView.merge(o),
+    onAppended: (type) => metrics.appended.inc({ type }),
+  });
   const handlers = new Handlers({ readModel, view: statusView, commands });
   const tls = config.tls
     ? { cert: read(config.tls.certFile, "TLS certificate"), key: read(config.tls.keyFile, "TLS key") }
     : await (async () => {
         const pems = await generate([{ name: "commonName", value: "kubefed-ingest" }], {
           keyType: "ec",
-          extensions: [{ name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] }],
+          extensions: [
+            {
+              name: "subjectAltName",
+              altNames: [
+                { type: 2, value: "localhost" },
+                { type: 7, ip: "127.0.0.1" },
+              ],
+            },
+          ],
         });
         logger.warn("no TLS certificate given: serving a self-signed one");
         return { cert: pems.cert, key: pems.private };
       })();
   const history = async (ref: { group: string; kind: string; namespace: string | null; name: string }) =>
     revisionsOf(await readLog(kafka, objectsTopic(fed), keyring, (e) => concerns(e, ref)), ref);
-  const server = createServer(tls, createRequestHandler({ history, auth, handlers, logger, maxBodyBytes: config.maxRequestBodyBytes, maxWatchTimeoutS: Math.floor(config.maxWatchTimeoutMs / 1000), ready: () => ready, registry: metrics.registry }, metrics));
+  const server = createServer(
+    tls,
+    createRequestHandler(
+      {
+        history,
+        auth,
+        handlers,
+        logger,
+        maxBodyBytes: config.maxRequestBodyBytes,
+        maxWatchTimeoutS: Math.floor(config.maxWatchTimeoutMs / 1000),
+        ready: () => ready,
+        registry: metrics.registry,
+      },
+      metrics,
+    ),
+  );
   await readModel.start();
   await statusView.start();
   ready = true;
@@ -96,7 +155,14 @@ try {
     server.listen(config.securePort, config.bindAddress, () => resolve());
   });
   const addr = server.address();
-  logger.info({ port: typeof addr === "object" && addr ? addr.port : config.securePort, objects: objectsTopic(fed), resourceVersion: readModel.resourceVersion }, "federation API serving");
+  logger.info(
+    {
+      port: typeof addr === "object" && addr ? addr.port : config.securePort,
+      objects: objectsTopic(fed),
+      resourceVersion: readModel.resourceVersion,
+    },
+    "federation API serving",
+  );
   const shutdown = async () => {
     server.close();
     await statusView.stop().catch(() => undefined);

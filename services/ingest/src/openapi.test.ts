@@ -16,7 +16,9 @@ const gvkOf = (s: Json): Json[] => s["x-kubernetes-group-version-kind"] ?? [];
 
 describe("acceptedMediaTypes", () => {
   it("orders clauses by q, keeps parameters and drops refused ones", () => {
-    const m = acceptedMediaTypes("application/yaml;q=0.5, application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList, text/plain;q=0");
+    const m = acceptedMediaTypes(
+      "application/yaml;q=0.5, application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList, text/plain;q=0",
+    );
     expect(m.map((x) => `${x.type}/${x.subtype}`)).toEqual(["application/json", "application/yaml"]);
     expect(m[0]?.params).toEqual({ g: "apidiscovery.k8s.io", v: "v2", as: "APIGroupDiscoveryList" });
   });
@@ -28,13 +30,21 @@ describe("acceptedMediaTypes", () => {
 
 describe("the snapshot", () => {
   it("records the Kubernetes version it came from", () => {
-    expect(snapshotManifest().kubernetes).toMatchObject({ gitVersion: expect.stringMatching(/^v1\.\d+\.\d+$/), major: "1" });
+    expect(snapshotManifest().kubernetes).toMatchObject({
+      gitVersion: expect.stringMatching(/^v1\.\d+\.\d+$/),
+      major: "1",
+    });
   });
 });
 
 describe("/openapi/v2", () => {
   it("answers JSON to JSON and wildcard clients", () => {
-    for (const accept of ["application/json", "*/*", "", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf, application/json"]) {
+    for (const accept of [
+      "application/json",
+      "*/*",
+      "",
+      "application/com.github.proto-openapi.spec.v2@v1.0+protobuf, application/json",
+    ]) {
       const r = openapiResponse("/openapi/v2", accept);
       expect(r).toMatchObject({ status: 200, contentType: "application/json" });
     }
@@ -42,16 +52,22 @@ describe("/openapi/v2", () => {
   });
 
   it("answers 406 to a protobuf-only client, which then treats v2 as unavailable", () => {
-    expect(openapiResponse("/openapi/v2", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")?.status).toBe(406);
+    expect(openapiResponse("/openapi/v2", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")?.status).toBe(
+      406,
+    );
   });
 
   it("has a path and a definition with the GVK extension for every served kind", () => {
     const doc = body("/openapi/v2");
     for (const r of RESOURCES) {
       const prefix = r.group === "" ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
-      const path = r.namespaced ? `${prefix}/namespaces/{namespace}/${r.resource}/{name}` : `${prefix}/${r.resource}/{name}`;
+      const path = r.namespaced
+        ? `${prefix}/namespaces/{namespace}/${r.resource}/{name}`
+        : `${prefix}/${r.resource}/{name}`;
       expect(doc.paths[path]?.patch, path).toBeDefined();
-      const defs = Object.values<Json>(doc.definitions).filter((d) => gvkOf(d).some((g) => g.group === r.group && g.version === r.version && g.kind === r.kind));
+      const defs = Object.values<Json>(doc.definitions).filter((d) =>
+        gvkOf(d).some((g) => g.group === r.group && g.version === r.version && g.kind === r.kind),
+      );
       expect(defs, r.kind).toHaveLength(1);
     }
   });
@@ -59,7 +75,8 @@ describe("/openapi/v2", () => {
   it("only references definitions and parameters it contains", () => {
     const text = String(openapiResponse("/openapi/v2", "application/json")?.body);
     const doc = JSON.parse(text);
-    for (const [, section, name] of text.matchAll(/"#\/(definitions|parameters)\/([^"]+)"/g)) expect(doc[section!][name!], `${section}/${name}`).toBeDefined();
+    for (const [, section, name] of text.matchAll(/"#\/(definitions|parameters)\/([^"]+)"/g))
+      expect(doc[section!][name!], `${section}/${name}`).toBeDefined();
   });
 });
 
@@ -70,7 +87,10 @@ describe("/openapi/v3", () => {
     expect(v3Keys().sort()).toEqual(servedGvs.map(v3KeyOf).sort());
     for (const [key, { serverRelativeURL }] of Object.entries<Json>(v3Index().paths)) {
       const r = openapiResponse(serverRelativeURL, "application/json");
-      const hash = createHash("sha512").update(r?.body as Buffer).digest("hex").toUpperCase();
+      const hash = createHash("sha512")
+        .update(r?.body as Buffer)
+        .digest("hex")
+        .toUpperCase();
       expect(serverRelativeURL).toBe(`/openapi/v3/${key}?hash=${hash}`);
       expect(r?.headers?.["Cache-Control"]).toContain("immutable");
     }
@@ -80,11 +100,24 @@ describe("/openapi/v3", () => {
     for (const r of RESOURCES) {
       const doc = body(`/openapi/v3/${v3KeyOf(groupVersion(r))}`);
       const schemas = Object.values<Json>(doc.components.schemas);
-      expect(schemas.filter((s) => gvkOf(s).some((g) => g.group === r.group && g.version === r.version && g.kind === r.kind)), r.kind).toHaveLength(1);
-      expect(schemas.some((s) => gvkOf(s).some((g) => g.kind === `${r.kind}List`)), `${r.kind}List`).toBe(true);
+      expect(
+        schemas.filter((s) =>
+          gvkOf(s).some((g) => g.group === r.group && g.version === r.version && g.kind === r.kind),
+        ),
+        r.kind,
+      ).toHaveLength(1);
+      expect(
+        schemas.some((s) => gvkOf(s).some((g) => g.kind === `${r.kind}List`)),
+        `${r.kind}List`,
+      ).toBe(true);
       // kubectl sends fieldValidation=Strict only when the kind's PATCH operation documents the parameter.
-      const patch = Object.values<Json>(doc.paths).find((p) => p.patch?.["x-kubernetes-group-version-kind"]?.kind === r.kind)?.patch;
-      expect(patch?.parameters?.map((p: Json) => p.name), r.kind).toContain("fieldValidation");
+      const patch = Object.values<Json>(doc.paths).find(
+        (p) => p.patch?.["x-kubernetes-group-version-kind"]?.kind === r.kind,
+      )?.patch;
+      expect(
+        patch?.parameters?.map((p: Json) => p.name),
+        r.kind,
+      ).toContain("fieldValidation");
       for (const sub of r.subresources) {
         const path = Object.keys(doc.paths).find((p) => p.endsWith(`/${r.resource}/{name}/${sub}`));
         expect(path, `${r.resource}/${sub}`).toBeDefined();
@@ -95,7 +128,9 @@ describe("/openapi/v3", () => {
   it("describes the federation's Cluster as asked for by kubectl explain", () => {
     const doc = v3Document("apis/federation/v1beta1") as Json;
     const s = doc.components.schemas;
-    const cluster = Object.values<Json>(s).find((x) => gvkOf(x).some((g) => g.group === "federation" && g.kind === "Cluster"));
+    const cluster = Object.values<Json>(s).find((x) =>
+      gvkOf(x).some((g) => g.group === "federation" && g.kind === "Cluster"),
+    );
     const spec = s[cluster.properties.spec.allOf[0].$ref.split("/").pop()];
     expect(Object.keys(spec.properties).sort()).toEqual(["caBundle", "secretRef", "serverAddressByClientCIDRs"]);
     const status = s[cluster.properties.status.allOf[0].$ref.split("/").pop()];
@@ -108,7 +143,8 @@ describe("/openapi/v3", () => {
     for (const key of v3Keys()) {
       const text = JSON.stringify(v3Document(key));
       const schemas = (v3Document(key) as Json).components.schemas;
-      for (const [, name] of text.matchAll(/"#\/components\/schemas\/([^"]+)"/g)) expect(schemas[name!], `${key}: ${name}`).toBeDefined();
+      for (const [, name] of text.matchAll(/"#\/components\/schemas\/([^"]+)"/g))
+        expect(schemas[name!], `${key}: ${name}`).toBeDefined();
     }
   });
 
@@ -117,6 +153,8 @@ describe("/openapi/v3", () => {
     expect(r).toMatchObject({ status: 200, headers: { "Cache-Control": "no-cache, private" } });
     expect(openapiResponse("/openapi/v3/apis/storage.k8s.io/v1", "application/json")).toBeUndefined();
     expect(openapiResponse("/apis", "application/json")).toBeUndefined();
-    expect(openapiResponse("/openapi/v3/apis/apps/v1", "application/com.github.proto-openapi.spec.v3@v1.0+protobuf")?.status).toBe(406);
+    expect(
+      openapiResponse("/openapi/v3/apis/apps/v1", "application/com.github.proto-openapi.spec.v3@v1.0+protobuf")?.status,
+    ).toBe(406);
   });
 });

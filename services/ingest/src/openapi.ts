@@ -58,13 +58,19 @@ export function acceptedMediaTypes(accept: string): MediaRange[] {
       const eq = p.indexOf("=");
       if (eq < 0) continue;
       const name = p.slice(0, eq).trim().toLowerCase();
-      const value = p.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1");
+      const value = p
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, "$1");
       if (name === "q") q = Number.isFinite(Number(value)) ? Number(value) : 0;
       else params[name] = value;
     }
     if (q > 0) out.push({ type, subtype, params, q });
   }
-  return out.map((m, i) => [m, i] as const).sort(([a, i], [b, j]) => b.q - a.q || i - j).map(([m]) => m);
+  return out
+    .map((m, i) => [m, i] as const)
+    .sort(([a, i], [b, j]) => b.q - a.q || i - j)
+    .map(([m]) => m);
 }
 
 let manifest: SnapshotManifest | undefined;
@@ -121,10 +127,17 @@ export function v3Index(): { paths: Record<string, { serverRelativeURL: string }
  * client-go's OpenAPISchema() treats as "not available" rather than mis-decoding JSON as protobuf.
  */
 function wantsJson(accept: string): boolean {
-  return acceptedMediaTypes(accept).some((m) => (m.type === "application" || m.type === "*") && (m.subtype === "json" || m.subtype === "*"));
+  return acceptedMediaTypes(accept).some(
+    (m) => (m.type === "application" || m.type === "*") && (m.subtype === "json" || m.subtype === "*"),
+  );
 }
 
-const notAcceptable = (): HttpAnswer => ({ status: 406, contentType: "text/plain; charset=utf-8", body: "only application/json is served\n", headers: { Vary: "Accept" } });
+const notAcceptable = (): HttpAnswer => ({
+  status: 406,
+  contentType: "text/plain; charset=utf-8",
+  body: "only application/json is served\n",
+  headers: { Vary: "Accept" },
+});
 
 /**
  * Answers an OpenAPI request, or undefined when `path` is not one of ours (including unknown v3 group
@@ -139,12 +152,22 @@ export function openapiResponse(path: string, accept: string): HttpAnswer | unde
   if (trimmed === "/openapi/v2") {
     if (!wantsJson(accept)) return notAcceptable();
     const d = doc(snapshotManifest().v2);
-    return { status: 200, contentType: JSON_TYPE, body: d.bytes, headers: { ETag: `"${d.hash}"`, Vary: "Accept", "Cache-Control": "no-cache, private" } };
+    return {
+      status: 200,
+      contentType: JSON_TYPE,
+      body: d.bytes,
+      headers: { ETag: `"${d.hash}"`, Vary: "Accept", "Cache-Control": "no-cache, private" },
+    };
   }
   if (trimmed === "/openapi/v3") {
     // The real server answers the index as JSON whatever the Accept header (and labels it text/plain);
     // clients read it raw, so the honest content type costs nothing.
-    return { status: 200, contentType: JSON_TYPE, body: JSON.stringify(v3Index()), headers: { "Cache-Control": "no-cache, private" } };
+    return {
+      status: 200,
+      contentType: JSON_TYPE,
+      body: JSON.stringify(v3Index()),
+      headers: { "Cache-Control": "no-cache, private" },
+    };
   }
   if (!trimmed.startsWith("/openapi/v3/")) return undefined;
   const key = trimmed.slice("/openapi/v3/".length);
@@ -156,5 +179,10 @@ export function openapiResponse(path: string, accept: string): HttpAnswer | unde
   // A stale hash (from an index cached before an upgrade) gets the current document, uncacheable. The real
   // server redirects to the current hash instead; serving in place needs no Location header from the caller.
   const cache = hash === d.hash ? "public, immutable, max-age=31536000" : "no-cache, private";
-  return { status: 200, contentType: JSON_TYPE, body: d.bytes, headers: { ETag: `"${d.hash}"`, Vary: "Accept", "Cache-Control": cache } };
+  return {
+    status: 200,
+    contentType: JSON_TYPE,
+    body: d.bytes,
+    headers: { ETag: `"${d.hash}"`, Vary: "Accept", "Cache-Control": cache },
+  };
 }

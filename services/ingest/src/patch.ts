@@ -26,7 +26,10 @@ export function applyJsonPatch(target: Json, patch: Json): Json {
   } catch (e) {
     const name = e instanceof Error ? e.name : "";
     // A failed `test` op or a missing path is the caller's mistake, not the server's.
-    throw new ApiError(name === "TEST_OPERATION_FAILED" ? Reason.Conflict : Reason.Invalid, `the JSON patch could not be applied: ${toFederationError(e).message.split("\n")[0]}`);
+    throw new ApiError(
+      name === "TEST_OPERATION_FAILED" ? Reason.Conflict : Reason.Invalid,
+      `the JSON patch could not be applied: ${toFederationError(e).message.split("\n")[0]}`,
+    );
   }
 }
 
@@ -138,6 +141,9 @@ export function applyPatch(type: string, target: Json, patch: Json): Json {
     case PatchType.Strategic:
       return applyStrategicMergePatch(target, patch);
     default:
-      throw new ApiError(Reason.UnsupportedMediaType, `the body of the request was in an unknown format - accepted media types include: ${Object.values(PatchType).join(", ")}`);
+      throw new ApiError(
+        Reason.UnsupportedMediaType,
+        `the body of the request was in an unknown format - accepted media types include: ${Object.values(PatchType).join(", ")}`,
+      );
   }
 }

@@ -5,7 +5,8 @@ import { parseBody } from "./http.ts";
 
 // Each fixture pair was captured from the pinned kubectl: the .bin is the body `kubectl create ...` POSTed, the .json
 // is `kubectl create ... --dry-run=client -o json` for the same command, i.e. the very same Go object in JSON.
-const fixture = (name: string, ext: "bin" | "json") => readFileSync(new URL(`testdata/protobuf/${name}.${ext}`, import.meta.url));
+const fixture = (name: string, ext: "bin" | "json") =>
+  readFileSync(new URL(`testdata/protobuf/${name}.${ext}`, import.meta.url));
 
 describe("Kubernetes protobuf request bodies", () => {
   for (const name of ["namespace", "configmap", "secret", "deployment", "service", "job", "ingress"]) {
@@ -18,20 +19,32 @@ describe("Kubernetes protobuf request bodies", () => {
     expect(isKubeProtobuf("application/vnd.kubernetes.protobuf")).toBe(true);
     expect(isKubeProtobuf("Application/Vnd.Kubernetes.Protobuf; charset=x")).toBe(true);
     expect(isKubeProtobuf("application/json")).toBe(false);
-    expect(parseBody(fixture("namespace", "bin"), "application/vnd.kubernetes.protobuf")).toMatchObject({ kind: "Namespace", metadata: { name: "shop" } });
+    expect(parseBody(fixture("namespace", "bin"), "application/vnd.kubernetes.protobuf")).toMatchObject({
+      kind: "Namespace",
+      metadata: { name: "shop" },
+    });
   });
 
   it("refuses bodies that are not Kubernetes protobuf with 400 BadRequest", () => {
-    const bad = [Buffer.from("{}"), Buffer.from([0x6b, 0x38, 0x73, 0x00, 0xff, 0xff, 0xff]), Buffer.from([0x6b, 0x38, 0x73])];
+    const bad = [
+      Buffer.from("{}"),
+      Buffer.from([0x6b, 0x38, 0x73, 0x00, 0xff, 0xff, 0xff]),
+      Buffer.from([0x6b, 0x38, 0x73]),
+    ];
     for (const body of bad) {
-      expect(() => parseBody(body, "application/vnd.kubernetes.protobuf")).toThrowError(expect.objectContaining({ code: 400, reason: "BadRequest" }));
+      expect(() => parseBody(body, "application/vnd.kubernetes.protobuf")).toThrowError(
+        expect.objectContaining({ code: 400, reason: "BadRequest" }),
+      );
     }
   });
 
   it("refuses a kind it has no message for", () => {
     // A well-formed envelope naming a kind the federation does not serve: the ConfigMap body relabelled as a Pod.
     const body = fixture("configmap", "bin");
-    const relabelled = Buffer.from(body.toString("latin1").replace("ConfigMap", "Pod\u0000\u0000\u0000\u0000\u0000\u0000"), "latin1");
+    const relabelled = Buffer.from(
+      body.toString("latin1").replace("ConfigMap", "Pod\u0000\u0000\u0000\u0000\u0000\u0000"),
+      "latin1",
+    );
     expect(() => decodeKubeProtobuf(relabelled)).toThrow();
   });
 

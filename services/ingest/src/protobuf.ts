@@ -49,7 +49,9 @@ function load(): Schema {
   // Imports are written as Go import paths ("k8s.io/api/core/v1/generated.proto"); the snapshot keeps that layout.
   root.resolvePath = (_origin, target) => fileURLToPath(new URL(target, PROTO_DIR));
   // A package "k8s.io.api.core.v1" lives in "k8s.io/api/core/v1/generated.proto"; imports bring in the rest.
-  const files = [...Object.values(PACKAGES), META].map((p) => `k8s.io/${p.slice("k8s.io.".length).replaceAll(".", "/")}/generated.proto`);
+  const files = [...Object.values(PACKAGES), META].map(
+    (p) => `k8s.io/${p.slice("k8s.io.".length).replaceAll(".", "/")}/generated.proto`,
+  );
   // keepCase: the proto names are already the JSON names (FieldsV1.Raw aside), so no camel-casing.
   root.loadSync(files, { keepCase: true });
   root.resolveAll();
@@ -67,7 +69,8 @@ export function isKubeProtobuf(contentType: string): boolean {
 function messageType(root: protobuf.Root, apiVersion: string, kind: string): protobuf.Type {
   let name: string | undefined;
   // Every group version registers meta/v1's DeleteOptions; typed clients tag it with the resource's group version.
-  if (kind === "DeleteOptions" && (apiVersion in PACKAGES || apiVersion === "meta.k8s.io/v1")) name = `${META}.DeleteOptions`;
+  if (kind === "DeleteOptions" && (apiVersion in PACKAGES || apiVersion === "meta.k8s.io/v1"))
+    name = `${META}.DeleteOptions`;
   else if (apiVersion === "autoscaling/v1" && kind === "Scale") name = `${PACKAGES[apiVersion]}.Scale`;
   else {
     const r = findKind(apiVersion, kind);
@@ -75,7 +78,8 @@ function messageType(root: protobuf.Root, apiVersion: string, kind: string): pro
     if (pkg) name = `${pkg}.${kind}`;
   }
   const type = name === undefined ? undefined : root.lookup(name);
-  if (!(type instanceof protobuf.Type)) throw new Error(`protobuf bodies of ${apiVersion} ${kind} are not supported; send JSON`);
+  if (!(type instanceof protobuf.Type))
+    throw new Error(`protobuf bodies of ${apiVersion} ${kind} are not supported; send JSON`);
   return type;
 }
 
@@ -86,7 +90,9 @@ export function decodeKubeProtobuf(body: Buffer): Record<string, unknown> {
   const { root, notes } = load();
   let envelope: protobuf.Message & Record<string, unknown>;
   try {
-    envelope = root.lookupType("k8s.io.apimachinery.pkg.runtime.Unknown").decode(body.subarray(MAGIC.length)) as typeof envelope;
+    envelope = root
+      .lookupType("k8s.io.apimachinery.pkg.runtime.Unknown")
+      .decode(body.subarray(MAGIC.length)) as typeof envelope;
   } catch (e) {
     throw new Error(`malformed Kubernetes protobuf envelope: ${toFederationError(e).message}`);
   }
@@ -96,8 +102,10 @@ export function decodeKubeProtobuf(body: Buffer): Record<string, unknown> {
   if (!apiVersion || !kind) throw new Error("Kubernetes protobuf body without apiVersion or kind");
   const contentEncoding = (envelope["contentEncoding"] as string | undefined) ?? "";
   const contentType = (envelope["contentType"] as string | undefined) ?? "";
-  if (contentEncoding !== "") throw new Error(`Kubernetes protobuf body with contentEncoding "${contentEncoding}" is not supported`);
-  if (contentType !== "" && !isKubeProtobuf(contentType)) throw new Error(`Kubernetes protobuf body carrying "${contentType}" is not supported`);
+  if (contentEncoding !== "")
+    throw new Error(`Kubernetes protobuf body with contentEncoding "${contentEncoding}" is not supported`);
+  if (contentType !== "" && !isKubeProtobuf(contentType))
+    throw new Error(`Kubernetes protobuf body carrying "${contentType}" is not supported`);
   const type = messageType(root, apiVersion, kind);
   let message: protobuf.Message;
   try {
@@ -120,7 +128,9 @@ function toJson(type: protobuf.Type, msg: protobuf.Message, notes: Notes): unkno
       // Go keeps only seconds of a Time (JSON has no fractions), and writes a zero Time as an empty message.
       return has("seconds") || has("nanos") ? rfc3339(toBigInt(m["seconds"] ?? 0)) : undefined;
     case `.${META}.MicroTime`:
-      return has("seconds") || has("nanos") ? rfc3339(toBigInt(m["seconds"] ?? 0), Math.floor(Number(m["nanos"] ?? 0) / 1000)) : undefined;
+      return has("seconds") || has("nanos")
+        ? rfc3339(toBigInt(m["seconds"] ?? 0), Math.floor(Number(m["nanos"] ?? 0) / 1000))
+        : undefined;
     case `.${META}.Duration`:
       return goDuration(toBigInt(m["duration"] ?? 0));
     case `.${META}.FieldsV1`:
@@ -243,6 +253,9 @@ function fraction(v: bigint, div: bigint): string {
   const whole = v / div;
   const rest = v % div;
   if (rest === 0n) return `${whole}`;
-  const digits = rest.toString().padStart(div.toString().length - 1, "0").replace(/0+$/, "");
+  const digits = rest
+    .toString()
+    .padStart(div.toString().length - 1, "0")
+    .replace(/0+$/, "");
   return `${whole}.${digits}`;
 }

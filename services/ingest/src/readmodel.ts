@@ -139,7 +139,8 @@ export class ReadModel {
 
   private record(batch: Change[]): void {
     this.changes.push(...batch);
-    if (this.changes.length > this.opts.watchWindow) this.changes.splice(0, this.changes.length - this.opts.watchWindow);
+    if (this.changes.length > this.opts.watchWindow)
+      this.changes.splice(0, this.changes.length - this.opts.watchWindow);
     for (const l of this.listeners) l(batch);
   }
 

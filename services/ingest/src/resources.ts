@@ -22,7 +22,13 @@ export interface ResourceType {
 
 const VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"] as const;
 
-function t(group: string, version: string, resource: string, kind: string, o: Partial<ResourceType> = {}): ResourceType {
+function t(
+  group: string,
+  version: string,
+  resource: string,
+  kind: string,
+  o: Partial<ResourceType> = {},
+): ResourceType {
   return {
     group,
     version,
@@ -43,7 +49,12 @@ export const FEDERATION_GROUP = "federation";
 export const FEDERATION_VERSION = "v1beta1";
 
 export const RESOURCES: readonly ResourceType[] = [
-  t("", "v1", "namespaces", "Namespace", { namespaced: false, shortNames: ["ns"], categories: [], subresources: ["status"] }),
+  t("", "v1", "namespaces", "Namespace", {
+    namespaced: false,
+    shortNames: ["ns"],
+    categories: [],
+    subresources: ["status"],
+  }),
   t("", "v1", "configmaps", "ConfigMap", { shortNames: ["cm"], categories: [] }),
   t("", "v1", "secrets", "Secret", { categories: [] }),
   t("", "v1", "services", "Service", { shortNames: ["svc"], subresources: ["status"] }),
@@ -52,9 +63,21 @@ export const RESOURCES: readonly ResourceType[] = [
   t("apps", "v1", "replicasets", "ReplicaSet", { shortNames: ["rs"], subresources: ["status", "scale"] }),
   t("apps", "v1", "daemonsets", "DaemonSet", { shortNames: ["ds"], subresources: ["status"] }),
   t("batch", "v1", "jobs", "Job", { subresources: ["status"] }),
-  t("networking.k8s.io", "v1", "ingresses", "Ingress", { shortNames: ["ing"], categories: [], subresources: ["status"] }),
-  t("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", { shortNames: ["hpa"], subresources: ["status"] }),
-  t(FEDERATION_GROUP, FEDERATION_VERSION, "clusters", "Cluster", { namespaced: false, categories: [], subresources: ["status"], federated: false }),
+  t("networking.k8s.io", "v1", "ingresses", "Ingress", {
+    shortNames: ["ing"],
+    categories: [],
+    subresources: ["status"],
+  }),
+  t("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", {
+    shortNames: ["hpa"],
+    subresources: ["status"],
+  }),
+  t(FEDERATION_GROUP, FEDERATION_VERSION, "clusters", "Cluster", {
+    namespaced: false,
+    categories: [],
+    subresources: ["status"],
+    federated: false,
+  }),
 ];
 
 /** The resource type's apiVersion (`apiVersionOf` of @kubefed/names). */
@@ -80,5 +103,9 @@ export function resolveResourceName(input: string): ResourceType | undefined {
   const lower = input.toLowerCase();
   const dot = lower.indexOf(".");
   const [name, group] = dot > 0 ? [lower.slice(0, dot), lower.slice(dot + 1)] : [lower, undefined];
-  return RESOURCES.find((r) => (group === undefined || r.group === group) && [r.resource, r.singular, r.kind.toLowerCase(), ...r.shortNames].includes(name));
+  return RESOURCES.find(
+    (r) =>
+      (group === undefined || r.group === group) &&
+      [r.resource, r.singular, r.kind.toLowerCase(), ...r.shortNames].includes(name),
+  );
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { parseLabelSelector, selectorMatcher } from "./selectors.ts";
 
-const obj = (labels: Record<string, string>, name = "a", namespace = "ns") => ({ metadata: { name, namespace, labels } });
+const obj = (labels: Record<string, string>, name = "a", namespace = "ns") => ({
+  metadata: { name, namespace, labels },
+});
 
 describe("label and field selectors", () => {
   it("parses every requirement form", () => {
@@ -31,11 +33,24 @@ describe("label and field selectors", () => {
 });
 
 describe("Event field selectors (kubectl describe)", () => {
-  const event = { metadata: { name: "web.1", namespace: "shop" }, involvedObject: { kind: "Deployment", namespace: "shop", name: "web", uid: "u-1" }, type: "Warning", source: { component: "federation-propagator" } };
+  const event = {
+    metadata: { name: "web.1", namespace: "shop" },
+    involvedObject: { kind: "Deployment", namespace: "shop", name: "web", uid: "u-1" },
+    type: "Warning",
+    source: { component: "federation-propagator" },
+  };
   it("select on involvedObject fields, type and source; absent fields are empty", () => {
-    expect(selectorMatcher(null, "involvedObject.name=web,involvedObject.namespace=shop,involvedObject.kind=Deployment,involvedObject.uid=u-1", "Event")(event)).toBe(true);
+    expect(
+      selectorMatcher(
+        null,
+        "involvedObject.name=web,involvedObject.namespace=shop,involvedObject.kind=Deployment,involvedObject.uid=u-1",
+        "Event",
+      )(event),
+    ).toBe(true);
     expect(selectorMatcher(null, "involvedObject.uid=u-2", "Event")(event)).toBe(false);
-    expect(selectorMatcher(null, "type=Warning,source=federation-propagator,involvedObject.fieldPath=", "Event")(event)).toBe(true);
+    expect(
+      selectorMatcher(null, "type=Warning,source=federation-propagator,involvedObject.fieldPath=", "Event")(event),
+    ).toBe(true);
     expect(() => selectorMatcher(null, "involvedObject.name=web", "ConfigMap")).toThrow("field label not supported");
   });
 });

@@ -31,7 +31,14 @@ export function parseLabelSelector(s: string | null): Requirement[] {
   return splitTop(s).map((term) => {
     let m: RegExpExecArray | null;
     if ((m = /^([^\s!=]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(term))) {
-      return { key: m[1]!, op: m[2] as "in" | "notin", values: m[3]!.split(",").map((v) => v.trim()).filter(Boolean) };
+      return {
+        key: m[1]!,
+        op: m[2] as "in" | "notin",
+        values: m[3]!
+          .split(",")
+          .map((v) => v.trim())
+          .filter(Boolean),
+      };
     }
     if ((m = /^([^\s!=]+)\s*(==|=|!=)\s*([^\s,]*)$/.exec(term))) {
       return { key: m[1]!, op: m[2] === "!=" ? "!=" : "=", values: [m[3]!] };
@@ -90,7 +97,8 @@ const FIELD_PATHS: Readonly<Record<string, string>> = { source: "source.componen
 /** A field's value as a string, "" when absent (as Kubernetes' field sets have it). */
 function fieldValue(obj: Record<string, unknown>, label: string): string {
   let v: unknown = obj;
-  for (const part of (FIELD_PATHS[label] ?? label).split(".")) v = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[part] : undefined;
+  for (const part of (FIELD_PATHS[label] ?? label).split("."))
+    v = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[part] : undefined;
   return v === undefined || v === null ? "" : String(v);
 }
 
@@ -106,6 +114,9 @@ export function selectorMatcher(labelSelector: string | null, fieldSelector: str
   }
   return (obj) => {
     const meta = (obj.metadata ?? {}) as { labels?: Record<string, string>; name?: string };
-    return matches(labels, (k) => meta.labels?.[k]) && matches(fields, (k) => (k === "metadata.name" ? meta.name : fieldValue(obj, k)));
+    return (
+      matches(labels, (k) => meta.labels?.[k]) &&
+      matches(fields, (k) => (k === "metadata.name" ? meta.name : fieldValue(obj, k)))
+    );
   };
 }

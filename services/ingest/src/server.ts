@@ -34,9 +34,25 @@ export function createMetrics(): { registry: Registry; requests: Counter; latenc
   collectDefaultMetrics({ register: registry });
   return {
     registry,
-    requests: new Counter({ name: "kubefed_ingest_requests_total", help: "API requests by verb, resource and code", labelNames: ["verb", "resource", "code"], registers: [registry] }),
-    latency: new Histogram({ name: "kubefed_ingest_request_duration_seconds", help: "API request latency by verb", labelNames: ["verb"], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),
-    appended: new Counter({ name: "kubefed_ingest_events_appended_total", help: "Events appended to the objects log, by type", labelNames: ["type"], registers: [registry] }),
+    requests: new Counter({
+      name: "kubefed_ingest_requests_total",
+      help: "API requests by verb, resource and code",
+      labelNames: ["verb", "resource", "code"],
+      registers: [registry],
+    }),
+    latency: new Histogram({
+      name: "kubefed_ingest_request_duration_seconds",
+      help: "API request latency by verb",
+      labelNames: ["verb"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    appended: new Counter({
+      name: "kubefed_ingest_events_appended_total",
+      help: "Events appended to the objects log, by type",
+      labelNames: ["type"],
+      registers: [registry],
+    }),
   };
 }
 
@@ -73,14 +89,25 @@ export function createRequestHandler(deps: ServerDeps, metrics: ReturnType<typeo
       resource = r;
     }).catch((err: unknown) => {
       const { error, internal } = toApiError(err);
-      if (internal) deps.logger.error({ err: internal, cause: internal.cause, requestId, method: req.method, path: url.pathname }, "request failed");
+      if (internal)
+        deps.logger.error(
+          { err: internal, cause: internal.cause, requestId, method: req.method, path: url.pathname },
+          "request failed",
+        );
       if (res.headersSent) res.end();
       else sendError(res, error);
     });
   };
 }
 
-async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, label: (verb: string, resource: string) => void): Promise<void> {
+async function route(
+  deps: ServerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  requestId: string,
+  label: (verb: string, resource: string) => void,
+): Promise<void> {
   const path = url.pathname.replace(/\/+$/, "") || "/";
   if (path === "/livez" || path === "/healthz") return void res.end("ok");
   if (path === "/readyz") {
@@ -117,7 +144,8 @@ async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse
     ...(q.get("fieldManager") ? { fieldManager: q.get("fieldManager")! } : {}),
     warnings: [],
   });
-  const body = async (accepted?: string[]) => parseBody(await readBody(req, deps.maxBodyBytes), req.headers["content-type"], accepted);
+  const body = async (accepted?: string[]) =>
+    parseBody(await readBody(req, deps.maxBodyBytes), req.headers["content-type"], accepted);
   const answer = (status: number, obj: unknown, c?: WriteContext) => {
     const headers: Record<string, string> = {};
     if (c && c.warnings.length > 0) headers.warning = c.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(", ");
@@ -131,14 +159,32 @@ async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse
     case "get": {
       if (subresource === "scale") return answer(200, h.scale(rt, namespace, name!));
       const obj = h.get(rt, namespace, name!) as Record<string, any>;
-      return answer(200, table ? toTable(rt, [obj], String(obj.metadata?.resourceVersion ?? ""), Date.now(), includeObject) : obj);
+      return answer(
+        200,
+        table ? toTable(rt, [obj], String(obj.metadata?.resourceVersion ?? ""), Date.now(), includeObject) : obj,
+      );
     }
     case "list": {
       const list = h.list(rt, namespace, q) as Record<string, any>;
-      return answer(200, table ? { ...toTable(rt, list.items, list.metadata.resourceVersion, Date.now(), includeObject), metadata: list.metadata } : list);
+      return answer(
+        200,
+        table
+          ? {
+              ...toTable(rt, list.items, list.metadata.resourceVersion, Date.now(), includeObject),
+              metadata: list.metadata,
+            }
+          : list,
+      );
     }
     case "watch":
-      return h.watch(res, rt, namespace, q, deps.maxWatchTimeoutS, table ? (o) => toTable(rt, [o as Record<string, any>], "", Date.now(), includeObject) : undefined);
+      return h.watch(
+        res,
+        rt,
+        namespace,
+        q,
+        deps.maxWatchTimeoutS,
+        table ? (o) => toTable(rt, [o as Record<string, any>], "", Date.now(), includeObject) : undefined,
+      );
     case "create": {
       if (name !== undefined) throw new ApiError(Reason.MethodNotAllowed, "POST is not allowed on a named resource");
       const c = ctx();
@@ -147,7 +193,8 @@ async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse
     case "update": {
       const c = ctx();
       const b = await body();
-      if (subresource === "scale") return answer(200, await h.writeScale(rt, namespace, name!, b as Record<string, unknown>, c), c);
+      if (subresource === "scale")
+        return answer(200, await h.writeScale(rt, namespace, name!, b as Record<string, unknown>, c), c);
       return answer(200, await h.update(rt, namespace, name!, b, c, subresource === "status"), c);
     }
     case "patch": {
@@ -155,7 +202,10 @@ async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse
       const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim();
       const patchTypes: string[] = Object.values(PatchType);
       if (!patchTypes.includes(type)) {
-        throw new ApiError(Reason.UnsupportedMediaType, `the body of the request was in an unknown format - accepted media types include: ${patchTypes.join(", ")}`);
+        throw new ApiError(
+          Reason.UnsupportedMediaType,
+          `the body of the request was in an unknown format - accepted media types include: ${patchTypes.join(", ")}`,
+        );
       }
       const raw = await readBody(req, deps.maxBodyBytes);
       const patch = parseBody(raw, type === PatchType.Apply ? "application/yaml" : "application/json");
@@ -183,14 +233,31 @@ async function historyRoute(deps: ServerDeps, res: ServerResponse, q: URLSearchP
   const rt = resolveResourceName(typed);
   if (!rt) throw new ApiError(Reason.NotFound, `the server doesn't have a resource type "${typed}"`);
   const name = q.get("name");
-  if (!name) throw new ApiError(Reason.BadRequest, "a name is required: /federation/history?resource=TYPE&name=NAME[&namespace=NS]");
-  const namespace = rt.namespaced ? (q.get("namespace") || "default") : null;
+  if (!name)
+    throw new ApiError(
+      Reason.BadRequest,
+      "a name is required: /federation/history?resource=TYPE&name=NAME[&namespace=NS]",
+    );
+  const namespace = rt.namespaced ? q.get("namespace") || "default" : null;
   const revisions = await deps.history({ group: rt.group, kind: rt.kind, namespace, name });
-  if (revisions.length === 0) throw new ApiError(Reason.NotFound, `${rt.resource} "${name}" has no history`, { name, group: rt.group, kind: rt.resource });
-  sendJson(res, 200, { kind: "History", apiVersion: "federation/v1beta1", object: { apiVersion: groupVersion(rt), kind: rt.kind, namespace, name }, revisions });
+  if (revisions.length === 0)
+    throw new ApiError(Reason.NotFound, `${rt.resource} "${name}" has no history`, {
+      name,
+      group: rt.group,
+      kind: rt.resource,
+    });
+  sendJson(res, 200, {
+    kind: "History",
+    apiVersion: "federation/v1beta1",
+    object: { apiVersion: groupVersion(rt), kind: rt.kind, namespace, name },
+    revisions,
+  });
 }
 
-function send(res: ServerResponse, d: { status: number; contentType: string; body: Buffer | string; headers?: Record<string, string> }): void {
+function send(
+  res: ServerResponse,
+  d: { status: number; contentType: string; body: Buffer | string; headers?: Record<string, string> },
+): void {
   res.writeHead(d.status, { ...d.headers, "content-type": d.contentType, "content-length": Buffer.byteLength(d.body) });
   res.end(d.body);
 }

@@ -102,7 +102,16 @@ export function statusOf(err: ApiError): KubeStatus {
 }
 
 export function successStatus(details?: StatusDetails): KubeStatus {
-  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", message: "", reason: "", ...(details ? { details } : {}), code: 200 };
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Success",
+    message: "",
+    reason: "",
+    ...(details ? { details } : {}),
+    code: 200,
+  };
 }
 
 const FROM_CODE: Partial<Record<ErrorCode, Reason>> = {
@@ -127,12 +136,18 @@ export function toApiError(err: unknown): { error: ApiError; internal?: Federati
   const fe = toFederationError(err);
   const reason = FROM_CODE[fe.code];
   if (reason === undefined) {
-    return { error: new ApiError(Reason.InternalError, "an internal error occurred; it has been logged"), internal: fe };
+    return {
+      error: new ApiError(Reason.InternalError, "an internal error occurred; it has been logged"),
+      internal: fe,
+    };
   }
   const causes = fe.fieldErrors.map((c) => ({ field: c.field, message: c.message, reason: "FieldValueInvalid" }));
   const details: StatusDetails | undefined =
     reason === Reason.ServiceUnavailable ? { retryAfterSeconds: 1 } : causes.length > 0 ? { causes } : undefined;
-  return { error: new ApiError(reason, fe.message, details), ...(reason === Reason.ServiceUnavailable ? { internal: fe } : {}) };
+  return {
+    error: new ApiError(reason, fe.message, details),
+    ...(reason === Reason.ServiceUnavailable ? { internal: fe } : {}),
+  };
 }
 
 /** Kubernetes' message shapes, so kubectl prints what users are used to. */
@@ -145,20 +160,29 @@ export const messages = {
     `${kind} "${name}" is invalid: ${causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(", ")}`,
 };
 
-
 /** `deployments.apps`, `configmaps`: how Kubernetes names a resource in its messages. */
-const qualified = (rt: Pick<ResourceType, "group" | "resource">): string => (rt.group ? `${rt.resource}.${rt.group}` : rt.resource);
+const qualified = (rt: Pick<ResourceType, "group" | "resource">): string =>
+  rt.group ? `${rt.resource}.${rt.group}` : rt.resource;
 
 /** 404 for an object the request names. */
 export function notFoundError(rt: Pick<ResourceType, "group" | "resource">, name: string): ApiError {
-  return new ApiError(Reason.NotFound, messages.notFound(qualified(rt), name), { name, group: rt.group, kind: rt.resource });
+  return new ApiError(Reason.NotFound, messages.notFound(qualified(rt), name), {
+    name,
+    group: rt.group,
+    kind: rt.resource,
+  });
 }
 
 /**
  * The answer for a write that `decide` refused early or the fold rejected (it lost a race): one mapping for both, in
  * Kubernetes' words. `actualVersion`: the object's resourceVersion as last seen, for a failed delete precondition.
  */
-export function refusalError(rejection: Rejection, command: Command, rt: Pick<ResourceType, "group" | "resource">, actualVersion: string | undefined): ApiError {
+export function refusalError(
+  rejection: Rejection,
+  command: Command,
+  rt: Pick<ResourceType, "group" | "resource">,
+  actualVersion: string | undefined,
+): ApiError {
   const { ref } = command.data;
   const details: StatusDetails = { name: ref.name, group: rt.group, kind: rt.resource };
   switch (rejection.reason) {
@@ -168,14 +192,20 @@ export function refusalError(rejection: Rejection, command: Command, rt: Pick<Re
       const p = command.type === CommandType.DeleteObject ? command.data.precondition : undefined;
       if (p?.type === PreconditionType.ExpectedResourceVersion && actualVersion !== undefined) {
         // The caller's own DeleteOptions.preconditions failed.
-        return new ApiError(Reason.Conflict, `Operation cannot be fulfilled on ${rt.resource} "${ref.name}": Precondition failed: ResourceVersion: Precondition failed: UID in precondition: ${p.resourceVersion}, UID in object meta: ${actualVersion}`);
+        return new ApiError(
+          Reason.Conflict,
+          `Operation cannot be fulfilled on ${rt.resource} "${ref.name}": Precondition failed: ResourceVersion: Precondition failed: UID in precondition: ${p.resourceVersion}, UID in object meta: ${actualVersion}`,
+        );
       }
       return new ApiError(Reason.Conflict, messages.conflict(qualified(rt), ref.name), details);
     }
     case "NotFound":
       // What a create can miss is its namespace: the object itself must not exist.
       if (command.type === CommandType.CreateObject && ref.namespace !== null) {
-        return new ApiError(Reason.NotFound, `namespaces "${ref.namespace}" not found`, { name: ref.namespace, kind: "namespaces" });
+        return new ApiError(Reason.NotFound, `namespaces "${ref.namespace}" not found`, {
+          name: ref.namespace,
+          kind: "namespaces",
+        });
       }
       return notFoundError(rt, ref.name);
     case "Forbidden":

@@ -18,7 +18,13 @@ import { initialStatusModel, type StatusLimits } from "@kubefed/status";
 import { health } from "@kubefed/status/testing";
 
 const web: ObjectRef = { group: "apps", version: "v1", kind: "Deployment", namespace: "shop", name: "web" };
-const clusterRef = (name: string): ObjectRef => ({ group: FEDERATION_GROUP, version: "v1beta1", kind: "Cluster", namespace: null, name });
+const clusterRef = (name: string): ObjectRef => ({
+  group: FEDERATION_GROUP,
+  version: "v1beta1",
+  kind: "Cluster",
+  namespace: null,
+  name,
+});
 
 /**
  * An objects state with namespace shop, Deployment shop/web (at offset 1) and Clusters m1, m2, folded with the pure
@@ -30,13 +36,22 @@ function given(limits?: StatusLimits) {
   const created = new Map<string, bigint>();
   const create = (ref: ObjectRef, metadata: JsonObject) => {
     const offset = state.lastOffset === null ? 0n : BigInt(state.lastOffset) + 1n;
-    const object: KubeObject = { apiVersion: ref.group === "" ? ref.version : `${ref.group}/${ref.version}`, kind: ref.kind, metadata };
+    const object: KubeObject = {
+      apiVersion: ref.group === "" ? ref.version : `${ref.group}/${ref.version}`,
+      kind: ref.kind,
+      metadata,
+    };
     state = evolve(
       state,
       {
         type: EventType.ObjectCreated,
         data: { ref, precondition: { type: PreconditionType.MustNotExist }, object },
-        metadata: { eventId: `e-${offset}`, time: "2026-03-01T10:00:00Z", actor: { user: "alice", groups: [] }, requestId: "r" },
+        metadata: {
+          eventId: `e-${offset}`,
+          time: "2026-03-01T10:00:00Z",
+          actor: { user: "alice", groups: [] },
+          requestId: "r",
+        },
       },
       { offset: String(offset) },
     );
@@ -48,7 +63,11 @@ function given(limits?: StatusLimits) {
 
   const model = initialStatusModel(limits);
   /** The objects state as it is now. */
-  const objects = (): ObjectsView => ({ current: state, resourceVersion: state.lastOffset ?? "0", createdAt: (key) => created.get(key) });
+  const objects = (): ObjectsView => ({
+    current: state,
+    resourceVersion: state.lastOffset ?? "0",
+    createdAt: (key) => created.get(key),
+  });
   let next = 0;
   return {
     model,
@@ -62,14 +81,18 @@ function given(limits?: StatusLimits) {
         }),
         objects(),
       ),
-    create: (name: string) => create({ group: "", version: "v1", kind: "ConfigMap", namespace: "shop", name }, { name, namespace: "shop" }),
+    create: (name: string) =>
+      create({ group: "", version: "v1", kind: "ConfigMap", namespace: "shop", name }, { name, namespace: "shop" }),
     /** shop/web as the API shows it now. */
     web: () => mergeStatus(model, objects(), getObject(state, web)!),
   };
 }
 
-
-const observed = (cluster: string, outcome: ObservedOutcome, extra: Partial<ObjectObservedReport> = {}): ObjectObservedReport => ({
+const observed = (
+  cluster: string,
+  outcome: ObservedOutcome,
+  extra: Partial<ObjectObservedReport> = {},
+): ObjectObservedReport => ({
   type: StatusType.ObjectObserved,
   cluster,
   time: "2026-03-01T10:00:00Z",
@@ -86,7 +109,12 @@ const observed = (cluster: string, outcome: ObservedOutcome, extra: Partial<Obje
 });
 
 /** A change as [type, kind, name, count of an Event]. */
-const brief = (c: StatusChange) => [c.type, c.object.kind, (c.object.metadata as { name: string }).name, ...(c.object.kind === "Event" ? [c.object.count] : [])];
+const brief = (c: StatusChange) => [
+  c.type,
+  c.object.kind,
+  (c.object.metadata as { name: string }).name,
+  ...(c.object.kind === "Event" ? [c.object.count] : []),
+];
 /** The name of the Event first derived from the report at `offset`. */
 const eventName = (offset: number) => `web.${offset.toString(16).padStart(16, "0")}`;
 const eventKey = (offset: number) => `shop/${eventName(offset)}`;
@@ -119,7 +147,12 @@ describe("status batch", () => {
     ]);
     // About the current incarnation of shop/web: the Event names its uid.
     expect(changes[3]!.object.involvedObject).toMatchObject({ name: "web", uid: "e-1" });
-    expect(eventVersions).toEqual(new Map([[eventKey(2), rv], [eventKey(3), rv]]));
+    expect(eventVersions).toEqual(
+      new Map([
+        [eventKey(2), rv],
+        [eventKey(3), rv],
+      ]),
+    );
     expect(merged().status).toMatchObject({ replicas: 3 });
   });
 
@@ -142,7 +175,11 @@ describe("status batch", () => {
 
   it("gives nothing for a status that is back where it was, and MODIFIED with the new rv for an Event that existed", () => {
     const { batch, objects, create } = given();
-    batch(health("m1", true, "2026-03-01T10:00:00Z"), observed("m1", ObservedOutcome.Applied), observed("m2", ObservedOutcome.Failed));
+    batch(
+      health("m1", true, "2026-03-01T10:00:00Z"),
+      observed("m1", ObservedOutcome.Applied),
+      observed("m2", ObservedOutcome.Failed),
+    );
     const before = objects().resourceVersion;
     create("moved");
     const rv = objects().resourceVersion;

@@ -4,12 +4,27 @@
  * one change per target whose merged status (statusmerge.ts) differs from before the batch and one per derived
  * Event the batch touched, in its final state. No I/O: the objects state is a plain value (ObjectsView).
  */
-import { StatusType, metaOf, type JsonValue, type KubeObject, type ObjectRef, type StatusReport } from "@kubefed/events";
+import {
+  StatusType,
+  metaOf,
+  type JsonValue,
+  type KubeObject,
+  type ObjectRef,
+  type StatusReport,
+} from "@kubefed/events";
 import { objectKey } from "@kubefed/names";
 import { getObject, jsonEqual, type FederationState } from "@kubefed/state";
 import { FEDERATION_GROUP } from "./resources.ts";
 import { foldStatus, type DerivedEvent, type StatusModel } from "@kubefed/status";
-import { clusterStatus, eventObject, isCluster, isCurrent, isFederated, objectStatus, withStatus } from "./statusmerge.ts";
+import {
+  clusterStatus,
+  eventObject,
+  isCluster,
+  isCurrent,
+  isFederated,
+  objectStatus,
+  withStatus,
+} from "./statusmerge.ts";
 
 export type Identity = Pick<ObjectRef, "group" | "kind" | "namespace" | "name">;
 
@@ -68,7 +83,15 @@ export function changeOf(type: StatusChange["type"], object: KubeObject): Status
 export function mergeStatus(model: StatusModel, objects: ObjectsView, o: KubeObject): KubeObject {
   if (isCluster(o)) {
     const h = model.clusters.get(String(metaOf(o).name ?? ""));
-    return h ? withStatus(o, clusterStatus(typeof o.status === "object" && o.status !== null && !Array.isArray(o.status) ? o.status : {}, h)) : o;
+    return h
+      ? withStatus(
+          o,
+          clusterStatus(
+            typeof o.status === "object" && o.status !== null && !Array.isArray(o.status) ? o.status : {},
+            h,
+          ),
+        )
+      : o;
   }
   if (!isFederated(o)) return o;
   const key = objectKey(identityOf(o));
@@ -107,15 +130,26 @@ interface TouchedEvent {
  * would only add intermediate states of the same objects. Every change and Event version carries the
  * resourceVersion of `objects`.
  */
-export function foldStatusBatch(model: StatusModel, reports: readonly PositionedReport[], objects: ObjectsView): StatusBatch {
+export function foldStatusBatch(
+  model: StatusModel,
+  reports: readonly PositionedReport[],
+  objects: ObjectsView,
+): StatusBatch {
   // In the order first touched: per target (objectKey; undefined when no such object exists), per Event (eventKey).
   const targets = new Map<string, TouchedTarget | undefined>();
   const events = new Map<string, TouchedEvent>();
   // An Event first touched by an eviction, or by an upsert that aggregated it (count > 1), existed before the batch.
   const touch = (event: DerivedEvent, evicted: boolean) =>
-    events.set(eventKey(event), { event, evicted, existed: events.get(eventKey(event))?.existed ?? (evicted || event.count > 1) });
+    events.set(eventKey(event), {
+      event,
+      evicted,
+      existed: events.get(eventKey(event))?.existed ?? (evicted || event.count > 1),
+    });
   for (const { report, offset } of reports) {
-    const ref = report.type === StatusType.ClusterHealth ? { group: FEDERATION_GROUP, kind: "Cluster", namespace: null, name: report.cluster } : report.ref;
+    const ref =
+      report.type === StatusType.ClusterHealth
+        ? { group: FEDERATION_GROUP, kind: "Cluster", namespace: null, name: report.cluster }
+        : report.ref;
     const key = objectKey(ref);
     if (!targets.has(key)) {
       const object = getObject(objects.current, ref);
@@ -128,7 +162,8 @@ export function foldStatusBatch(model: StatusModel, reports: readonly Positioned
 
   const changes: StatusChange[] = [];
   for (const t of targets.values()) {
-    if (t && !jsonEqual(t.before, mergeStatus(model, objects, t.object).status)) changes.push(changeOf("MODIFIED", t.object));
+    if (t && !jsonEqual(t.before, mergeStatus(model, objects, t.object).status))
+      changes.push(changeOf("MODIFIED", t.object));
   }
   const rv = objects.resourceVersion;
   const eventVersions = new Map<string, string | undefined>();

@@ -9,7 +9,14 @@
  * cluster has reported, say only what the reports say). Cluster conditions are merged by type; region and zones
  * come from the reports.
  */
-import { ObservedOutcome, metaOf, type JsonObject, type JsonValue, type KubeObject, type ObjectRef } from "@kubefed/events";
+import {
+  ObservedOutcome,
+  metaOf,
+  type JsonObject,
+  type JsonValue,
+  type KubeObject,
+  type ObjectRef,
+} from "@kubefed/events";
 import { apiVersionOf } from "@kubefed/names";
 import { FEDERATION_GROUP, FEDERATION_VERSION, findKind } from "./resources.ts";
 import type { ClusterHealth, DerivedEvent, Observation } from "@kubefed/status";
@@ -40,7 +47,9 @@ const CLUSTER_API_VERSION = `${FEDERATION_GROUP}/${FEDERATION_VERSION}`;
 export const isCluster = (o: KubeObject): boolean => o.apiVersion === CLUSTER_API_VERSION && o.kind === "Cluster";
 
 export function isFederated(o: KubeObject): boolean {
-  return typeof o.apiVersion === "string" && typeof o.kind === "string" && findKind(o.apiVersion, o.kind)?.federated === true;
+  return (
+    typeof o.apiVersion === "string" && typeof o.kind === "string" && findKind(o.apiVersion, o.kind)?.federated === true
+  );
 }
 
 const ownStatus = (o: KubeObject): JsonObject => (isJsonObject(o.status) ? o.status : {});
@@ -56,7 +65,9 @@ export function clusterStatus(own: JsonObject, h: ClusterHealth): JsonObject {
     message: h.message,
   });
   const reported = [condition("Ready", h.ready), condition("Offline", !h.ready)];
-  const others = (Array.isArray(own.conditions) ? own.conditions : []).filter((c) => !(isJsonObject(c) && (c.type === "Ready" || c.type === "Offline")));
+  const others = (Array.isArray(own.conditions) ? own.conditions : []).filter(
+    (c) => !(isJsonObject(c) && (c.type === "Ready" || c.type === "Offline")),
+  );
   return {
     ...own,
     conditions: [...reported, ...others],
@@ -75,7 +86,11 @@ export function isCurrent(resourceVersion: string, createdAt: bigint | undefined
 }
 
 /** The object's status with the clusters' reports merged in; the own status alone when none applies. */
-export function objectStatus(o: KubeObject, observations: Iterable<Observation> | undefined, createdAt: bigint | undefined): JsonObject | undefined {
+export function objectStatus(
+  o: KubeObject,
+  observations: Iterable<Observation> | undefined,
+  createdAt: bigint | undefined,
+): JsonObject | undefined {
   const current = [...(observations ?? [])]
     .filter((x) => x.outcome !== ObservedOutcome.Removed && isCurrent(x.resourceVersion, createdAt))
     .sort((a, b) => (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0));
@@ -84,7 +99,8 @@ export function objectStatus(o: KubeObject, observations: Iterable<Observation> 
   const merged: JsonObject = { ...ownStatus(o) };
   if (SUMMED_KINDS.has(kind)) {
     // The reports own every counter: a member omits a zero one, so an own value must not show through.
-    for (const [k, v] of Object.entries(merged)) if (typeof v === "number" && Number.isInteger(v) && !NOT_COUNTERS.has(k)) delete merged[k];
+    for (const [k, v] of Object.entries(merged))
+      if (typeof v === "number" && Number.isInteger(v) && !NOT_COUNTERS.has(k)) delete merged[k];
     const sums: Record<string, number> = {};
     for (const x of current) {
       for (const [k, v] of Object.entries(x.status ?? {})) {
@@ -106,13 +122,19 @@ export function objectStatus(o: KubeObject, observations: Iterable<Observation> 
   if (kind === "Service") {
     // Summed over the clusters that report a count; absent when none does (a report without one: the count is
     // not known there, e.g. an apply that failed before the member had a copy). Never the object's own.
-    const counts = current.map((x) => x.status?.[READY_ENDPOINTS]).filter((v): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0);
+    const counts = current
+      .map((x) => x.status?.[READY_ENDPOINTS])
+      .filter((v): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0);
     if (counts.length > 0) merged[READY_ENDPOINTS] = counts.reduce((a, b) => a + b, 0);
     else delete merged[READY_ENDPOINTS];
   }
   const generation = metaOf(o).generation;
-  const observedThere = (x: Observation) => !OBSERVED_KINDS.has(kind) || typeof x.status?.observedGeneration === "number";
-  if (typeof generation === "number" && current.every((x) => x.outcome === ObservedOutcome.Applied && x.generation === generation && observedThere(x))) {
+  const observedThere = (x: Observation) =>
+    !OBSERVED_KINDS.has(kind) || typeof x.status?.observedGeneration === "number";
+  if (
+    typeof generation === "number" &&
+    current.every((x) => x.outcome === ObservedOutcome.Applied && x.generation === generation && observedThere(x))
+  ) {
     merged.observedGeneration = generation;
   } else delete merged.observedGeneration;
   merged.clusters = current.map((x) => ({

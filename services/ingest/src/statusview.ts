@@ -18,8 +18,24 @@ import { getObject, listObjects, type ListSelector } from "@kubefed/state";
 import type { TailSource } from "@kubefed/kafka";
 import type { ReadModel } from "./readmodel.ts";
 import { FEDERATION_GROUP } from "./resources.ts";
-import { changeOf, eventKey, foldStatusBatch, involvedUid, mergeStatus, type Identity, type StatusBatch, type StatusChange } from "./statusbatch.ts";
-import { DEFAULT_STATUS_LIMITS, foldStatus, initialStatusModel, type DerivedEvent, type StatusLimits, type StatusModel } from "@kubefed/status";
+import {
+  changeOf,
+  eventKey,
+  foldStatusBatch,
+  involvedUid,
+  mergeStatus,
+  type Identity,
+  type StatusBatch,
+  type StatusChange,
+} from "./statusbatch.ts";
+import {
+  DEFAULT_STATUS_LIMITS,
+  foldStatus,
+  initialStatusModel,
+  type DerivedEvent,
+  type StatusLimits,
+  type StatusModel,
+} from "@kubefed/status";
 import { eventObject } from "./statusmerge.ts";
 
 const isEventKind = (s: Pick<Identity, "group" | "kind">) => s.group === "" && s.kind === "Event";
@@ -94,7 +110,10 @@ export class StatusView {
     const derived = this.derivedEvents()
       .filter((e) => sel.namespace === undefined || e.namespace === sel.namespace)
       .map((e) => ({ key: eventKey(e), object: this.eventObject(e) }));
-    const all = [...objects.map((o) => ({ key: `${String(metaOf(o).namespace ?? "")}/${String(metaOf(o).name)}`, object: o })), ...derived];
+    const all = [
+      ...objects.map((o) => ({ key: `${String(metaOf(o).namespace ?? "")}/${String(metaOf(o).name)}`, object: o })),
+      ...derived,
+    ];
     // The order of etcd keys, as listObjects gives: by namespace/name in code-unit order.
     return all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((x) => x.object);
   }
@@ -109,7 +128,11 @@ export class StatusView {
   }
 
   private eventObject(e: DerivedEvent): KubeObject {
-    return eventObject(e, involvedUid(this.readModel, e), this.eventVersions.get(eventKey(e)) ?? this.readModel.resourceVersion);
+    return eventObject(
+      e,
+      involvedUid(this.readModel, e),
+      this.eventVersions.get(eventKey(e)) ?? this.readModel.resourceVersion,
+    );
   }
 
   /**

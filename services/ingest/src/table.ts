@@ -30,29 +30,78 @@ export function humanAge(fromIso: string | undefined, now: number): string {
   return d < 365 * 2 ? `${d}d` : `${Math.floor(d / 365)}y`;
 }
 
-const col = (name: string, cell: Column["cell"], o: Partial<Column> = {}): Column => ({ name, type: "string", description: name, priority: 0, cell, ...o });
+const col = (name: string, cell: Column["cell"], o: Partial<Column> = {}): Column => ({
+  name,
+  type: "string",
+  description: name,
+  priority: 0,
+  cell,
+  ...o,
+});
 const wide = (name: string, cell: Column["cell"]) => col(name, cell, { priority: 1 });
-const name = col("Name", (o) => o.metadata?.name ?? "", { format: "name", description: "Name must be unique within a namespace." });
-const age = col("Age", (o, now) => humanAge(o.metadata?.creationTimestamp, now), { description: "CreationTimestamp is a timestamp representing the server time when this object was created." });
+const name = col("Name", (o) => o.metadata?.name ?? "", {
+  format: "name",
+  description: "Name must be unique within a namespace.",
+});
+const age = col("Age", (o, now) => humanAge(o.metadata?.creationTimestamp, now), {
+  description: "CreationTimestamp is a timestamp representing the server time when this object was created.",
+});
 const n = (v: unknown) => (typeof v === "number" ? v : 0);
-const containers = (o: Obj): Obj[] => o.spec?.template?.spec?.containers ?? o.spec?.jobTemplate?.spec?.template?.spec?.containers ?? [];
-const names = (o: Obj) => containers(o).map((c) => c.name).join(",");
-const images = (o: Obj) => containers(o).map((c) => c.image).join(",");
-const selector = (o: Obj) => Object.entries((o.spec?.selector?.matchLabels ?? o.spec?.selector ?? {}) as Record<string, string>).filter(([, v]) => typeof v === "string").map(([k, v]) => `${k}=${v}`).join(",") || "<none>";
+const containers = (o: Obj): Obj[] =>
+  o.spec?.template?.spec?.containers ?? o.spec?.jobTemplate?.spec?.template?.spec?.containers ?? [];
+const names = (o: Obj) =>
+  containers(o)
+    .map((c) => c.name)
+    .join(",");
+const images = (o: Obj) =>
+  containers(o)
+    .map((c) => c.image)
+    .join(",");
+const selector = (o: Obj) =>
+  Object.entries((o.spec?.selector?.matchLabels ?? o.spec?.selector ?? {}) as Record<string, string>)
+    .filter(([, v]) => typeof v === "string")
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",") || "<none>";
 const condition = (o: Obj, type: string) => (o.status?.conditions ?? []).find((c: Obj) => c.type === type);
 
 const COLUMNS: Record<string, Column[]> = {
   Namespace: [name, col("Status", (o) => o.status?.phase ?? "Active"), age],
-  ConfigMap: [name, col("Data", (o) => Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length, { type: "integer" }), age],
-  Secret: [name, col("Type", (o) => o.type ?? "Opaque"), col("Data", (o) => Object.keys(o.data ?? {}).length, { type: "integer" }), age],
+  ConfigMap: [
+    name,
+    col("Data", (o) => Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length, { type: "integer" }),
+    age,
+  ],
+  Secret: [
+    name,
+    col("Type", (o) => o.type ?? "Opaque"),
+    col("Data", (o) => Object.keys(o.data ?? {}).length, { type: "integer" }),
+    age,
+  ],
   Service: [
     name,
     col("Type", (o) => o.spec?.type ?? "ClusterIP"),
     col("Cluster-IP", (o) => o.spec?.clusterIP ?? "<none>"),
-    col("External-IP", (o) => (o.status?.loadBalancer?.ingress ?? []).map((i: Obj) => i.ip ?? i.hostname).join(",") || (o.spec?.type === "LoadBalancer" ? "<pending>" : "<none>")),
-    col("Port(s)", (o) => (o.spec?.ports ?? []).map((p: Obj) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ""}/${p.protocol ?? "TCP"}`).join(",") || "<none>"),
+    col(
+      "External-IP",
+      (o) =>
+        (o.status?.loadBalancer?.ingress ?? []).map((i: Obj) => i.ip ?? i.hostname).join(",") ||
+        (o.spec?.type === "LoadBalancer" ? "<pending>" : "<none>"),
+    ),
+    col(
+      "Port(s)",
+      (o) =>
+        (o.spec?.ports ?? [])
+          .map((p: Obj) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ""}/${p.protocol ?? "TCP"}`)
+          .join(",") || "<none>",
+    ),
     age,
-    wide("Selector", (o) => Object.entries(o.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(",") || "<none>"),
+    wide(
+      "Selector",
+      (o) =>
+        Object.entries(o.spec?.selector ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join(",") || "<none>",
+    ),
   ],
   Deployment: [
     name,
@@ -87,7 +136,13 @@ const COLUMNS: Record<string, Column[]> = {
   ],
   Job: [
     name,
-    col("Status", (o) => (condition(o, "Complete")?.status === "True" ? "Complete" : condition(o, "Failed")?.status === "True" ? "Failed" : "Running")),
+    col("Status", (o) =>
+      condition(o, "Complete")?.status === "True"
+        ? "Complete"
+        : condition(o, "Failed")?.status === "True"
+          ? "Failed"
+          : "Running",
+    ),
     col("Completions", (o) => `${n(o.status?.succeeded)}/${o.spec?.completions ?? 1}`),
     age,
     wide("Containers", names),
@@ -123,7 +178,10 @@ const COLUMNS: Record<string, Column[]> = {
       return ready ? (ready.status === "True" ? "Ready" : "Offline") : "Unknown";
     }),
     col("Region", (o) => o.status?.region ?? o.metadata?.labels?.["topology.kubernetes.io/region"] ?? "<none>"),
-    col("Zones", (o) => (o.status?.zones ?? []).join(",") || (o.metadata?.labels?.["topology.kubernetes.io/zone"] ?? "<none>")),
+    col(
+      "Zones",
+      (o) => (o.status?.zones ?? []).join(",") || (o.metadata?.labels?.["topology.kubernetes.io/zone"] ?? "<none>"),
+    ),
     age,
     wide("Server", (o) => o.spec?.serverAddressByClientCIDRs?.[0]?.serverAddress ?? ""),
   ],
@@ -131,20 +189,39 @@ const COLUMNS: Record<string, Column[]> = {
 
 /** True when the Accept header asks for a meta.k8s.io/v1 Table. */
 export function wantsTable(accept: string | undefined): boolean {
-  return (accept ?? "").split(",").some((m) => /as=Table/.test(m) && /g=meta\.k8s\.io/.test(m) && /v=v1(;|$|\s)/.test(m));
+  return (accept ?? "")
+    .split(",")
+    .some((m) => /as=Table/.test(m) && /g=meta\.k8s\.io/.test(m) && /v=v1(;|$|\s)/.test(m));
 }
 
 /** Converts objects of one kind to a Table (rows carry the object's metadata, as includeObject=Metadata). */
-export function toTable(rt: ResourceType, items: Obj[], resourceVersion: string, now: number, includeObject = "Metadata"): Obj {
+export function toTable(
+  rt: ResourceType,
+  items: Obj[],
+  resourceVersion: string,
+  now: number,
+  includeObject = "Metadata",
+): Obj {
   const cols = COLUMNS[rt.kind] ?? [name, age];
   return {
     kind: "Table",
     apiVersion: "meta.k8s.io/v1",
     metadata: { resourceVersion },
-    columnDefinitions: cols.map((c) => ({ name: c.name, type: c.type, format: c.format ?? "", description: c.description, priority: c.priority })),
+    columnDefinitions: cols.map((c) => ({
+      name: c.name,
+      type: c.type,
+      format: c.format ?? "",
+      description: c.description,
+      priority: c.priority,
+    })),
     rows: items.map((o) => ({
       cells: cols.map((c) => c.cell(o, now)),
-      object: includeObject === "Object" ? o : includeObject === "None" ? null : { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: o.metadata },
+      object:
+        includeObject === "Object"
+          ? o
+          : includeObject === "None"
+            ? null
+            : { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: o.metadata },
     })),
   };
 }

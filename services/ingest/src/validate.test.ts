@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { hasSchema, validateObject, type Cause } from "./validate.ts";
 import { RESOURCES, groupVersion } from "./resources.ts";
 
-const meta = (name: string, namespace?: string) => ({ name, ...(namespace ? { namespace } : {}), labels: { app: name } });
+const meta = (name: string, namespace?: string) => ({
+  name,
+  ...(namespace ? { namespace } : {}),
+  labels: { app: name },
+});
 const podTemplate = {
   metadata: { labels: { app: "web" } },
   spec: {
@@ -23,13 +27,32 @@ const podTemplate = {
 
 const VALID: Record<string, object> = {
   Namespace: { apiVersion: "v1", kind: "Namespace", metadata: meta("team-a") },
-  ConfigMap: { apiVersion: "v1", kind: "ConfigMap", metadata: { ...meta("cfg", "default"), creationTimestamp: null }, data: { "app.properties": "a=b" } },
-  Secret: { apiVersion: "v1", kind: "Secret", metadata: meta("s", "default"), type: "Opaque", data: { password: "cGFzcw==" }, stringData: { user: "u" } },
+  ConfigMap: {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { ...meta("cfg", "default"), creationTimestamp: null },
+    data: { "app.properties": "a=b" },
+  },
+  Secret: {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: meta("s", "default"),
+    type: "Opaque",
+    data: { password: "cGFzcw==" },
+    stringData: { user: "u" },
+  },
   Service: {
     apiVersion: "v1",
     kind: "Service",
     metadata: meta("web", "default"),
-    spec: { type: "ClusterIP", selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: "http" }, { port: 443, targetPort: 8443, protocol: "TCP" }] },
+    spec: {
+      type: "ClusterIP",
+      selector: { app: "web" },
+      ports: [
+        { name: "http", port: 80, targetPort: "http" },
+        { port: 443, targetPort: 8443, protocol: "TCP" },
+      ],
+    },
   },
   Event: {
     apiVersion: "v1",
@@ -46,15 +69,33 @@ const VALID: Record<string, object> = {
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: meta("web", "default"),
-    spec: { replicas: 3, selector: { matchLabels: { app: "web" } }, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } }, template: podTemplate },
+    spec: {
+      replicas: 3,
+      selector: { matchLabels: { app: "web" } },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
+      template: podTemplate,
+    },
   },
-  ReplicaSet: { apiVersion: "apps/v1", kind: "ReplicaSet", metadata: meta("web-1", "default"), spec: { replicas: 1, selector: { matchLabels: { app: "web" } }, template: podTemplate } },
-  DaemonSet: { apiVersion: "apps/v1", kind: "DaemonSet", metadata: meta("agent", "default"), spec: { selector: { matchLabels: { app: "web" } }, template: podTemplate } },
+  ReplicaSet: {
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: meta("web-1", "default"),
+    spec: { replicas: 1, selector: { matchLabels: { app: "web" } }, template: podTemplate },
+  },
+  DaemonSet: {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: meta("agent", "default"),
+    spec: { selector: { matchLabels: { app: "web" } }, template: podTemplate },
+  },
   Job: {
     apiVersion: "batch/v1",
     kind: "Job",
     metadata: meta("once", "default"),
-    spec: { backoffLimit: 2, template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox", command: ["true"] }] } } },
+    spec: {
+      backoffLimit: 2,
+      template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox", command: ["true"] }] } },
+    },
   },
   Ingress: {
     apiVersion: "networking.k8s.io/v1",
@@ -62,7 +103,14 @@ const VALID: Record<string, object> = {
     metadata: meta("web", "default"),
     spec: {
       ingressClassName: "nginx",
-      rules: [{ host: "example.test", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "web", port: { number: 80 } } } }] } }],
+      rules: [
+        {
+          host: "example.test",
+          http: {
+            paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "web", port: { number: 80 } } } }],
+          },
+        },
+      ],
       tls: [{ hosts: ["example.test"], secretName: "tls" }],
     },
   },
@@ -74,15 +122,25 @@ const VALID: Record<string, object> = {
       scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" },
       minReplicas: 1,
       maxReplicas: 5,
-      metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }],
+      metrics: [
+        { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } },
+      ],
     },
   },
   Cluster: {
     apiVersion: "federation/v1beta1",
     kind: "Cluster",
     metadata: { name: "member1" },
-    spec: { serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: "https://10.0.0.1:6443" }], secretRef: { name: "member1" }, caBundle: "LS0tLS1CRUdJTg==" },
-    status: { conditions: [{ type: "Ready", status: "True", lastProbeTime: "2026-01-02T03:04:05Z", reason: "ClusterReady" }], zones: ["z1"], region: "r1" },
+    spec: {
+      serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: "https://10.0.0.1:6443" }],
+      secretRef: { name: "member1" },
+      caBundle: "LS0tLS1CRUdJTg==",
+    },
+    status: {
+      conditions: [{ type: "Ready", status: "True", lastProbeTime: "2026-01-02T03:04:05Z", reason: "ClusterReady" }],
+      zones: ["z1"],
+      region: "r1",
+    },
   },
 };
 
@@ -105,12 +163,23 @@ describe("validateObject: valid objects", () => {
   });
 
   it("accepts the Scale of the scale subresource and the kinds' lists", () => {
-    expect(validateObject({ apiVersion: "autoscaling/v1", kind: "Scale", metadata: meta("web", "default"), spec: { replicas: 2 } })).toEqual([]);
-    expect(validateObject({ apiVersion: "federation/v1beta1", kind: "ClusterList", metadata: {}, items: [VALID.Cluster] })).toEqual([]);
+    expect(
+      validateObject({
+        apiVersion: "autoscaling/v1",
+        kind: "Scale",
+        metadata: meta("web", "default"),
+        spec: { replicas: 2 },
+      }),
+    ).toEqual([]);
+    expect(
+      validateObject({ apiVersion: "federation/v1beta1", kind: "ClusterList", metadata: {}, items: [VALID.Cluster] }),
+    ).toEqual([]);
   });
 
   it("treats null as unset, like the real decoder", () => {
-    expect(validateObject(variant("Deployment", (o) => Object.assign(o.spec, { replicas: null, strategy: null })))).toEqual([]);
+    expect(
+      validateObject(variant("Deployment", (o) => Object.assign(o.spec, { replicas: null, strategy: null }))),
+    ).toEqual([]);
   });
 });
 
@@ -118,7 +187,11 @@ describe("validateObject: wrong types", () => {
   it("reports the field with a Kubernetes path", () => {
     const causes = validateObject(variant("Deployment", (o) => (o.spec.replicas = "three")));
     expect(causes).toEqual([
-      { reason: "FieldValueTypeInvalid", field: "spec.replicas", message: 'Invalid value: "string": spec.replicas in body must be of type integer: "string"' },
+      {
+        reason: "FieldValueTypeInvalid",
+        field: "spec.replicas",
+        message: 'Invalid value: "string": spec.replicas in body must be of type integer: "string"',
+      },
     ]);
   });
 
@@ -129,29 +202,59 @@ describe("validateObject: wrong types", () => {
         o.metadata.labels["app.kubernetes.io/name"] = 7;
       }),
     );
-    expect(brief(causes).sort()).toEqual(["FieldValueTypeInvalid metadata.labels[app.kubernetes.io/name]", "FieldValueTypeInvalid spec.template.spec.containers[0].ports[0].containerPort"]);
+    expect(brief(causes).sort()).toEqual([
+      "FieldValueTypeInvalid metadata.labels[app.kubernetes.io/name]",
+      "FieldValueTypeInvalid spec.template.spec.containers[0].ports[0].containerPort",
+    ]);
   });
 
   it("accepts int-or-string and quantities in both forms but nothing else", () => {
     const causes = validateObject(variant("Service", (o) => (o.spec.ports[0].targetPort = { port: 1 })));
-    expect(causes).toEqual([expect.objectContaining({ reason: "FieldValueTypeInvalid", field: "spec.ports[0].targetPort", message: expect.stringContaining("integer or string") })]);
-    expect(brief(validateObject(variant("Deployment", (o) => (o.spec.template.spec.containers[0].resources.limits.cpu = true))))).toEqual([
-      "FieldValueTypeInvalid spec.template.spec.containers[0].resources.limits[cpu]",
+    expect(causes).toEqual([
+      expect.objectContaining({
+        reason: "FieldValueTypeInvalid",
+        field: "spec.ports[0].targetPort",
+        message: expect.stringContaining("integer or string"),
+      }),
     ]);
+    expect(
+      brief(
+        validateObject(variant("Deployment", (o) => (o.spec.template.spec.containers[0].resources.limits.cpu = true))),
+      ),
+    ).toEqual(["FieldValueTypeInvalid spec.template.spec.containers[0].resources.limits[cpu]"]);
   });
 
   it("checks int32 range, base64 and date-time formats", () => {
-    expect(brief(validateObject(variant("Deployment", (o) => (o.spec.replicas = 2 ** 31))))).toEqual(["FieldValueInvalid spec.replicas"]);
-    expect(brief(validateObject(variant("Secret", (o) => (o.data.password = "not base64!"))))).toEqual(["FieldValueInvalid data[password]"]);
-    expect(brief(validateObject(variant("Cluster", (o) => (o.spec.caBundle = "abc"))))).toEqual(["FieldValueInvalid spec.caBundle"]);
-    expect(brief(validateObject(variant("Event", (o) => (o.firstTimestamp = "yesterday"))))).toEqual(["FieldValueInvalid firstTimestamp"]);
+    expect(brief(validateObject(variant("Deployment", (o) => (o.spec.replicas = 2 ** 31))))).toEqual([
+      "FieldValueInvalid spec.replicas",
+    ]);
+    expect(brief(validateObject(variant("Secret", (o) => (o.data.password = "not base64!"))))).toEqual([
+      "FieldValueInvalid data[password]",
+    ]);
+    expect(brief(validateObject(variant("Cluster", (o) => (o.spec.caBundle = "abc"))))).toEqual([
+      "FieldValueInvalid spec.caBundle",
+    ]);
+    expect(brief(validateObject(variant("Event", (o) => (o.firstTimestamp = "yesterday"))))).toEqual([
+      "FieldValueInvalid firstTimestamp",
+    ]);
   });
 
   it("reports values outside an enum as not supported, but lets empty strings through to defaulting", () => {
     const causes = validateObject(variant("Service", (o) => (o.spec.type = "Magic")));
-    expect(causes).toEqual([{ reason: "FieldValueNotSupported", field: "spec.type", message: 'Unsupported value: "Magic": supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"' }]);
-    expect(validateObject(variant("Deployment", (o) => (o.spec.template.spec.containers[0].imagePullPolicy = "")))).toEqual([]);
-    expect(brief(validateObject(variant("Cluster", (o) => (o.status.conditions[0].status = "Maybe"))))).toEqual(["FieldValueNotSupported status.conditions[0].status"]);
+    expect(causes).toEqual([
+      {
+        reason: "FieldValueNotSupported",
+        field: "spec.type",
+        message:
+          'Unsupported value: "Magic": supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"',
+      },
+    ]);
+    expect(
+      validateObject(variant("Deployment", (o) => (o.spec.template.spec.containers[0].imagePullPolicy = ""))),
+    ).toEqual([]);
+    expect(brief(validateObject(variant("Cluster", (o) => (o.status.conditions[0].status = "Maybe"))))).toEqual([
+      "FieldValueNotSupported status.conditions[0].status",
+    ]);
   });
 });
 
@@ -177,9 +280,15 @@ describe("validateObject: required fields", () => {
   });
 
   it("checks the Cluster, HPA and Job required fields", () => {
-    expect(brief(validateObject(variant("Cluster", (o) => delete o.spec.serverAddressByClientCIDRs[0].serverAddress)))).toEqual(["FieldValueRequired spec.serverAddressByClientCIDRs[0].serverAddress"]);
-    expect(brief(validateObject(variant("HorizontalPodAutoscaler", (o) => delete o.spec.maxReplicas)))).toEqual(["FieldValueRequired spec.maxReplicas"]);
-    expect(brief(validateObject(variant("Job", (o) => delete o.spec.template.spec.containers)))).toEqual(["FieldValueRequired spec.template.spec.containers"]);
+    expect(
+      brief(validateObject(variant("Cluster", (o) => delete o.spec.serverAddressByClientCIDRs[0].serverAddress))),
+    ).toEqual(["FieldValueRequired spec.serverAddressByClientCIDRs[0].serverAddress"]);
+    expect(brief(validateObject(variant("HorizontalPodAutoscaler", (o) => delete o.spec.maxReplicas)))).toEqual([
+      "FieldValueRequired spec.maxReplicas",
+    ]);
+    expect(brief(validateObject(variant("Job", (o) => delete o.spec.template.spec.containers)))).toEqual([
+      "FieldValueRequired spec.template.spec.containers",
+    ]);
   });
 
   it("does not require status fields on objects that carry no status", () => {
@@ -188,8 +297,13 @@ describe("validateObject: required fields", () => {
   });
 
   it("needs apiVersion and kind, and a kind it knows", () => {
-    expect(brief(validateObject({ metadata: { name: "x" } }))).toEqual(["FieldValueRequired apiVersion", "FieldValueRequired kind"]);
-    expect(brief(validateObject({ apiVersion: "apps/v1", kind: "StatefulSet" }))).toEqual(["FieldValueNotSupported kind"]);
+    expect(brief(validateObject({ metadata: { name: "x" } }))).toEqual([
+      "FieldValueRequired apiVersion",
+      "FieldValueRequired kind",
+    ]);
+    expect(brief(validateObject({ apiVersion: "apps/v1", kind: "StatefulSet" }))).toEqual([
+      "FieldValueNotSupported kind",
+    ]);
     expect(brief(validateObject("nope"))).toEqual(["FieldValueTypeInvalid "]);
   });
 });
@@ -206,7 +320,11 @@ describe("validateObject: unknown fields", () => {
     expect(causes.filter((c) => c.reason === "FieldValueUnknown")).toEqual(
       expect.arrayContaining([
         { reason: "FieldValueUnknown", field: "spec.foo", message: 'unknown field "spec.foo"' },
-        { reason: "FieldValueUnknown", field: "spec.template.spec.containers[0].imagePolicy", message: 'unknown field "spec.template.spec.containers[0].imagePolicy"' },
+        {
+          reason: "FieldValueUnknown",
+          field: "spec.template.spec.containers[0].imagePolicy",
+          message: 'unknown field "spec.template.spec.containers[0].imagePolicy"',
+        },
         { reason: "FieldValueUnknown", field: "extra", message: 'unknown field "extra"' },
       ]),
     );
@@ -215,7 +333,9 @@ describe("validateObject: unknown fields", () => {
 
   it("does not call map keys unknown", () => {
     expect(validateObject(variant("ConfigMap", (o) => (o.data["any.key"] = "v")))).toEqual([]);
-    expect(brief(validateObject(variant("Cluster", (o) => (o.spec.secretRef.namespace = "x"))))).toEqual(["FieldValueUnknown spec.secretRef.namespace"]);
+    expect(brief(validateObject(variant("Cluster", (o) => (o.spec.secretRef.namespace = "x"))))).toEqual([
+      "FieldValueUnknown spec.secretRef.namespace",
+    ]);
   });
 
   it("leaves the caller's object untouched", () => {

@@ -59,18 +59,35 @@ function forAjv(node: Json, kindRoot = false): Json {
     if (k === "$ref") out.$ref = String(v).replace("#/components/schemas/", "#/$defs/");
     else if (k === "properties") {
       // The root's status is not defaulted: status is the controllers' to write and is not checked on create.
-      out.properties = Object.fromEntries(Object.entries(v as Schemas).map(([name, p]) => [name, kindRoot && name === "status" ? withoutDefault(forAjv(p)) : forAjv(p)]));
-    } else if (k === "items" || k === "additionalProperties" || k === "allOf" || k === "anyOf" || k === "oneOf" || k === "not") out[k] = forAjv(v);
+      out.properties = Object.fromEntries(
+        Object.entries(v as Schemas).map(([name, p]) => [
+          name,
+          kindRoot && name === "status" ? withoutDefault(forAjv(p)) : forAjv(p),
+        ]),
+      );
+    } else if (
+      k === "items" ||
+      k === "additionalProperties" ||
+      k === "allOf" ||
+      k === "anyOf" ||
+      k === "oneOf" ||
+      k === "not"
+    )
+      out[k] = forAjv(v);
     else if (k === "default") {
       if (isEmptyObject(v)) out.default = {};
     } else if (k === "format") {
       if (FORMATS.has(v)) out.format = v;
-    } else if (k === "enum") out.enum = Array.isArray(v) && v.every((e) => typeof e === "string") && !v.includes("") ? [...v, ""] : v;
+    } else if (k === "enum")
+      out.enum = Array.isArray(v) && v.every((e) => typeof e === "string") && !v.includes("") ? [...v, ""] : v;
     else if (k === "description" || k.startsWith("x-")) continue;
     else out[k] = v;
   }
   const branches = node.oneOf ?? node.anyOf;
-  if (Array.isArray(branches) && branches.every((b: Json) => isObject(b) && Object.keys(b).length === 1 && typeof b.type === "string")) {
+  if (
+    Array.isArray(branches) &&
+    branches.every((b: Json) => isObject(b) && Object.keys(b).length === 1 && typeof b.type === "string")
+  ) {
     out.type = branches.map((b: Json) => b.type);
     delete out.oneOf;
     delete out.anyOf;
@@ -81,7 +98,8 @@ function forAjv(node: Json, kindRoot = false): Json {
     delete out.anyOf;
     delete out.allOf;
   }
-  if (out.properties && out.additionalProperties === undefined && node["x-kubernetes-preserve-unknown-fields"] !== true) out.additionalProperties = false;
+  if (out.properties && out.additionalProperties === undefined && node["x-kubernetes-preserve-unknown-fields"] !== true)
+    out.additionalProperties = false;
   return out;
 }
 
@@ -129,10 +147,14 @@ function docValidatorsFor(docKey: string): DocValidators {
   if (d) return d;
   const schemas: Schemas = (v3Document(docKey) as Json)?.components?.schemas ?? {};
   const defs: Schemas = {};
-  for (const [name, s] of Object.entries(schemas)) defs[name] = forAjv(s, Array.isArray(s["x-kubernetes-group-version-kind"]));
+  for (const [name, s] of Object.entries(schemas))
+    defs[name] = forAjv(s, Array.isArray(s["x-kubernetes-group-version-kind"]));
   const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, logger: false, inlineRefs: false });
   addFormats(ajv, ["date-time"]);
-  ajv.addFormat("int32", { type: "number", validate: (n: number) => Number.isInteger(n) && n >= INT32.min && n <= INT32.max });
+  ajv.addFormat("int32", {
+    type: "number",
+    validate: (n: number) => Number.isInteger(n) && n >= INT32.min && n <= INT32.max,
+  });
   ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isInteger(n) });
   ajv.addFormat("float", { type: "number", validate: () => true });
   ajv.addFormat("double", { type: "number", validate: () => true });
@@ -215,7 +237,13 @@ function toCauses(errors: ErrorObject[], data: Json, defs: Schemas, root: string
   const out: Cause[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
-    const segments = e.instancePath === "" ? [] : e.instancePath.slice(1).split("/").map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"));
+    const segments =
+      e.instancePath === ""
+        ? []
+        : e.instancePath
+            .slice(1)
+            .split("/")
+            .map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"));
     const at = fieldPath(defs, root, segments);
     const value = valueAt(data, segments);
     const p = e.params as Record<string, Json>;
@@ -233,19 +261,38 @@ function toCauses(errors: ErrorObject[], data: Json, defs: Schemas, root: string
       }
       case "type": {
         const expected = String(p.type).split(",").join(" or ");
-        cause = { reason: CAUSE_REASONS.typeInvalid, field: at, message: `Invalid value: "${jsonType(value)}": ${at} in body must be of type ${expected}: "${jsonType(value)}"` };
+        cause = {
+          reason: CAUSE_REASONS.typeInvalid,
+          field: at,
+          message: `Invalid value: "${jsonType(value)}": ${at} in body must be of type ${expected}: "${jsonType(value)}"`,
+        };
         break;
       }
       case "enum": {
-        const allowed = (p.allowedValues as unknown[]).filter((a) => a !== "").map((a) => JSON.stringify(a)).join(", ");
-        cause = { reason: CAUSE_REASONS.notSupported, field: at, message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed}` };
+        const allowed = (p.allowedValues as unknown[])
+          .filter((a) => a !== "")
+          .map((a) => JSON.stringify(a))
+          .join(", ");
+        cause = {
+          reason: CAUSE_REASONS.notSupported,
+          field: at,
+          message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed}`,
+        };
         break;
       }
       case "format":
-        cause = { reason: CAUSE_REASONS.invalid, field: at, message: `Invalid value: ${JSON.stringify(value)}: ${at} in body must be of type ${String(p.format)}: ${JSON.stringify(value)}` };
+        cause = {
+          reason: CAUSE_REASONS.invalid,
+          field: at,
+          message: `Invalid value: ${JSON.stringify(value)}: ${at} in body must be of type ${String(p.format)}: ${JSON.stringify(value)}`,
+        };
         break;
       default:
-        cause = { reason: CAUSE_REASONS.invalid, field: at, message: `Invalid value: ${JSON.stringify(value)}: ${at} in body ${e.message ?? "is invalid"}` };
+        cause = {
+          reason: CAUSE_REASONS.invalid,
+          field: at,
+          message: `Invalid value: ${JSON.stringify(value)}: ${at} in body ${e.message ?? "is invalid"}`,
+        };
     }
     const key = `${cause.reason}|${cause.field}`;
     if (!seen.has(key)) {
@@ -266,14 +313,30 @@ export function hasSchema(apiVersion: string, kind: string): boolean {
  * come back as FieldValueUnknown causes among the others; the caller decides what they mean.
  */
 export function validateObject(obj: unknown): Cause[] {
-  if (!isObject(obj)) return [{ reason: CAUSE_REASONS.typeInvalid, field: "", message: `Invalid value: "${jsonType(obj)}": body must be of type object: "${jsonType(obj)}"` }];
+  if (!isObject(obj))
+    return [
+      {
+        reason: CAUSE_REASONS.typeInvalid,
+        field: "",
+        message: `Invalid value: "${jsonType(obj)}": body must be of type object: "${jsonType(obj)}"`,
+      },
+    ];
   const { apiVersion, kind } = obj;
   const missing: Cause[] = [];
-  if (typeof apiVersion !== "string" || apiVersion === "") missing.push({ reason: CAUSE_REASONS.required, field: "apiVersion", message: "Required value" });
-  if (typeof kind !== "string" || kind === "") missing.push({ reason: CAUSE_REASONS.required, field: "kind", message: "Required value" });
+  if (typeof apiVersion !== "string" || apiVersion === "")
+    missing.push({ reason: CAUSE_REASONS.required, field: "apiVersion", message: "Required value" });
+  if (typeof kind !== "string" || kind === "")
+    missing.push({ reason: CAUSE_REASONS.required, field: "kind", message: "Required value" });
   if (missing.length > 0) return missing;
   const k = kindIndex().get(gvkKey(apiVersion, kind));
-  if (!k) return [{ reason: CAUSE_REASONS.notSupported, field: "kind", message: `Unsupported value: "${kind}": no kind "${kind}" is registered for version "${apiVersion}"` }];
+  if (!k)
+    return [
+      {
+        reason: CAUSE_REASONS.notSupported,
+        field: "kind",
+        message: `Unsupported value: "${kind}": no kind "${kind}" is registered for version "${apiVersion}"`,
+      },
+    ];
   const validate = validatorFor(k);
   // Validation fills in empty-struct defaults, so it runs on a copy.
   const data = withoutNulls(obj);

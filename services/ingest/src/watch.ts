@@ -15,7 +15,16 @@ import type { StatusView } from "./statusview.ts";
 
 const BOOKMARK_INTERVAL_MS = 5_000;
 
-export function serveWatch(res: ServerResponse, rm: ReadModel, view: StatusView, rt: ResourceType, namespace: string | undefined, q: URLSearchParams, maxTimeoutS: number, render: (o: KubeObject) => unknown = (o) => o): void {
+export function serveWatch(
+  res: ServerResponse,
+  rm: ReadModel,
+  view: StatusView,
+  rt: ResourceType,
+  namespace: string | undefined,
+  q: URLSearchParams,
+  maxTimeoutS: number,
+  render: (o: KubeObject) => unknown = (o) => o,
+): void {
   const match = selectorMatcher(q.get("labelSelector"), q.get("fieldSelector"), rt.kind);
   const kindKey = kindKeyOf(rt);
   const rvParam = q.get("resourceVersion") ?? "";
@@ -24,11 +33,21 @@ export function serveWatch(res: ServerResponse, rm: ReadModel, view: StatusView,
   // Like kube-apiserver: no timeout given means a random-ish long one, bounded by the server's maximum.
   const timeoutS = requested > 0 ? Math.min(requested, maxTimeoutS) : maxTimeoutS;
 
-  res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked", "cache-control": "no-cache" });
+  res.writeHead(200, {
+    "content-type": "application/json",
+    "transfer-encoding": "chunked",
+    "cache-control": "no-cache",
+  });
   // Clients wait for the headers before reading events; Node sends them only with the first write otherwise.
   res.flushHeaders();
-  const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object: type === "ADDED" || type === "MODIFIED" || type === "DELETED" ? render(view.merge(object as KubeObject)) : object })}\n`);
-  const relevant = (c: Change) => c.kindKey === kindKey && (namespace === undefined || c.namespace === namespace) && match(c.object as Record<string, unknown>);
+  const send = (type: string, object: unknown) =>
+    res.write(
+      `${JSON.stringify({ type, object: type === "ADDED" || type === "MODIFIED" || type === "DELETED" ? render(view.merge(object as KubeObject)) : object })}\n`,
+    );
+  const relevant = (c: Change) =>
+    c.kindKey === kindKey &&
+    (namespace === undefined || c.namespace === namespace) &&
+    match(c.object as Record<string, unknown>);
   let lastRv = 0n;
   const emit = (changes: Change[]) => {
     for (const c of changes) {
@@ -56,7 +75,12 @@ export function serveWatch(res: ServerResponse, rm: ReadModel, view: StatusView,
     }
     // A watch-list request (client-go informers, e.g. `kubectl rollout status`) waits for this bookmark before it
     // uses what it received: without it the client hangs until the watch ends.
-    if (q.get("sendInitialEvents") === "true") send("BOOKMARK", { kind: rt.kind, apiVersion: groupVersion(rt), metadata: { resourceVersion: String(lastRv), annotations: { "k8s.io/initial-events-end": "true" } } });
+    if (q.get("sendInitialEvents") === "true")
+      send("BOOKMARK", {
+        kind: rt.kind,
+        apiVersion: groupVersion(rt),
+        metadata: { resourceVersion: String(lastRv), annotations: { "k8s.io/initial-events-end": "true" } },
+      });
   } else {
     let from: bigint;
     try {
@@ -69,7 +93,10 @@ export function serveWatch(res: ServerResponse, rm: ReadModel, view: StatusView,
     }
     const since = rm.changesSince(from);
     if (since === undefined) {
-      send("ERROR", statusOf(new ApiError(Reason.Expired, `too old resource version: ${rvParam} (${rm.oldestWatchable})`)));
+      send(
+        "ERROR",
+        statusOf(new ApiError(Reason.Expired, `too old resource version: ${rvParam} (${rm.oldestWatchable})`)),
+      );
       unsubscribe();
       res.end();
       return;
@@ -81,7 +108,15 @@ export function serveWatch(res: ServerResponse, rm: ReadModel, view: StatusView,
   live = true;
 
   const bookmark = bookmarks
-    ? setInterval(() => send("BOOKMARK", { kind: rt.kind, apiVersion: groupVersion(rt), metadata: { resourceVersion: rm.resourceVersion } }), BOOKMARK_INTERVAL_MS)
+    ? setInterval(
+        () =>
+          send("BOOKMARK", {
+            kind: rt.kind,
+            apiVersion: groupVersion(rt),
+            metadata: { resourceVersion: rm.resourceVersion },
+          }),
+        BOOKMARK_INTERVAL_MS,
+      )
     : undefined;
   const end = () => {
     clearTimeout(timer);

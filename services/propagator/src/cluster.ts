@@ -117,7 +117,8 @@ export class ClusterWorker {
       queued: () => this.queue.size,
       offline: () => this.health.ready === false,
       unreachable: () => void this.health.probe(),
-      hasCommitted: async () => (await o.kafka.committedOffsets(groupId, o.topic).catch(() => [])).some((c) => c.offset !== null),
+      hasCommitted: async () =>
+        (await o.kafka.committedOffsets(groupId, o.topic).catch(() => [])).some((c) => c.offset !== null),
       lag: (stage, seconds) => o.metrics?.lag(this.name, stage, seconds),
     });
   }
@@ -139,7 +140,9 @@ export class ClusterWorker {
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = this.o.projection.subscribe((keys, through) => this.cursor.folded(keys, through, this.active && this.health.ready === true && this.member !== undefined));
+    this.unsubscribe = this.o.projection.subscribe((keys, through) =>
+      this.cursor.folded(keys, through, this.active && this.health.ready === true && this.member !== undefined),
+    );
     await this.health.start();
     let joined: (g: GroupMember) => void = () => undefined;
     const group = new Promise<GroupMember>((r) => (joined = r));

@@ -8,7 +8,15 @@ import type { RunResult } from "./retry.ts";
 const logger = createLogger({ service: "propagator", level: "silent" });
 const unreachable = () => new FederationError(ErrorCode.Unreachable, "no answer");
 
-const record = (offset: number, key: string): LogRecord => ({ topic: "f.objects", partition: 0, offset: String(offset), key: Buffer.from(key), value: Buffer.alloc(0), headers: {}, timestamp: String(Date.now()) });
+const record = (offset: number, key: string): LogRecord => ({
+  topic: "f.objects",
+  partition: 0,
+  offset: String(offset),
+  key: Buffer.from(key),
+  value: Buffer.alloc(0),
+  headers: {},
+  timestamp: String(Date.now()),
+});
 
 /** A consumer's batch of records, recording what the cursor does with it. */
 function batch(records: LogRecord[], seen: { commits: string[]; pauses: string[] }): GroupBatch {
@@ -57,10 +65,19 @@ afterEach(() => vi.useRealTimers());
 
 describe("the cursor's commits", () => {
   it("moves only past batches whose keys are all done, in log order", async () => {
-    const { cursor, seen, end, keys: [a, b, c], b: mk } = setup();
+    const {
+      cursor,
+      seen,
+      end,
+      keys: [a, b, c],
+      b: mk,
+    } = setup();
     const done = new Set<string>();
     const commitsWithDone: string[][] = [];
-    const track = (x: GroupBatch): GroupBatch => ({ ...x, commit: async (r) => void (seen.commits.push(r.offset), commitsWithDone.push([...done].sort())) });
+    const track = (x: GroupBatch): GroupBatch => ({
+      ...x,
+      commit: async (r) => void (seen.commits.push(r.offset), commitsWithDone.push([...done].sort())),
+    });
     await cursor.onBatch(track(mk([record(1, a), record(2, b)])));
     await cursor.onBatch(track(mk([record(3, c)])));
     // The later batch finishes first: nothing may be committed past the earlier one's unfinished key.
@@ -76,7 +93,13 @@ describe("the cursor's commits", () => {
   });
 
   it("commits an earlier batch that is done while a later one still runs, and the later one once it is done", async () => {
-    const { cursor, seen, end, keys: [a, b], b: mk } = setup();
+    const {
+      cursor,
+      seen,
+      end,
+      keys: [a, b],
+      b: mk,
+    } = setup();
     await cursor.onBatch(mk([record(1, a)]));
     await cursor.onBatch(mk([record(2, b)]));
     end(a);
@@ -86,7 +109,13 @@ describe("the cursor's commits", () => {
   });
 
   it("goes back before the oldest batch not committed when a key finds the member unreachable, and commits none of that epoch", async () => {
-    const { cursor, seen, end, keys: [a, b, c], b: mk } = setup();
+    const {
+      cursor,
+      seen,
+      end,
+      keys: [a, b, c],
+      b: mk,
+    } = setup();
     await cursor.onBatch(mk([record(1, a)]));
     await cursor.onBatch(mk([record(2, b)]));
     await cursor.onBatch(mk([record(3, c)]));
@@ -110,7 +139,13 @@ describe("the cursor's commits", () => {
 
   it("drops, on a new assignment, work in flight and commits not yet sent", async () => {
     vi.useFakeTimers();
-    const { cursor, seen, end, keys: [a, b, c, d], b: mk } = setup({ commitIntervalMs: 1000 });
+    const {
+      cursor,
+      seen,
+      end,
+      keys: [a, b, c, d],
+      b: mk,
+    } = setup({ commitIntervalMs: 1000 });
     await cursor.onBatch(mk([record(1, a)]));
     await cursor.onBatch(mk([record(2, b)]));
     await cursor.onBatch(mk([record(3, c)]));
@@ -130,7 +165,14 @@ describe("the cursor's commits", () => {
   });
 
   it("positions a cursor without a committed offset where the projection stands, and skips what was fetched before", async () => {
-    const { cursor, asked, seen, end, keys: [a, b], b: mk } = setup({ hasCommitted: async () => false });
+    const {
+      cursor,
+      asked,
+      seen,
+      end,
+      keys: [a, b],
+      b: mk,
+    } = setup({ hasCommitted: async () => false });
     const seeks: string[] = [];
     cursor.assigned([0], Promise.resolve({ seek: (_p, offset) => void seeks.push(offset) }));
     await cursor.ready;
@@ -145,7 +187,14 @@ describe("the cursor's commits", () => {
 
 describe("the fast path's runs, as the cursor claims them", () => {
   it("takes over a run asked for once the key's last record of the batch was folded, and reconciles again otherwise", async () => {
-    const { cursor, asked, seen, end, keys: [a, b], b: mk } = setup();
+    const {
+      cursor,
+      asked,
+      seen,
+      end,
+      keys: [a, b],
+      b: mk,
+    } = setup();
     cursor.folded([a, b, "federation/Cluster//m1"], 5n, true);
     expect(asked).toEqual([a, b]); // only propagated kinds
     // a's last record in the batch is 5 (covered); b's is 6, after the fold its run saw.
@@ -158,7 +207,11 @@ describe("the fast path's runs, as the cursor claims them", () => {
   });
 
   it("is off while the member is not open to it, and while the queue is busy", () => {
-    const { cursor, asked, keys: [a] } = setup({ queued: () => 64 });
+    const {
+      cursor,
+      asked,
+      keys: [a],
+    } = setup({ queued: () => 64 });
     cursor.folded([a], 1n, true);
     expect(asked).toEqual([]);
     const open = setup();
@@ -167,7 +220,14 @@ describe("the fast path's runs, as the cursor claims them", () => {
   });
 
   it("does not let a run that found the member unreachable cover the batch", async () => {
-    const { cursor, asked, seen, end, keys: [a], b: mk } = setup();
+    const {
+      cursor,
+      asked,
+      seen,
+      end,
+      keys: [a],
+      b: mk,
+    } = setup();
     cursor.folded([a], 5n, true);
     end(a, unreachable());
     await new Promise((r) => setImmediate(r));
@@ -178,7 +238,14 @@ describe("the fast path's runs, as the cursor claims them", () => {
   });
 
   it("drops the runs not yet claimed when the cursor goes back", async () => {
-    const { cursor, asked, seen, end, keys: [a, b], b: mk } = setup();
+    const {
+      cursor,
+      asked,
+      seen,
+      end,
+      keys: [a, b],
+      b: mk,
+    } = setup();
     await cursor.onBatch(mk([record(1, a)]));
     cursor.folded([b], 2n, true);
     end(a, unreachable());

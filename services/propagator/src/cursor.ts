@@ -76,7 +76,10 @@ export class Cursor {
   private readonly batches = new Map<number, InFlightBatch[]>();
   /** Per partition, bumped whenever its cursor is repositioned: batches of an older epoch no longer commit. */
   private readonly epochs = new Map<number, number>();
-  private readonly commits = new Map<number, { running: boolean; last: number; next?: { batch: GroupBatch; record: LogRecord } }>();
+  private readonly commits = new Map<
+    number,
+    { running: boolean; last: number; next?: { batch: GroupBatch; record: LogRecord } }
+  >();
   /** Keys the fast path reconciled, until the cursor's batch with their records takes the run over. */
   private readonly early = new EarlyRuns<RunResult>(FAST_PATH_MAX_KEYS, reachedMember);
 
@@ -181,13 +184,17 @@ export class Cursor {
         },
         (e: unknown) => {
           // Not expected (a run reports its own failures): go back before the batch, as for an unreachable member.
-          this.o.logger.error({ err: toFederationError(e).message }, "reconciling a batch failed; the cursor goes back before it");
+          this.o.logger.error(
+            { err: toFederationError(e).message },
+            "reconciling a batch failed; the cursor goes back before it",
+          );
           this.settle(entry, epoch, true);
         },
       );
       b.resolve(last);
       const waiting = this.inFlight(b.partition);
-      const busy = () => (this.o.queued() > OUTSTANDING_KEYS || waiting.length > OUTSTANDING_BATCHES) && waiting.length > 0;
+      const busy = () =>
+        (this.o.queued() > OUTSTANDING_KEYS || waiting.length > OUTSTANDING_BATCHES) && waiting.length > 0;
       while (busy() && this.epochOf(b.partition) === epoch && !this.stopped && !b.isStale()) {
         // Woken each second as well, to notice a stop.
         await Promise.race([waiting[0]!.settled, new Promise((r) => setTimeout(r, 1000).unref())]);
@@ -254,7 +261,11 @@ export class Cursor {
         c.next = undefined;
         c.last = Date.now();
         // A failed commit leaves the offset where it was: a restart reconciles those keys again.
-        await b.commit(r).catch((e: unknown) => this.o.logger.warn({ err: toFederationError(e).message }, "could not commit the cursor"));
+        await b
+          .commit(r)
+          .catch((e: unknown) =>
+            this.o.logger.warn({ err: toFederationError(e).message }, "could not commit the cursor"),
+          );
       }
       c.running = false;
     })();

@@ -10,7 +10,13 @@ import { objectKey } from "@kubefed/names";
 import type { MemberKind } from "@kubefed/placement";
 
 /** Where the member serves EndpointSlices (shaped as a MemberKind so that MemberClient can list and watch it). */
-export const ENDPOINT_SLICES: MemberKind = { group: "discovery.k8s.io", version: "v1", kind: "EndpointSlice", plural: "endpointslices", namespaced: true };
+export const ENDPOINT_SLICES: MemberKind = {
+  group: "discovery.k8s.io",
+  version: "v1",
+  kind: "EndpointSlice",
+  plural: "endpointslices",
+  namespaced: true,
+};
 
 /** The label naming the Service a slice belongs to (set by the endpointslice controllers). */
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
@@ -25,7 +31,8 @@ interface SliceSummary {
   readonly ready: number;
 }
 
-const metaOf = (o: KubeObject) => (o.metadata ?? {}) as { name?: string; namespace?: string; labels?: Record<string, string> };
+const metaOf = (o: KubeObject) =>
+  (o.metadata ?? {}) as { name?: string; namespace?: string; labels?: Record<string, string> };
 
 /** `namespace/name` of a slice: its identity in the member. */
 const sliceKey = (slice: KubeObject): string => `${metaOf(slice).namespace ?? ""}/${metaOf(slice).name ?? ""}`;
@@ -98,7 +105,11 @@ export class ReadyEndpoints {
       this.detach(key, before);
       return this.recount([before.service]);
     }
-    const summary: SliceSummary = { service, addressType: String(slice.addressType ?? ""), ready: readyEndpointsOf(slice) };
+    const summary: SliceSummary = {
+      service,
+      addressType: String(slice.addressType ?? ""),
+      ready: readyEndpointsOf(slice),
+    };
     if (before) this.detach(key, before);
     this.slices.set(key, summary);
     const set = this.byService.get(service) ?? new Set<string>();

@@ -11,7 +11,8 @@ function setup(answers: boolean[], opts: { paused?: () => boolean; lose?: boolea
   const reports: ClusterHealthReport[] = [];
   let recovered = 0;
   const member = {
-    ready: async () => ((answers.shift() ?? true) ? { ok: true, message: "/readyz ok" } : { ok: false, message: "connection refused" }),
+    ready: async () =>
+      (answers.shift() ?? true) ? { ok: true, message: "/readyz ok" } : { ok: false, message: "connection refused" },
     topology: async () => ({ region: "eu", zones: ["eu-a"] }),
   } as unknown as Member;
   let lose = opts.lose ?? false;
@@ -92,6 +93,12 @@ describe("a member's health", () => {
       recovered: () => undefined,
     });
     await health.probe();
-    expect(reports).toMatchObject([{ ready: false, reason: "ClusterNotConfigured", message: "the Cluster has no spec.serverAddressByClientCIDRs[].serverAddress" }]);
+    expect(reports).toMatchObject([
+      {
+        ready: false,
+        reason: "ClusterNotConfigured",
+        message: "the Cluster has no spec.serverAddressByClientCIDRs[].serverAddress",
+      },
+    ]);
   });
 });

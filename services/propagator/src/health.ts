@@ -27,7 +27,11 @@ export interface HealthOptions {
 
 export class Health {
   /** Flap damping: the published state and the run of probes disagreeing with it. */
-  private state: { ready: boolean | undefined; streak: number; message: string } = { ready: undefined, streak: 0, message: "" };
+  private state: { ready: boolean | undefined; streak: number; message: string } = {
+    ready: undefined,
+    streak: 0,
+    message: "",
+  };
   private topology: { region: string | null; zones: string[] } = { region: null, zones: [] };
   /** The last report could not be appended: publish the state again at the next probe. */
   private lost = false;
@@ -55,7 +59,9 @@ export class Health {
   async probe(): Promise<void> {
     if (this.stopped) return;
     const member = this.o.member();
-    const r = member ? await member.ready(Math.min(2000, this.o.probeIntervalMs)) : { ok: false, message: this.o.problem() ?? "no endpoint" };
+    const r = member
+      ? await member.ready(Math.min(2000, this.o.probeIntervalMs))
+      : { ok: false, message: this.o.problem() ?? "no endpoint" };
     const h = this.state;
     if (h.ready === undefined) {
       if (r.ok) this.topology = await member!.topology();

@@ -72,15 +72,23 @@ describe("KeyQueue", () => {
 describe("KeyQueue retries", () => {
   afterEach(() => vi.useRealTimers());
   type R = "ok" | "fail" | "untried";
-  const policy: RetryPolicy<R> = { backoffMs: [100, 200, 400], failed: (r) => r === "fail", untried: (r) => r === "untried" };
+  const policy: RetryPolicy<R> = {
+    backoffMs: [100, 200, 400],
+    failed: (r) => r === "fail",
+    untried: (r) => r === "untried",
+  };
   /** A queue whose runs of a key end as the script says, in turn, recording the fake clock at each run. */
   const scripted = (...results: R[]) => {
     const at: number[] = [];
     const start = Date.now();
-    const q = new KeyQueue<R>(4, async () => {
-      at.push(Date.now() - start);
-      return results.shift() ?? "ok";
-    }, policy);
+    const q = new KeyQueue<R>(
+      4,
+      async () => {
+        at.push(Date.now() - start);
+        return results.shift() ?? "ok";
+      },
+      policy,
+    );
     return { q, at };
   };
 
@@ -149,7 +157,8 @@ describe("KeyQueue retries", () => {
 });
 
 describe("the reconcile retry policy", () => {
-  const err = (code: ErrorCode, retryable?: boolean) => new FederationError(code, "x", retryable === undefined ? {} : { retryable });
+  const err = (code: ErrorCode, retryable?: boolean) =>
+    new FederationError(code, "x", retryable === undefined ? {} : { retryable });
   it("retries retryable failures that reached the member, and nothing else", () => {
     expect(RECONCILE_RETRIES.failed(null)).toBe(false);
     expect(RECONCILE_RETRIES.failed(err(ErrorCode.Internal))).toBe(true);

@@ -12,7 +12,8 @@ export interface RetryPolicy<T> {
 }
 
 /** The delay before a key's `attempt`th retry (1-based). */
-export const backoffDelay = (backoffMs: readonly number[], attempt: number): number => backoffMs[Math.min(attempt, backoffMs.length) - 1] ?? 0;
+export const backoffDelay = (backoffMs: readonly number[], attempt: number): number =>
+  backoffMs[Math.min(attempt, backoffMs.length) - 1] ?? 0;
 
 /**
  * Runs work per key with bounded concurrency: one run per key at a time (a key asked for while running runs
@@ -65,7 +66,10 @@ export class KeyQueue<T> {
   private start(key: string): Promise<T> {
     // A re-run asked for while this run was being scheduled stays the one re-run (never two runs at once).
     const placeholder = this.inFlight.get(key);
-    const entry: { promise: Promise<T>; again?: Promise<T> } = { promise: undefined as unknown as Promise<T>, ...(placeholder?.again ? { again: placeholder.again } : {}) };
+    const entry: { promise: Promise<T>; again?: Promise<T> } = {
+      promise: undefined as unknown as Promise<T>,
+      ...(placeholder?.again ? { again: placeholder.again } : {}),
+    };
     entry.promise = (async () => {
       await this.slot();
       try {
@@ -96,11 +100,14 @@ export class KeyQueue<T> {
     if (this.stopped) return;
     this.forgetRetry(key);
     const entry: { attempt: number; timer: NodeJS.Timeout | undefined } = { attempt, timer: undefined };
-    entry.timer = setTimeout(() => {
-      entry.timer = undefined;
-      // Its result is for the policy; a failure of the work itself is the work's to report.
-      if (!this.stopped) this.run(key).catch(() => undefined);
-    }, backoffDelay(this.retry!.backoffMs, attempt));
+    entry.timer = setTimeout(
+      () => {
+        entry.timer = undefined;
+        // Its result is for the policy; a failure of the work itself is the work's to report.
+        if (!this.stopped) this.run(key).catch(() => undefined);
+      },
+      backoffDelay(this.retry!.backoffMs, attempt),
+    );
     entry.timer.unref();
     this.retries.set(key, entry);
   }

@@ -3,7 +3,15 @@
  * parsed by the one codec of @kubefed/names; this file only adds what the propagator asks of them.
  */
 import { metaOf, type KubeObject } from "@kubefed/events";
-import { CORE_GROUP, FEDERATION_SYSTEM_NAMESPACE, isNamespaceKey, kindKey, namespaceKey, objectKey, parseObjectKey } from "@kubefed/names";
+import {
+  CORE_GROUP,
+  FEDERATION_SYSTEM_NAMESPACE,
+  isNamespaceKey,
+  kindKey,
+  namespaceKey,
+  objectKey,
+  parseObjectKey,
+} from "@kubefed/names";
 import { memberKind, type MemberKind } from "@kubefed/placement";
 
 export { isNamespaceKey, namespaceKey, parseObjectKey };
@@ -11,7 +19,12 @@ export { isNamespaceKey, namespaceKey, parseObjectKey };
 /** The federation key of a member object: the same identity as its federated object. */
 export function keyOf(kind: MemberKind, o: KubeObject): string {
   const m = metaOf(o);
-  return objectKey({ group: kind.group, kind: kind.kind, namespace: kind.namespaced ? (m.namespace ?? null) : null, name: m.name ?? "" });
+  return objectKey({
+    group: kind.group,
+    kind: kind.kind,
+    namespace: kind.namespaced ? (m.namespace ?? null) : null,
+    name: m.name ?? "",
+  });
 }
 
 /** The `group/kind` a key is of (the projection's and the member cache's kind index). */

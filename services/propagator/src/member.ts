@@ -52,9 +52,18 @@ export interface Member {
   /** Deletes with background propagation; true when it existed. `uid` guards against deleting a recreated object. */
   delete(kind: MemberKind, namespace: string | null, name: string, uid?: string): Promise<boolean>;
   /** Every object of a kind (all namespaces) matching a label selector, with the list's resourceVersion. */
-  list(kind: MemberKind, labelSelector: string, wanted?: () => boolean): Promise<{ items: KubeObject[]; resourceVersion: string }>;
+  list(
+    kind: MemberKind,
+    labelSelector: string,
+    wanted?: () => boolean,
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }>;
   /** Watches a kind (all namespaces) from a resourceVersion; events arrive in order on `onEvent`. */
-  watch(kind: MemberKind, labelSelector: string, resourceVersion: string, onEvent: (e: WatchEvent) => void): MemberWatch;
+  watch(
+    kind: MemberKind,
+    labelSelector: string,
+    resourceVersion: string,
+    onEvent: (e: WatchEvent) => void,
+  ): MemberWatch;
   /** Whether the member's /readyz answers 200 within the timeout. */
   ready(timeoutMs: number): Promise<{ ok: boolean; message: string }>;
   /** Region and zones from the member's node topology labels. */
@@ -96,15 +105,32 @@ export class MemberClient implements Member {
       path,
       method,
       agent: this.agent,
-      headers: { accept: "application/json", ...(this.endpoint.token ? { authorization: `Bearer ${this.endpoint.token}` } : {}), ...headers },
+      headers: {
+        accept: "application/json",
+        ...(this.endpoint.token ? { authorization: `Bearer ${this.endpoint.token}` } : {}),
+        ...headers,
+      },
     };
   }
 
-  private call(method: string, path: string, opts: { body?: string; contentType?: string; timeoutMs?: number } = {}): Promise<{ status: number; body: string }> {
+  private call(
+    method: string,
+    path: string,
+    opts: { body?: string; contentType?: string; timeoutMs?: number } = {},
+  ): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const req = request(
         {
-          ...this.options(method, path, opts.body !== undefined ? { "content-type": opts.contentType ?? "application/json", "content-length": Buffer.byteLength(opts.body) } : {}),
+          ...this.options(
+            method,
+            path,
+            opts.body !== undefined
+              ? {
+                  "content-type": opts.contentType ?? "application/json",
+                  "content-length": Buffer.byteLength(opts.body),
+                }
+              : {},
+          ),
           timeout: opts.timeoutMs ?? 15_000,
         },
         (res) => {
@@ -121,7 +147,11 @@ export class MemberClient implements Member {
   }
 
   private unreachable(e: Error): FederationError {
-    return new FederationError(ErrorCode.Unreachable, `cannot reach cluster ${this.cluster} at ${this.endpoint.server}: ${e.message}`, { cause: e });
+    return new FederationError(
+      ErrorCode.Unreachable,
+      `cannot reach cluster ${this.cluster} at ${this.endpoint.server}: ${e.message}`,
+      { cause: e },
+    );
   }
 
   /**
@@ -144,8 +174,16 @@ export class MemberClient implements Member {
   async apply(kind: MemberKind, object: KubeObject): Promise<KubeObject> {
     const meta = object.metadata as { name: string; namespace?: string };
     const path = `${pathOf(kind, meta.namespace ?? null, meta.name)}?fieldManager=${FIELD_MANAGER}&force=true`;
-    const r = await this.call("PATCH", path, { body: JSON.stringify(object), contentType: "application/apply-patch+yaml" });
-    if (r.status !== 200 && r.status !== 201) throw this.refused(r.status, r.body, `apply ${kind.kind} ${meta.namespace ? `${meta.namespace}/` : ""}${meta.name}`);
+    const r = await this.call("PATCH", path, {
+      body: JSON.stringify(object),
+      contentType: "application/apply-patch+yaml",
+    });
+    if (r.status !== 200 && r.status !== 201)
+      throw this.refused(
+        r.status,
+        r.body,
+        `apply ${kind.kind} ${meta.namespace ? `${meta.namespace}/` : ""}${meta.name}`,
+      );
     return JSON.parse(r.body) as KubeObject;
   }
 
@@ -158,7 +196,12 @@ export class MemberClient implements Member {
     const meta = object.metadata as { name: string; namespace?: string };
     const path = `${pathOf(kind, meta.namespace ?? null)}?fieldManager=${FIELD_MANAGER}`;
     const r = await this.call("POST", path, { body: JSON.stringify(object) });
-    if (r.status !== 201 && r.status !== 200) throw this.refused(r.status, r.body, `create ${kind.kind} ${meta.namespace ? `${meta.namespace}/` : ""}${meta.name}`);
+    if (r.status !== 201 && r.status !== 200)
+      throw this.refused(
+        r.status,
+        r.body,
+        `create ${kind.kind} ${meta.namespace ? `${meta.namespace}/` : ""}${meta.name}`,
+      );
     return JSON.parse(r.body) as KubeObject;
   }
 
@@ -169,7 +212,12 @@ export class MemberClient implements Member {
    * was read at; false when the object changed meanwhile (the caller reads it again).
    */
   async claimAppliedFields(kind: MemberKind, object: KubeObject): Promise<boolean> {
-    const meta = object.metadata as unknown as { name: string; namespace?: string; resourceVersion?: string; managedFields?: ManagedFieldsEntry[] };
+    const meta = object.metadata as unknown as {
+      name: string;
+      namespace?: string;
+      resourceVersion?: string;
+      managedFields?: ManagedFieldsEntry[];
+    };
     const entries = meta.managedFields ?? [];
     const update = entries.findIndex((e) => e.manager === FIELD_MANAGER && e.operation === "Update" && !e.subresource);
     if (update < 0) return true;
@@ -177,9 +225,14 @@ export class MemberClient implements Member {
     const patch = [
       { op: "test", path: "/metadata/resourceVersion", value: meta.resourceVersion },
       // Already applied once as well: the Apply entry stands, the Update entry goes.
-      applied ? { op: "remove", path: `/metadata/managedFields/${update}` } : { op: "replace", path: `/metadata/managedFields/${update}/operation`, value: "Apply" },
+      applied
+        ? { op: "remove", path: `/metadata/managedFields/${update}` }
+        : { op: "replace", path: `/metadata/managedFields/${update}/operation`, value: "Apply" },
     ];
-    const r = await this.call("PATCH", pathOf(kind, meta.namespace ?? null, meta.name), { body: JSON.stringify(patch), contentType: "application/json-patch+json" });
+    const r = await this.call("PATCH", pathOf(kind, meta.namespace ?? null, meta.name), {
+      body: JSON.stringify(patch),
+      contentType: "application/json-patch+json",
+    });
     if (r.status === 200) return true;
     // 422 from the failed test (resourceVersion moved), 409 or 404: read it again.
     if (r.status === 422 || r.status === 409 || r.status === 404) return false;
@@ -188,7 +241,12 @@ export class MemberClient implements Member {
 
   /** Deletes with background propagation; true when it existed. `uid` guards against deleting a recreated object. */
   async delete(kind: MemberKind, namespace: string | null, name: string, uid?: string): Promise<boolean> {
-    const body = JSON.stringify({ kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: "Background", ...(uid ? { preconditions: { uid } } : {}) });
+    const body = JSON.stringify({
+      kind: "DeleteOptions",
+      apiVersion: "v1",
+      propagationPolicy: "Background",
+      ...(uid ? { preconditions: { uid } } : {}),
+    });
     const r = await this.call("DELETE", pathOf(kind, namespace, name), { body });
     if (r.status === 404) return false;
     // A uid precondition failing means the object was replaced meanwhile: the next reconcile looks again.
@@ -201,17 +259,33 @@ export class MemberClient implements Member {
    * Every object of a kind (all namespaces) matching a label selector, with the list's resourceVersion, page by
    * page; fails between pages once `wanted` turns false (the caller no longer needs it).
    */
-  async list(kind: MemberKind, labelSelector: string, wanted: () => boolean = () => true): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+  async list(
+    kind: MemberKind,
+    labelSelector: string,
+    wanted: () => boolean = () => true,
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
     const items: KubeObject[] = [];
     let cont = "";
     let resourceVersion = "";
     do {
-      if (!wanted()) throw new FederationError(ErrorCode.Unavailable, `list of ${kind.plural} in cluster ${this.cluster} abandoned: no longer wanted`);
+      if (!wanted())
+        throw new FederationError(
+          ErrorCode.Unavailable,
+          `list of ${kind.plural} in cluster ${this.cluster} abandoned: no longer wanted`,
+        );
       const q = new URLSearchParams({ labelSelector, limit: "500", ...(cont ? { continue: cont } : {}) });
       const r = await this.call("GET", `${pathOf(kind, null)}?${q}`, { timeoutMs: 60_000 });
       if (r.status !== 200) throw this.refused(r.status, r.body, `list ${kind.plural}`);
-      const list = JSON.parse(r.body) as { items?: KubeObject[]; metadata?: { continue?: string; resourceVersion?: string } };
-      for (const item of list.items ?? []) items.push({ apiVersion: kind.group === "" ? kind.version : `${kind.group}/${kind.version}`, kind: kind.kind, ...item });
+      const list = JSON.parse(r.body) as {
+        items?: KubeObject[];
+        metadata?: { continue?: string; resourceVersion?: string };
+      };
+      for (const item of list.items ?? [])
+        items.push({
+          apiVersion: kind.group === "" ? kind.version : `${kind.group}/${kind.version}`,
+          kind: kind.kind,
+          ...item,
+        });
       cont = list.metadata?.continue ?? "";
       resourceVersion = list.metadata?.resourceVersion ?? resourceVersion;
     } while (cont);
@@ -219,43 +293,54 @@ export class MemberClient implements Member {
   }
 
   /** Watches a kind (all namespaces) from a resourceVersion; events arrive in order on `onEvent`. */
-  watch(kind: MemberKind, labelSelector: string, resourceVersion: string, onEvent: (e: WatchEvent) => void): MemberWatch {
-    const q = new URLSearchParams({ watch: "1", labelSelector, resourceVersion, allowWatchBookmarks: "true", timeoutSeconds: String(240 + Math.floor(Math.random() * 120)) });
+  watch(
+    kind: MemberKind,
+    labelSelector: string,
+    resourceVersion: string,
+    onEvent: (e: WatchEvent) => void,
+  ): MemberWatch {
+    const q = new URLSearchParams({
+      watch: "1",
+      labelSelector,
+      resourceVersion,
+      allowWatchBookmarks: "true",
+      timeoutSeconds: String(240 + Math.floor(Math.random() * 120)),
+    });
     let res: IncomingMessage | undefined;
     let stopped = false;
     let finish: () => void = () => undefined;
     const done = new Promise<void>((r) => (finish = r));
-    const req = request(
-      this.options("GET", `${pathOf(kind, null)}?${q}`),
-      (r) => {
-        res = r;
-        if (r.statusCode !== 200) {
-          r.resume();
-          onEvent({ type: "ERROR", object: { kind: "Status", code: r.statusCode ?? 0, message: `watch ${kind.plural}: HTTP ${r.statusCode}` } });
-          finish();
-          return;
-        }
-        let buf = "";
-        r.setEncoding("utf8");
-        r.on("data", (chunk: string) => {
-          buf += chunk;
-          let nl;
-          while ((nl = buf.indexOf("\n")) >= 0) {
-            const line = buf.slice(0, nl).trim();
-            buf = buf.slice(nl + 1);
-            if (line === "" || stopped) continue;
-            try {
-              onEvent(JSON.parse(line) as WatchEvent);
-            } catch {
-              // A truncated line at a dropped connection: the caller relists.
-            }
-          }
+    const req = request(this.options("GET", `${pathOf(kind, null)}?${q}`), (r) => {
+      res = r;
+      if (r.statusCode !== 200) {
+        r.resume();
+        onEvent({
+          type: "ERROR",
+          object: { kind: "Status", code: r.statusCode ?? 0, message: `watch ${kind.plural}: HTTP ${r.statusCode}` },
         });
-        r.on("end", finish);
-        r.on("error", finish);
-        r.on("close", finish);
-      },
-    );
+        finish();
+        return;
+      }
+      let buf = "";
+      r.setEncoding("utf8");
+      r.on("data", (chunk: string) => {
+        buf += chunk;
+        let nl;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (line === "" || stopped) continue;
+          try {
+            onEvent(JSON.parse(line) as WatchEvent);
+          } catch {
+            // A truncated line at a dropped connection: the caller relists.
+          }
+        }
+      });
+      r.on("end", finish);
+      r.on("error", finish);
+      r.on("close", finish);
+    });
     req.on("error", finish);
     req.end();
     return {
@@ -273,7 +358,9 @@ export class MemberClient implements Member {
   async ready(timeoutMs: number): Promise<{ ok: boolean; message: string }> {
     try {
       const r = await this.call("GET", "/readyz", { timeoutMs });
-      return r.status === 200 ? { ok: true, message: "/readyz ok" } : { ok: false, message: `/readyz answered ${r.status}: ${r.body.slice(0, 200).trim()}` };
+      return r.status === 200
+        ? { ok: true, message: "/readyz ok" }
+        : { ok: false, message: `/readyz answered ${r.status}: ${r.body.slice(0, 200).trim()}` };
     } catch (e) {
       return { ok: false, message: toFederationError(e).message };
     }
@@ -284,7 +371,8 @@ export class MemberClient implements Member {
     try {
       const r = await this.call("GET", "/api/v1/nodes?limit=500");
       if (r.status !== 200) return { region: null, zones: [] };
-      const nodes = (JSON.parse(r.body) as { items?: { metadata?: { labels?: Record<string, string> } }[] }).items ?? [];
+      const nodes =
+        (JSON.parse(r.body) as { items?: { metadata?: { labels?: Record<string, string> } }[] }).items ?? [];
       const zones = new Set<string>();
       let region: string | null = null;
       for (const n of nodes) {

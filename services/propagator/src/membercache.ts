@@ -37,7 +37,8 @@ export interface MemberCacheOptions {
   rebuild(why: string): void;
 }
 
-const resourceVersionOf = (o: KubeObject): string | undefined => (o.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+const resourceVersionOf = (o: KubeObject): string | undefined =>
+  (o.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
 
 export class MemberCache {
   /** The member's objects of the propagated kinds, by key. */
@@ -106,7 +107,10 @@ export class MemberCache {
         } catch (e) {
           if (!current() || failed) return;
           failed = true;
-          this.o.logger.warn({ kind: kind.kind, err: toFederationError(e).message }, "cannot list the member's objects; retrying");
+          this.o.logger.warn(
+            { kind: kind.kind, err: toFederationError(e).message },
+            "cannot list the member's objects; retrying",
+          );
           setTimeout(() => {
             if (current()) this.o.rebuild(why);
           }, 2000).unref();
@@ -132,7 +136,15 @@ export class MemberCache {
    * last resourceVersion seen when the stream ends; `expired` runs (after a second) when the member refuses the
    * resourceVersion (410) or the watch: the caller lists again.
    */
-  private keepWatching(member: Member, kind: MemberKind, labelSelector: string, resourceVersion: string, current: () => boolean, onEvent: (e: WatchEvent) => void, expired: () => void): void {
+  private keepWatching(
+    member: Member,
+    kind: MemberKind,
+    labelSelector: string,
+    resourceVersion: string,
+    current: () => boolean,
+    onEvent: (e: WatchEvent) => void,
+    expired: () => void,
+  ): void {
     let rv = resourceVersion;
     const loop = async () => {
       while (current()) {
@@ -172,10 +184,16 @@ export class MemberCache {
       else this.objects.set(key, o);
       // Only ours, or what we want there, is any of our business.
       const relevant = this.owns(o) || (before !== undefined && this.owns(before)) || this.o.wanted(key);
-      this.o.changed(key, { resourceVersion: String(resourceVersionOf(o) ?? ""), deleted: e.type === "DELETED", relevant });
+      this.o.changed(key, {
+        resourceVersion: String(resourceVersionOf(o) ?? ""),
+        deleted: e.type === "DELETED",
+        relevant,
+      });
     };
     // Too old a resourceVersion (410) or a refusal: relist everything and converge.
-    this.keepWatching(member, kind, this.ownedSelector, resourceVersion, current, onEvent, () => this.o.rebuild("watch expired"));
+    this.keepWatching(member, kind, this.ownedSelector, resourceVersion, current, onEvent, () =>
+      this.o.rebuild("watch expired"),
+    );
   }
 
   /**
@@ -196,7 +214,10 @@ export class MemberCache {
       this.watchEndpointSlices(member, gen, sgen, resourceVersion);
     } catch (e) {
       if (!current()) return;
-      this.o.logger.warn({ attempt, err: toFederationError(e).message }, "cannot list the member's EndpointSlices; ready endpoint counts wait");
+      this.o.logger.warn(
+        { attempt, err: toFederationError(e).message },
+        "cannot list the member's EndpointSlices; ready endpoint counts wait",
+      );
       const delay = Math.min(60_000, 2000 * 2 ** Math.min(attempt, 5));
       setTimeout(() => {
         if (current()) void this.listEndpointSlices(member, gen, true, attempt + 1);
@@ -206,9 +227,18 @@ export class MemberCache {
 
   private watchEndpointSlices(member: Member, gen: number, sgen: number, resourceVersion: string): void {
     const current = () => this.o.serving(member) && this.gen === gen && this.sliceGen === sgen;
-    const onEvent = (e: WatchEvent) => this.endpointsChanged(e.type === "DELETED" ? this.endpoints.remove(e.object) : this.endpoints.upsert(e.object));
+    const onEvent = (e: WatchEvent) =>
+      this.endpointsChanged(e.type === "DELETED" ? this.endpoints.remove(e.object) : this.endpoints.upsert(e.object));
     // Too old a resourceVersion (410) or a refusal: list the slices again (only them) and watch from there.
-    this.keepWatching(member, ENDPOINT_SLICES, "", resourceVersion, current, onEvent, () => void this.listEndpointSlices(member, gen, true));
+    this.keepWatching(
+      member,
+      ENDPOINT_SLICES,
+      "",
+      resourceVersion,
+      current,
+      onEvent,
+      () => void this.listEndpointSlices(member, gen, true),
+    );
   }
 
   /** Services whose ready endpoint count changed: reconcile (and so report) those placed here and ours there. */

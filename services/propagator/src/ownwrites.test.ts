@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { OwnWrites } from "./ownwrites.ts";
 
-const change = (resourceVersion: string, opts: { deleted?: boolean; relevant?: boolean } = {}) => ({ resourceVersion, deleted: opts.deleted ?? false, relevant: opts.relevant ?? true });
+const change = (resourceVersion: string, opts: { deleted?: boolean; relevant?: boolean } = {}) => ({
+  resourceVersion,
+  deleted: opts.deleted ?? false,
+  relevant: opts.relevant ?? true,
+});
 
 describe("own writes and their echoes", () => {
   it("takes the watch event with the version of our last write as its echo, once", () => {

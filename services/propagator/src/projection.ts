@@ -32,7 +32,12 @@ export class Projection {
   /** Keys changed by recent events besides the event's own key (cascades), by offset; bounded. */
   private readonly extraChanges = new Map<string, readonly string[]>();
 
-  constructor(kafka: TailSource, topic: string, keyring: Keyring | undefined, onPoison: (offset: string, err: FederationError) => void) {
+  constructor(
+    kafka: TailSource,
+    topic: string,
+    keyring: Keyring | undefined,
+    onPoison: (offset: string, err: FederationError) => void,
+  ) {
     this.follower = followObjects({ source: kafka, topic, keyring, onSkipped: onPoison });
     this.follower.subscribe((steps, through) => this.announce(steps, through));
   }
@@ -95,17 +100,37 @@ export class Projection {
 
   private clusterInfo(c: KubeObject): ClusterInfo {
     const meta = c.metadata as { name: string; labels?: Record<string, string>; resourceVersion?: string };
-    const spec = (c.spec ?? {}) as { serverAddressByClientCIDRs?: { serverAddress?: string }[]; secretRef?: { name?: string } };
+    const spec = (c.spec ?? {}) as {
+      serverAddressByClientCIDRs?: { serverAddress?: string }[];
+      secretRef?: { name?: string };
+    };
     const server = spec.serverAddressByClientCIDRs?.find((a) => a.serverAddress)?.serverAddress;
     const base = { name: meta.name, labels: meta.labels ?? {} };
     const secretName = spec.secretRef?.name;
     const secret = secretName ? this.get(`/Secret/${FEDERATION_SYSTEM_NAMESPACE}/${secretName}`) : undefined;
     const version = `${meta.resourceVersion ?? ""}/${(secret?.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? ""}`;
-    if (!server) return { ...base, endpoint: undefined, problem: "the Cluster has no spec.serverAddressByClientCIDRs[].serverAddress", version };
+    if (!server)
+      return {
+        ...base,
+        endpoint: undefined,
+        problem: "the Cluster has no spec.serverAddressByClientCIDRs[].serverAddress",
+        version,
+      };
     const url = /^https?:\/\//.test(server) ? server : `https://${server}`;
-    if (!URL.canParse(url)) return { ...base, endpoint: undefined, problem: `its server address ${JSON.stringify(server)} is not a URL`, version };
+    if (!URL.canParse(url))
+      return {
+        ...base,
+        endpoint: undefined,
+        problem: `its server address ${JSON.stringify(server)} is not a URL`,
+        version,
+      };
     if (secretName && !secret) {
-      return { ...base, endpoint: undefined, problem: `its credentials Secret ${FEDERATION_SYSTEM_NAMESPACE}/${secretName} does not exist`, version };
+      return {
+        ...base,
+        endpoint: undefined,
+        problem: `its credentials Secret ${FEDERATION_SYSTEM_NAMESPACE}/${secretName} does not exist`,
+        version,
+      };
     }
     const data = (secret?.data ?? {}) as Record<string, string>;
     const decode = (v: string | undefined) => (v ? Buffer.from(v, "base64").toString("utf8") : undefined);

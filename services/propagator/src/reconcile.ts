@@ -4,9 +4,25 @@
  * delete of what the federation owns and no longer places there. Objects the federation does not own are never
  * touched. Safe to run twice, in any order, at any time.
  */
-import { ErrorCode, FederationError, ObservedOutcome, type JsonObject, type KubeObject, type ObjectObservedReport, type ObjectRef } from "@kubefed/events";
+import {
+  ErrorCode,
+  FederationError,
+  ObservedOutcome,
+  type JsonObject,
+  type KubeObject,
+  type ObjectObservedReport,
+  type ObjectRef,
+} from "@kubefed/events";
 import { FEDERATION_SYSTEM_NAMESPACE, apiVersionOf, isOwnedBy } from "@kubefed/names";
-import { desiredForMember, isConverged, isImmutableFieldError, isPlaced, memberKind, withDesiredHash, type MemberKind } from "@kubefed/placement";
+import {
+  desiredForMember,
+  isConverged,
+  isImmutableFieldError,
+  isPlaced,
+  memberKind,
+  withDesiredHash,
+  type MemberKind,
+} from "@kubefed/placement";
 import { namespaceKey, parseObjectKey } from "./keys.ts";
 import type { Member } from "./member.ts";
 
@@ -28,23 +44,36 @@ export interface ReconcileContext {
 /** What reconcile did, as reported on the status topic (null: nothing of ours there and nothing wanted). */
 export type ReconcileResult = Omit<ObjectObservedReport, "type" | "cluster" | "time" | "worker"> | null;
 
-const meta = (o: KubeObject) => (o.metadata ?? {}) as { name?: string; namespace?: string; uid?: string; labels?: Record<string, string>; generation?: number; resourceVersion?: string };
+const meta = (o: KubeObject) =>
+  (o.metadata ?? {}) as {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    generation?: number;
+    resourceVersion?: string;
+  };
 
 function refOf(kind: MemberKind, namespace: string | null, name: string): ObjectRef {
   return { group: kind.group, version: kind.version, kind: kind.kind, namespace, name };
 }
 
 /** The desired member object for `key`, or undefined when the federation does not place it in this cluster. */
-export function desiredIn(ctx: Pick<ReconcileContext, "federation" | "clusterLabels" | "desired" | "inNamespace">, key: string): KubeObject | undefined {
+export function desiredIn(
+  ctx: Pick<ReconcileContext, "federation" | "clusterLabels" | "desired" | "inNamespace">,
+  key: string,
+): KubeObject | undefined {
   const fed = ctx.desired(key);
   if (!fed) return undefined;
   // The federation's own system namespace (member credentials) never leaves the federation.
   const { group: g, kind: k, namespace: n, name: nm } = parseObjectKey(key);
-  if (n === FEDERATION_SYSTEM_NAMESPACE || (g === "" && k === "Namespace" && nm === FEDERATION_SYSTEM_NAMESPACE)) return undefined;
+  if (n === FEDERATION_SYSTEM_NAMESPACE || (g === "" && k === "Namespace" && nm === FEDERATION_SYSTEM_NAMESPACE))
+    return undefined;
   if (!isPlaced(fed, ctx.clusterLabels)) {
     // A Namespace stays wherever an object in it is placed, whatever its own selector says.
     const { group, kind, name } = parseObjectKey(key);
-    const needed = group === "" && kind === "Namespace" && ctx.inNamespace(name).some((o) => isPlaced(o, ctx.clusterLabels));
+    const needed =
+      group === "" && kind === "Namespace" && ctx.inNamespace(name).some((o) => isPlaced(o, ctx.clusterLabels));
     if (!needed) return undefined;
   }
   // Federated objects in a namespace the federation is deleting are on their way out.
@@ -83,17 +112,33 @@ async function reconcileOnce(ctx: ReconcileContext, key: string, rereads: number
   const owned = actual !== undefined && isOwnedBy(meta(actual).labels, ctx.federation);
   // What we knew was stale: read the member again (`actual: undefined` makes the next round GET).
   const reread = () => {
-    if (rereads >= MAX_REREADS) throw new FederationError(ErrorCode.Conflict, `${kind.kind} ${name} in cluster ${ctx.cluster} keeps changing; will retry`, { retryable: true });
+    if (rereads >= MAX_REREADS)
+      throw new FederationError(
+        ErrorCode.Conflict,
+        `${kind.kind} ${name} in cluster ${ctx.cluster} keeps changing; will retry`,
+        { retryable: true },
+      );
     return reconcileOnce({ ...ctx, actual: undefined }, key, rereads + 1);
   };
 
   if (!desired) {
     if (!actual || !owned) return null;
     await ctx.member.delete(kind, namespace, name, meta(actual).uid);
-    return { ref, generation: 0, resourceVersion: "", outcome: ObservedOutcome.Removed, message: `removed from cluster ${ctx.cluster}`, created: false, status: null };
+    return {
+      ref,
+      generation: 0,
+      resourceVersion: "",
+      outcome: ObservedOutcome.Removed,
+      message: `removed from cluster ${ctx.cluster}`,
+      created: false,
+      status: null,
+    };
   }
 
-  const applied = { generation: Number(meta(fed!).generation ?? 0), resourceVersion: String(meta(fed!).resourceVersion ?? "") };
+  const applied = {
+    generation: Number(meta(fed!).generation ?? 0),
+    resourceVersion: String(meta(fed!).resourceVersion ?? ""),
+  };
   if (actual && !owned) {
     return {
       ref,
@@ -105,7 +150,14 @@ async function reconcileOnce(ctx: ReconcileContext, key: string, rereads: number
     };
   }
   if (actual && isConverged(desired, actual)) {
-    return { ref, ...applied, outcome: ObservedOutcome.Applied, message: "unchanged", created: false, status: observedStatus(actual) };
+    return {
+      ref,
+      ...applied,
+      outcome: ObservedOutcome.Applied,
+      message: "unchanged",
+      created: false,
+      status: observedStatus(actual),
+    };
   }
   let result: KubeObject;
   let created = actual === undefined;
@@ -121,7 +173,12 @@ async function reconcileOnce(ctx: ReconcileContext, key: string, rereads: number
     ctx.wrote?.(key, String(meta(result).resourceVersion ?? ""));
   } catch (e) {
     if (FederationError.is(e, ErrorCode.AlreadyExists) && !actual) return reread();
-    if (!FederationError.is(e, ErrorCode.Invalid) || !actual || !isImmutableFieldError({ message: e.message, details: { causes: [...e.fieldErrors] } })) throw e;
+    if (
+      !FederationError.is(e, ErrorCode.Invalid) ||
+      !actual ||
+      !isImmutableFieldError({ message: e.message, details: { causes: [...e.fieldErrors] } })
+    )
+      throw e;
     // An immutable field changed (a Job's template, a Deployment's selector): replace the object, once.
     await ctx.member.delete(kind, namespace, name, meta(actual).uid);
     await waitGone(ctx.member, kind, namespace, name, meta(actual).uid);
@@ -129,11 +186,23 @@ async function reconcileOnce(ctx: ReconcileContext, key: string, rereads: number
     ctx.wrote?.(key, String(meta(result).resourceVersion ?? ""));
     created = true;
   }
-  return { ref, ...applied, outcome: ObservedOutcome.Applied, message: created ? `created in cluster ${ctx.cluster}` : `updated in cluster ${ctx.cluster}`, created, status: observedStatus(result) };
+  return {
+    ref,
+    ...applied,
+    outcome: ObservedOutcome.Applied,
+    message: created ? `created in cluster ${ctx.cluster}` : `updated in cluster ${ctx.cluster}`,
+    created,
+    status: observedStatus(result),
+  };
 }
 
 /** Runs a write; when the namespace is missing in the member, creates it (owned, as the federation's copy says) first. */
-async function withNamespace(ctx: ReconcileContext, kind: MemberKind, desired: KubeObject, write: () => Promise<KubeObject>): Promise<KubeObject> {
+async function withNamespace(
+  ctx: ReconcileContext,
+  kind: MemberKind,
+  desired: KubeObject,
+  write: () => Promise<KubeObject>,
+): Promise<KubeObject> {
   try {
     return await write();
   } catch (e) {
@@ -142,7 +211,11 @@ async function withNamespace(ctx: ReconcileContext, kind: MemberKind, desired: K
     const nsKind = memberKind({ group: "", kind: "Namespace" })!;
     // The federation's Namespace when it has one (even if its own placement leaves this cluster out: the
     // object placed here needs it), else a bare namespace; owned either way.
-    const fedNs = ctx.desired(namespaceKey(ns)) ?? { apiVersion: apiVersionOf(nsKind), kind: "Namespace", metadata: { name: ns } };
+    const fedNs = ctx.desired(namespaceKey(ns)) ?? {
+      apiVersion: apiVersionOf(nsKind),
+      kind: "Namespace",
+      metadata: { name: ns },
+    };
     try {
       await ctx.member.create(nsKind, withDesiredHash(desiredForMember(fedNs, { federation: ctx.federation })));
     } catch (err) {
@@ -153,13 +226,23 @@ async function withNamespace(ctx: ReconcileContext, kind: MemberKind, desired: K
   }
 }
 
-async function waitGone(member: Member, kind: MemberKind, namespace: string | null, name: string, uid: string | undefined): Promise<void> {
+async function waitGone(
+  member: Member,
+  kind: MemberKind,
+  namespace: string | null,
+  name: string,
+  uid: string | undefined,
+): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const o = await member.get(kind, namespace, name);
     if (!o || meta(o).uid !== uid) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new FederationError(ErrorCode.Conflict, `${kind.kind} ${name} in cluster ${member.cluster} is still being deleted`, { retryable: true });
+  throw new FederationError(
+    ErrorCode.Conflict,
+    `${kind.kind} ${name} in cluster ${member.cluster} is still being deleted`,
+    { retryable: true },
+  );
 }
 
 /**
@@ -172,5 +255,7 @@ export function observedStatus(o: KubeObject | undefined): JsonObject | null {
   if (!(s && typeof s === "object" && !Array.isArray(s) && Object.keys(s).length > 0)) return null;
   const { observedGeneration, ...rest } = s as JsonObject;
   const generation = meta(o!).generation;
-  return typeof observedGeneration === "number" && typeof generation === "number" && observedGeneration < generation ? rest : (s as JsonObject);
+  return typeof observedGeneration === "number" && typeof generation === "number" && observedGeneration < generation
+    ? rest
+    : (s as JsonObject);
 }

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ErrorCode, FederationError, fromKubernetesRefusal, type KubeObject, type ObjectObservedReport, type StatusReport } from "@kubefed/events";
+import {
+  ErrorCode,
+  FederationError,
+  fromKubernetesRefusal,
+  type KubeObject,
+  type ObjectObservedReport,
+  type StatusReport,
+} from "@kubefed/events";
 import { createLogger } from "@kubefed/logging";
 import type { MemberKind } from "@kubefed/placement";
 import { KeyQueue } from "./keyqueue.ts";
@@ -20,7 +27,9 @@ const job = (image: string, extra: Record<string, unknown> = {}): KubeObject => 
   spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "once", image }] } } },
 });
 
-const imageOf = (o: KubeObject | undefined) => (o?.spec as { template: { spec: { containers: { image: string }[] } } } | undefined)?.template.spec.containers[0]?.image;
+const imageOf = (o: KubeObject | undefined) =>
+  (o?.spec as { template: { spec: { containers: { image: string }[] } } } | undefined)?.template.spec.containers[0]
+    ?.image;
 
 /**
  * A member that keeps objects by namespace/name, refuses a change of a Job's template as kube-apiserver does,
@@ -33,7 +42,8 @@ class InMemoryMember implements Member {
   private uids = 0;
   private rv = 100;
 
-  private id = (o: KubeObject) => `${(o.metadata as { namespace?: string }).namespace ?? ""}/${(o.metadata as { name: string }).name}`;
+  private id = (o: KubeObject) =>
+    `${(o.metadata as { namespace?: string }).namespace ?? ""}/${(o.metadata as { name: string }).name}`;
   private stamp(o: KubeObject, uid: string): KubeObject {
     return { ...o, metadata: { ...(o.metadata as object), uid, resourceVersion: String(++this.rv) } };
   }
@@ -48,7 +58,10 @@ class InMemoryMember implements Member {
   }
   async create(_kind: MemberKind, o: KubeObject) {
     this.failure();
-    if (this.objects.has(this.id(o))) throw fromKubernetesRefusal(409, JSON.stringify({ reason: "AlreadyExists", message: "exists" }), "create", { retryable: true });
+    if (this.objects.has(this.id(o)))
+      throw fromKubernetesRefusal(409, JSON.stringify({ reason: "AlreadyExists", message: "exists" }), "create", {
+        retryable: true,
+      });
     const created = this.stamp(o, `uid-${++this.uids}`);
     this.objects.set(this.id(o), created);
     return created;
@@ -57,8 +70,15 @@ class InMemoryMember implements Member {
     this.failure();
     const before = this.objects.get(this.id(o))!;
     if (imageOf(before) !== imageOf(o)) {
-      const status = { kind: "Status", reason: "Invalid", message: 'Job.batch "once" is invalid: spec.template: Invalid value: {}: field is immutable', details: { causes: [{ field: "spec.template", message: "field is immutable" }] } };
-      throw fromKubernetesRefusal(422, JSON.stringify(status), "apply Job shop/once in cluster m1", { retryable: true });
+      const status = {
+        kind: "Status",
+        reason: "Invalid",
+        message: 'Job.batch "once" is invalid: spec.template: Invalid value: {}: field is immutable',
+        details: { causes: [{ field: "spec.template", message: "field is immutable" }] },
+      };
+      throw fromKubernetesRefusal(422, JSON.stringify(status), "apply Job shop/once in cluster m1", {
+        retryable: true,
+      });
     }
     const applied = this.stamp(o, (before.metadata as { uid: string }).uid);
     this.objects.set(this.id(o), applied);
@@ -92,7 +112,16 @@ function setup(desired: KubeObject) {
   const objects = new Map([[KEY, desired]]);
   const projection = { get: (k: string) => objects.get(k), objectsOf: () => [] as [string, KubeObject][] };
   const writes = new OwnWrites();
-  const cache = new MemberCache({ federation: FED, logger, serving: () => false, wanted: () => true, services: () => [], changed: () => undefined, reconcile: () => undefined, rebuild: () => undefined });
+  const cache = new MemberCache({
+    federation: FED,
+    logger,
+    serving: () => false,
+    wanted: () => true,
+    services: () => [],
+    changed: () => undefined,
+    reconcile: () => undefined,
+    rebuild: () => undefined,
+  });
   let queue: KeyQueue<RunResult> | undefined;
   const reconciler = new Reconciler({
     federation: FED,
@@ -135,10 +164,19 @@ describe("a member's reconciles, against a member of our own interface", () => {
   it("reports a refusal as Failed and retries it with backoff until it is applied", async () => {
     vi.useFakeTimers();
     const { member, reports, queue } = setup(job("busybox:1.36"));
-    member.failNext = [fromKubernetesRefusal(403, JSON.stringify({ reason: "Forbidden", message: "exceeded quota" }), "create Job shop/once in cluster m1", { retryable: true })];
+    member.failNext = [
+      fromKubernetesRefusal(
+        403,
+        JSON.stringify({ reason: "Forbidden", message: "exceeded quota" }),
+        "create Job shop/once in cluster m1",
+        { retryable: true },
+      ),
+    ];
     const result = await queue.run(KEY);
     expect(result).toMatchObject({ code: ErrorCode.Forbidden, retryable: true });
-    expect(reports.map((r) => [r.outcome, r.message])).toEqual([["Failed", "apply failed: create Job shop/once in cluster m1: exceeded quota"]]);
+    expect(reports.map((r) => [r.outcome, r.message])).toEqual([
+      ["Failed", "apply failed: create Job shop/once in cluster m1: exceeded quota"],
+    ]);
     expect(queue.retrying).toBe(1);
     await vi.advanceTimersByTimeAsync(500);
     expect(imageOf(member.objects.get("shop/once"))).toBe("busybox:1.36");

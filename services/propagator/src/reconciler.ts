@@ -3,7 +3,15 @@
  * member cache's copy, own writes remembered for their echoes, and the outcome reported on the status topic
  * (only when it says something new). A failure is reported and returned; the key queue retries it (`retry.ts`).
  */
-import { ErrorCode, FederationError, ObservedOutcome, StatusType, toFederationError, type KubeObject, type StatusReport } from "@kubefed/events";
+import {
+  ErrorCode,
+  FederationError,
+  ObservedOutcome,
+  StatusType,
+  toFederationError,
+  type KubeObject,
+  type StatusReport,
+} from "@kubefed/events";
 import type { Logger } from "@kubefed/logging";
 import { MEMBER_KINDS, memberKind } from "@kubefed/placement";
 import { withReadyEndpoints } from "./endpoints.ts";
@@ -53,7 +61,13 @@ export class Reconciler {
       federation: this.o.federation,
       clusterLabels: this.o.labels(),
       desired: (k: string) => p.get(k),
-      inNamespace: (ns: string) => MEMBER_KINDS.filter((m) => m.namespaced).flatMap((m) => p.objectsOf(`${m.group}/${m.kind}`).filter(([k]) => parseObjectKey(k).namespace === ns).map(([, o]) => o)),
+      inNamespace: (ns: string) =>
+        MEMBER_KINDS.filter((m) => m.namespaced).flatMap((m) =>
+          p
+            .objectsOf(`${m.group}/${m.kind}`)
+            .filter(([k]) => parseObjectKey(k).namespace === ns)
+            .map(([, o]) => o),
+        ),
     };
   }
 
@@ -93,7 +107,10 @@ export class Reconciler {
     const member = this.o.member();
     if (!member) {
       this.o.logger.warn({ problem: this.o.problem() }, "cluster cannot be reached");
-      return new FederationError(ErrorCode.Unavailable, `cluster ${this.o.cluster} cannot be reached: ${this.o.problem() ?? "no endpoint"}`);
+      return new FederationError(
+        ErrorCode.Unavailable,
+        `cluster ${this.o.cluster} cannot be reached: ${this.o.problem() ?? "no endpoint"}`,
+      );
     }
     const actual = this.o.cache.cached(key);
     let result: ReconcileResult;
@@ -105,7 +122,10 @@ export class Reconciler {
         this.o.metrics?.reconciles(this.o.cluster, "unreachable");
         return err;
       }
-      this.o.logger.warn({ key, err: err.message, code: err.code, retryable: err.retryable }, err.retryable ? "reconcile failed; will retry" : "reconcile failed");
+      this.o.logger.warn(
+        { key, err: err.message, code: err.code, retryable: err.retryable },
+        err.retryable ? "reconcile failed; will retry" : "reconcile failed",
+      );
       this.o.metrics?.reconciles(this.o.cluster, "failed");
       this.reportFailure(key, err, actual);
       return err;
@@ -113,7 +133,12 @@ export class Reconciler {
     this.o.metrics?.reconciles(this.o.cluster, result?.outcome ?? "none");
     if (result) {
       // An Applied Service is ours in the member: its report carries the member's ready endpoint count.
-      this.report(key, result.outcome === ObservedOutcome.Applied ? { ...result, status: withReadyEndpoints(result.status, this.o.cache.readyEndpoints(key)) } : result);
+      this.report(
+        key,
+        result.outcome === ObservedOutcome.Applied
+          ? { ...result, status: withReadyEndpoints(result.status, this.o.cache.readyEndpoints(key)) }
+          : result,
+      );
     } else this.lastReport.delete(key);
     return null;
   }
@@ -136,9 +161,23 @@ export class Reconciler {
 
   private report(key: string, r: NonNullable<ReconcileResult>): void {
     // Only changes are worth a message: "unchanged" with the same status (ready endpoints included) says nothing new.
-    const fingerprint = JSON.stringify([r.outcome, r.generation, r.outcome === ObservedOutcome.Failed ? r.message : "", r.status]);
+    const fingerprint = JSON.stringify([
+      r.outcome,
+      r.generation,
+      r.outcome === ObservedOutcome.Failed ? r.message : "",
+      r.status,
+    ]);
     if (this.lastReport.get(key) === fingerprint && !r.created) return;
     this.lastReport.set(key, fingerprint);
-    this.o.publish({ type: StatusType.ObjectObserved, cluster: this.o.cluster, time: new Date().toISOString(), worker: this.o.worker, ...r }, () => this.lastReport.delete(key));
+    this.o.publish(
+      {
+        type: StatusType.ObjectObserved,
+        cluster: this.o.cluster,
+        time: new Date().toISOString(),
+        worker: this.o.worker,
+        ...r,
+      },
+      () => this.lastReport.delete(key),
+    );
   }
 }

@@ -10,4 +10,3 @@ describe("cluster selection of a worker", () => {
     expect([eu, us].filter((c) => selects({ kind: "region", region: "eu" }, c)).map((c) => c.name)).toEqual(["a"]);
   });
 });
-

@@ -12,7 +12,10 @@ import { ClusterWorker, type ClusterWorkerOptions } from "./cluster.ts";
 import { isFederationSecretKey, kindKeyOf } from "./keys.ts";
 import { CLUSTER_KIND_KEY, Projection, type ClusterInfo } from "./projection.ts";
 
-export interface WorkerOptions extends Omit<ClusterWorkerOptions, "worker" | "topic" | "projection" | "publish" | "kafka"> {
+export interface WorkerOptions extends Omit<
+  ClusterWorkerOptions,
+  "worker" | "topic" | "projection" | "publish" | "kafka"
+> {
   readonly kafka: KafkaClient;
   readonly keyring: Keyring | undefined;
   readonly selection: ClusterSelection;
@@ -73,12 +76,19 @@ export class Worker {
   }
 
   private scheduleRefresh(): void {
-    this.refreshing = this.refreshing.then(() => this.refresh()).catch((e: unknown) => this.o.logger.error({ err: toFederationError(e).message }, "cluster refresh failed"));
+    this.refreshing = this.refreshing
+      .then(() => this.refresh())
+      .catch((e: unknown) => this.o.logger.error({ err: toFederationError(e).message }, "cluster refresh failed"));
   }
 
   /** Starts, updates and stops cluster workers to match the Cluster objects this worker selects. */
   private async refresh(): Promise<void> {
-    const wanted = new Map(this.projection.clusters().filter((c) => selects(this.o.selection, c)).map((c) => [c.name, c]));
+    const wanted = new Map(
+      this.projection
+        .clusters()
+        .filter((c) => selects(this.o.selection, c))
+        .map((c) => [c.name, c]),
+    );
     for (const [name, c] of this.clusters) {
       if (!wanted.has(name)) {
         this.clusters.delete(name);
@@ -103,7 +113,10 @@ export class Worker {
         publish: (r, onLost) => this.publish(r, onLost),
       });
       const starting = worker.start().catch(async (e: unknown) => {
-        this.o.logger.error({ cluster: name, err: toFederationError(e).message }, "cannot start serving the cluster; retrying in 5s");
+        this.o.logger.error(
+          { cluster: name, err: toFederationError(e).message },
+          "cannot start serving the cluster; retrying in 5s",
+        );
         // Forget it so that the next refresh starts it again.
         if (this.clusters.get(name)?.worker === worker) this.clusters.delete(name);
         await worker.stop().catch(() => undefined);
@@ -132,10 +145,16 @@ export class Worker {
     this.flushing = undefined;
     if (batch.length === 0 || !this.appender) return;
     try {
-      await this.appender.append(statusTopic(this.o.federation), batch.map((p) => encodeStatus(p.report)));
+      await this.appender.append(
+        statusTopic(this.o.federation),
+        batch.map((p) => encodeStatus(p.report)),
+      );
     } catch (e) {
       // Status is an observation: its producer reports again at the next reconcile or probe.
-      this.o.logger.warn({ err: toFederationError(e).message, reports: batch.length }, "could not publish status reports");
+      this.o.logger.warn(
+        { err: toFederationError(e).message, reports: batch.length },
+        "could not publish status reports",
+      );
       for (const p of batch) p.onLost();
     }
   }

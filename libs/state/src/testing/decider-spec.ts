@@ -68,7 +68,10 @@ export function commandSpec(options: InitialStateOptions = {}) {
   return {
     given(history: readonly FederationEvent[] | FederationState) {
       const state = Array.isArray(history)
-        ? (history as readonly FederationEvent[]).reduce((s, e, i) => evolve(s, e, { offset: String(i) }), initialState(options))
+        ? (history as readonly FederationEvent[]).reduce(
+            (s, e, i) => evolve(s, e, { offset: String(i) }),
+            initialState(options),
+          )
         : (history as FederationState);
       return {
         state,
