@@ -3,8 +3,9 @@
  * the command handler (commands.ts), which decides it, appends its event to the objects log and answers once the
  * read model has folded that event (or the fold rejected it).
  *
- * Over 400 lines because it is the one table of verbs (get, list, watch, create, update, patch, delete, each with
- * its query options) that a reader compares with kube-apiserver's; each verb is short and the rules live elsewhere.
+ * Over 400 lines because it is the one table of verbs (get, list, watch, create, update, patch, delete, delete
+ * collection, scale, each with its query options) that a reader compares with kube-apiserver's; each verb is short
+ * and the rules live elsewhere.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
