@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
+import type { JoinOptions } from "./join.ts";
 // Each command loads its module when it runs: `--help` and one command do not pay for all of them.
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -146,23 +147,10 @@ Examples:
   kubefed join eu-west --host-cluster-context=federation --cluster-context=eu-west \\
       --region europe-west1 --zone europe-west1-b --labels env=prod,tier=gold --federation-name myfed`,
     )
-    .action(
-      async (
-        name: string,
-        o: {
-          hostClusterContext: string;
-          clusterContext: string;
-          kubeconfig?: string;
-          region?: string;
-          zone?: string;
-          labels?: string;
-          federationName: string;
-        },
-      ) => {
-        const { join } = await import("./join.ts");
-        await join({ name, ...o }, say);
-      },
-    );
+    .action(async (name: string, o: Omit<JoinOptions, "name">) => {
+      const { join } = await import("./join.ts");
+      await join({ name, ...o }, say);
+    });
   p.command("unjoin")
     .description(
       "Remove a member cluster from a federation (its Cluster and credentials Secret); with --cleanup also what the federation left in the member",

@@ -183,34 +183,22 @@ async function installGoComponents(progress: Progress): Promise<void> {
     goBuild(join(REPO_ROOT, "env/etcd"), "go.etcd.io/etcd/server/v3"),
     progress,
   );
-  await buildGoBinary(
-    "kube-apiserver",
-    VERSIONS.kubernetes,
-    p.kubeApiserver,
-    goBuild(k8sModule, "k8s.io/kubernetes/cmd/kube-apiserver", k8sFlags),
-    progress,
-  );
-  await buildGoBinary(
-    "kube-controller-manager",
-    VERSIONS.kubernetes,
-    p.kubeControllerManager,
-    goBuild(k8sModule, "k8s.io/kubernetes/cmd/kube-controller-manager", k8sFlags),
-    progress,
-  );
-  await buildGoBinary(
-    "kube-scheduler",
-    VERSIONS.kubernetes,
-    p.kubeScheduler,
-    goBuild(k8sModule, "k8s.io/kubernetes/cmd/kube-scheduler", k8sFlags),
-    progress,
-  );
-  await buildGoBinary(
-    "kubectl",
-    VERSIONS.kubernetes,
-    p.kubectl,
-    goBuild(k8sModule, "k8s.io/kubernetes/cmd/kubectl", k8sFlags),
-    progress,
-  );
+  // The Kubernetes binaries share one module and one version; after the first, most packages are already compiled.
+  const kubernetes = [
+    ["kube-apiserver", p.kubeApiserver],
+    ["kube-controller-manager", p.kubeControllerManager],
+    ["kube-scheduler", p.kubeScheduler],
+    ["kubectl", p.kubectl],
+  ] as const;
+  for (const [cmd, out] of kubernetes) {
+    await buildGoBinary(
+      cmd,
+      VERSIONS.kubernetes,
+      out,
+      goBuild(k8sModule, `k8s.io/kubernetes/cmd/${cmd}`, k8sFlags),
+      progress,
+    );
+  }
   await buildGoBinary(
     "coredns",
     VERSIONS.coredns,
