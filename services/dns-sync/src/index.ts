@@ -1,0 +1,1 @@
+export type { Change, DnsProvider, RecordSet, RecordType } from "./provider.ts";
