@@ -79,7 +79,14 @@ async function measure(t: Target, prefix: string): Promise<{ create: number[]; u
   return { create, update };
 }
 
-const env = await startEnvironment({ members: ["bench"], coredns: false, opa: false });
+// The member runs no workloads: this measures the API path, and a controller manager, scheduler and kwok only add
+// CPU noise to both targets on a small machine (BENCH_WORKLOADS=1 starts them, to see what they cost).
+const env = await startEnvironment({
+  members: ["bench"],
+  coredns: false,
+  opa: false,
+  workloads: process.env.BENCH_WORKLOADS === "1",
+});
 try {
   const fed = await startFederation(env.info, "bench");
   const m = env.info.members[0]!;

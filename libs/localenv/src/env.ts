@@ -50,6 +50,12 @@ export interface EnvironmentOptions {
   topology?: Record<string, MemberTopology>;
   /** Give members' LoadBalancer Services a loopback address (default true); off, tests set ingress by hand. */
   loadBalancer?: boolean;
+  /**
+   * Run workloads in the members (default true): a kube-controller-manager, a kube-scheduler and kwok nodes per
+   * member, and the load balancer. Off, members are bare kube-apiservers: for benchmarks of the API path, where
+   * those processes only add CPU noise on a small machine.
+   */
+  workloads?: boolean;
 }
 
 /** What runs workloads in one member: its nodes and where they are. */
@@ -193,6 +199,7 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
         ),
       );
       memberInfos.push(member);
+      if (opts.workloads === false) continue;
       // What makes the member run workloads is light next to an apiserver: it comes up while the next member's
       // apiserver starts. The controller manager also keeps namespaces from staying Terminating.
       const kcmP = port(20 + i, `kube-controller-manager-${name}`)
@@ -218,7 +225,7 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
       workloads.push(kwokP.then((k) => ({ member: k.member, nodes: k.nodes, topology: k.topology })));
     }
     const lbP =
-      opts.loadBalancer === false
+      opts.loadBalancer === false || opts.workloads === false
         ? Promise.resolve(undefined)
         : port(40, "loadbalancer")
             .then((p) => startLoadBalancer(runDir, memberInfos, p, timeout))
