@@ -21,15 +21,31 @@ function component(cmdline: string): string | undefined {
 /** CPU seconds so far by component (processes that exited meanwhile are not counted). */
 export function cpuSnapshot(): Map<string, number> {
   const out = new Map<string, number>([["benchmark", process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6]]);
+  // Only this benchmark's own processes: another environment running on the machine has components of the same
+  // names.
+  const stats = new Map<number, { ppid: number; secs: number }>();
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      const name = component(readFileSync(`/proc/${pid}/cmdline`, "latin1"));
-      if (!name) continue;
       const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const secs = (Number(f[11]) + Number(f[12])) / TICKS; // utime, stime
-      out.set(name, (out.get(name) ?? 0) + secs);
+      stats.set(Number(pid), { ppid: Number(f[1]), secs: (Number(f[11]) + Number(f[12])) / TICKS }); // utime, stime
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const ours = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+      if (p === process.pid) return true;
+      p = stats.get(p)?.ppid ?? 0;
+    }
+    return false;
+  };
+  for (const [pid, { secs }] of stats) {
+    if (pid === process.pid || !ours(pid)) continue;
+    try {
+      const name = component(readFileSync(`/proc/${pid}/cmdline`, "latin1"));
+      if (name) out.set(name, (out.get(name) ?? 0) + secs);
     } catch {
       // gone meanwhile
     }

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { startEnvironment } from "@kubefed/localenv";
 import { startFederation } from "@kubefed/localenv";
+import { cpuSnapshot } from "./cpu.ts";
 
 const N = Number(process.env.BENCH_N ?? 300);
 const WARMUP = 30;
@@ -112,9 +113,15 @@ try {
     member: { create: [] as number[], update: [] as number[] },
     federation: { create: [] as number[], update: [] as number[] },
   };
+  // CPU seconds by component while each target is measured: under load, wall-clock tails are the machine's, while
+  // CPU per request is the code's.
+  const cpu = { member: new Map<string, number>(), federation: new Map<string, number>() };
   for (let round = 0; round < 3; round++) {
     for (const t of [member, federation]) {
+      const before = cpuSnapshot();
       const r = await measure(t, `r${round}`);
+      const spent = cpu[t.name as "member" | "federation"];
+      for (const [k, v] of cpuSnapshot()) spent.set(k, (spent.get(k) ?? 0) + v - (before.get(k) ?? 0));
       results[t.name as "member" | "federation"].create.push(...r.create);
       results[t.name as "member" | "federation"].update.push(...r.update);
     }
@@ -128,8 +135,16 @@ try {
     ];
     return `${op.padEnd(7)} member p50 ${mp50.toFixed(2)} ms p99 ${mp99.toFixed(2)} ms | federation p50 ${fp50.toFixed(2)} ms p99 ${fp99.toFixed(2)} ms | ratio p50 ${(fp50 / mp50).toFixed(2)} p99 ${(fp99 / mp99).toFixed(2)}`;
   };
+  const perRequest = (m: Map<string, number>) =>
+    [...m]
+      .filter(([, v]) => v >= 0.05)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${((v * 1000) / (2 * 3 * (N + WARMUP))).toFixed(2)}`)
+      .join(", ");
   process.stdout.write(
-    `ingest latency, ${3 * N} samples per operation and target (sequential requests, keep-alive)\n${line("create")}\n${line("update")}\n`,
+    `ingest latency, ${3 * N} samples per operation and target (sequential requests, keep-alive)\n${line("create")}\n${line("update")}\n` +
+      `cpu ms per request, member rounds: ${perRequest(cpu.member)}\n` +
+      `cpu ms per request, federation rounds: ${perRequest(cpu.federation)}\n`,
   );
   await fed.stop();
 } finally {
