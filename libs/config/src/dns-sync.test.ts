@@ -34,6 +34,7 @@ describe("loadDnsSyncConfig", () => {
       zoneName: "example.com.",
       provider: { kind: "coredns", configFile: "/etc/kubefed/coredns.conf", etcdPrefix: "/skydns" },
       recordTtl: 30,
+      batchSize: 100,
       metricsPort: 9091,
     });
   });

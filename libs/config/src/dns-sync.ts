@@ -43,6 +43,7 @@ export interface DnsSyncSettings extends CommonSettings {
   readonly providerConfig?: string;
   readonly etcdPrefix: string;
   readonly recordTtl: number;
+  readonly batchSize: number;
   readonly rfc2136Server?: HostPort;
   readonly tsigKeyName?: string;
   readonly tsigAlgorithm: TsigAlgorithm;
@@ -78,6 +79,8 @@ export interface DnsSyncConfig extends CommonConfig {
   readonly provider: DnsProviderConfig;
   /** TTL of every record dns-sync writes, in seconds. */
   readonly recordTtl: number;
+  /** Record-set changes per provider call. */
+  readonly batchSize: number;
   /** Serves /metrics, /healthz and /readyz. */
   readonly metricsPort: number;
 }
@@ -189,6 +192,12 @@ export const dnsSyncDefinition: ServiceDefinition<DnsSyncSettings, DnsSyncConfig
       default: "30",
       parse: integer(1, 86400),
     },
+    batchSize: {
+      env: "DNS_SYNC_BATCH_SIZE",
+      description: "Record-set changes sent to the DNS provider per call.",
+      default: "100",
+      parse: integer(1, 10000),
+    },
     metricsPort: {
       env: "DNS_SYNC_METRICS_PORT",
       description: "HTTP port for /metrics, /healthz and /readyz.",
@@ -203,6 +212,7 @@ export const dnsSyncDefinition: ServiceDefinition<DnsSyncSettings, DnsSyncConfig
     zoneName: s.zoneName,
     provider: providerConfig(s),
     recordTtl: s.recordTtl,
+    batchSize: s.batchSize,
     metricsPort: s.metricsPort,
   }),
 };
