@@ -2,10 +2,11 @@
 // and each provider's real DNS server (DNS_SERVERS), queried over UDP. One federation per provider; its scenarios
 // run in order on the same Services.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DnsSync, Federation, Propagator } from "@kubefed/localenv";
-import { memberApiserver, uniqueName } from "./helpers.ts";
-import { DNS_SERVERS, lookup, namesOf } from "./dns-helpers.ts";
-import { eventually, federationWithMembers, fedctl, memberctl, propagator } from "./propagation-helpers.ts";
+import { Resolver } from "node:dns/promises";
+import { freePort, startExtraCoredns, type DnsSync, type Federation, type Propagator } from "@kubefed/localenv";
+import { env, memberApiserver, uniqueName } from "./helpers.ts";
+import { DNS_SERVERS, lookup, lookupWith, namesOf } from "./dns-helpers.ts";
+import { eventually, federationWithMembers, fedctl, kubefed, memberctl, propagator } from "./propagation-helpers.ts";
 
 const MEMBERS = [
   { name: "member1", region: "eu", zone: "eu-a" },
@@ -130,6 +131,42 @@ spec:
       await expectAnswer(web.us, [ip.member2!]);
       await expectAnswer(web.global, [ip.member1!, ip.member2!, ip.member3!]);
       expect((await sync.sync()).active).toBe(true);
+    }, 120_000);
+
+    it("resolves the short name from a member-side resolver configured by `kubefed dns resolver-config`", async () => {
+      const port = await freePort();
+      const { host, port: serverPort } = server.server();
+      const { stdout: stanza } = await kubefed([
+        "dns",
+        "resolver-config",
+        "member1",
+        `--kubeconfig=${fed.kubeconfig}`,
+        `--federation-name=${fed.name}`,
+        `--dns-zone-name=${server.zone}`,
+        `--dns-server=${host}:${serverPort}`,
+        `--listen=:${port}`,
+      ]);
+      expect(stanza).toContain(`${fed.name}.:${port} {`);
+      // member1's cluster DNS, as its Corefile would have the block (the cache is left out: answers change here).
+      const resolver = await startExtraCoredns(
+        env(),
+        `member1-resolver-${fed.name}`,
+        (_p, health) => stanza.replace(/^\s*cache 30\n/m, "").replace(/}\s*$/, `    ${health}\n}\n`),
+        port,
+      );
+      try {
+        const r = new Resolver({ timeout: 1000, tries: 2 });
+        r.setServers([`127.0.0.1:${port}`]);
+        const short = `web.${ns}.${fed.name}.`;
+        await eventually(async () => expect((await lookupWith(r, short)).a).toEqual([ip.member1!]), 30_000);
+        // member1's zone has no ready endpoint: the short name falls back to its region.
+        await setPodsReady("member1", ns, "web", false);
+        await eventually(async () => expect((await lookupWith(r, short)).a).toEqual([ip.member3!]), 60_000, 100);
+        await setPodsReady("member1", ns, "web", true);
+        await eventually(async () => expect((await lookupWith(r, short)).a).toEqual([ip.member1!]), 60_000, 100);
+      } finally {
+        await resolver.stop();
+      }
     }, 120_000);
 
     it("turns a zone without ready endpoints into a CNAME to its region, and a region without any into a CNAME to the global name", async () => {

@@ -105,10 +105,11 @@ export async function startExtraCoredns(
   env: EnvironmentInfo,
   name: string,
   corefile: (port: number, health: string) => string,
+  dnsPort?: number,
 ): Promise<ExtraCoredns> {
   const dir = join(env.runDir, name);
   mkdirSync(dir, { recursive: true });
-  const [port, healthPort] = [await freePort(), await freePort()];
+  const [port, healthPort] = [dnsPort ?? (await freePort()), await freePort()];
   const file = join(dir, "Corefile");
   writeFileSync(file, corefile(port, `health 127.0.0.1:${healthPort}`));
   const proc = startProcess({

@@ -102,15 +102,13 @@ try {
         .then((text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text));
     } else if (path === "/sync") {
       // Whether this replica writes the zone, what it owns, whether it is converged, the last provider error.
-      res
-        .writeHead(200, { "content-type": "application/json" })
-        .end(
-          JSON.stringify({
-            ...syncer.state,
-            statusOffset: String(view.status.next),
-            objectsOffset: String(view.objects.next),
-          }),
-        );
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          ...syncer.state,
+          statusOffset: String(view.status.next),
+          objectsOffset: String(view.objects.next),
+        }),
+      );
     } else {
       res.writeHead(404).end();
     }

@@ -28,7 +28,17 @@ import {
 import { parseObjectKey } from "@kubefed/names";
 import type { Logger } from "@kubefed/logging";
 import type { DnsProvider } from "./provider.ts";
-import type { FederationView, Touched } from "./view.ts";
+import type { FederationState } from "@kubefed/state";
+import type { StatusModel } from "@kubefed/status";
+import type { Touched } from "./view.ts";
+
+/** What the syncer reads its plans from (FederationView; a small in-memory one in unit tests). */
+export interface PlanSource {
+  readonly objectsState: FederationState;
+  readonly statusModel: StatusModel;
+  createdAt(key: string): bigint | undefined;
+  onTouched(listener: (t: Touched) => void): () => void;
+}
 
 /** A full resync (list what is owned, plan everything) at least this often: the safety net. */
 export const RESYNC_MS = 5 * 60_000;
@@ -45,7 +55,7 @@ export interface SyncMetrics {
 }
 
 export interface SyncerOptions {
-  readonly view: FederationView;
+  readonly view: PlanSource;
   readonly provider: DnsProvider;
   readonly settings: PlanSettings;
   /** The ownership marker's value: the federation's name. */
