@@ -16,8 +16,8 @@ export interface DnsServerUnderTest {
   /** host:port answering DNS over UDP. */
   server(): { host: string; port: number };
   startSync(fed: Pick<Federation, "name">, opts?: DnsSyncOptions): Promise<DnsSync>;
-  /** Writes an A record as another owner would (a human: owner null; another federation: its name). */
-  writeForeign(name: string, address: string, owner: string | null): Promise<void>;
+  /** Writes an A record as a human would, with no owner marker. */
+  writeForeign(name: string, address: string): Promise<void>;
   /** What `owner` holds in the zone, as the provider lists it. */
   owned(owner: string): Promise<RecordSet[]>;
   /** Writes a set as `owner`'s dns-sync would, beside what is there (what a write cut short can leave). */
@@ -43,11 +43,8 @@ export const DNS_SERVERS: DnsServerUnderTest[] = [
     },
     server: () => ({ host: "127.0.0.1", port: env().coredns!.port }),
     startSync: (fed, opts) => startDnsSync(env(), fed, opts),
-    writeForeign: (name, address, owner) =>
-      etcdPut(
-        `${coredns().nameKey(name)}/foreign`,
-        JSON.stringify({ host: address, ttl: 60, ...(owner !== null ? { [OWNER_FIELD]: owner } : {}) }),
-      ),
+    writeForeign: (name, address) =>
+      etcdPut(`${coredns().nameKey(name)}/by-hand`, JSON.stringify({ host: address, ttl: 60 })),
     owned: (owner) => coredns().listOwned(env().coredns!.zone, owner),
     writeOwned: async (owner, set) => {
       for (const v of set.values)

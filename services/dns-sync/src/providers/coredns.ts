@@ -2,10 +2,11 @@
  * The `coredns` provider: record sets as SkyDNS JSON values in etcd v3, served by CoreDNS's etcd plugin.
  *
  * Layout. A name's key is its labels reversed under the prefix (`web.ns.fed.svc.example.com.` under `/skydns` is
- * `/skydns/com/example/svc/fed/ns/web`); the plugin answers a query with every record at that key or below it, so
- * each value of a set is one key below the name: `<name key>/a-10-0-0-1` ({"host":"10.0.0.1","ttl":30}),
- * `<name key>/aaaa-fd00--1`, `<name key>/cname` ({"host":"web.ns.fed.svc.example.com"}). Keys derive from the
- * values, so writing a set twice writes the same keys.
+ * `/skydns/com/example/svc/fed/ns/web`). The plugin answers an address query with every record below that key
+ * (or, when there is none, the one at it), and a CNAME query with the record at the key only. So each address of
+ * an A or AAAA set is one key below the name, `<name key>/a-10-0-0-1` ({"host":"10.0.0.1","ttl":30}) or
+ * `<name key>/aaaa-fd00--1`, and a CNAME is the name's own key ({"host":"web.ns.fed.svc.example.com"}). Keys derive
+ * from the values, so writing a set twice writes the same keys.
  *
  * Ownership. Each value carries `"kubefed-owner": "<owner>"` (CoreDNS ignores fields it does not know). listOwned
  * returns only values with the owner's marker; apply deletes only keys carrying it, and refuses to write a name
@@ -59,8 +60,14 @@ export class CorednsProvider implements DnsProvider {
 
   /** The key of one value of a set. */
   valueKey(name: string, type: RecordType, value: string): string {
-    const label = type === "CNAME" ? "cname" : `${type.toLowerCase()}-${value.toLowerCase().replace(/[.:]/g, "-")}`;
-    return `${this.nameKey(name)}/${label}`;
+    if (type === "CNAME") return this.nameKey(name);
+    return `${this.nameKey(name)}/${type.toLowerCase()}-${value.toLowerCase().replace(/[.:]/g, "-")}`;
+  }
+
+  /** True when `key` holds a value of the set of `name` and `type` (as `valueKey` lays them out). */
+  private isOfSet(key: string, name: string, type: RecordType): boolean {
+    const base = this.nameKey(name);
+    return type === "CNAME" ? key === base : key.startsWith(`${base}/${type.toLowerCase()}-`);
   }
 
   private valueOf(set: RecordSet, value: string, owner: string): string {
@@ -102,13 +109,15 @@ export class CorednsProvider implements DnsProvider {
     }
     if (typeof v !== "object" || v === null || v[OWNER_FIELD] !== owner || typeof v.host !== "string") return undefined;
     const segments = kv.key.slice(this.prefix.length + 1).split("/");
-    const label = segments.pop() ?? "";
-    const name = `${segments.reverse().join(".")}.`;
-    const type: RecordType | undefined =
-      label === "cname" ? "CNAME" : label.startsWith("aaaa-") ? "AAAA" : label.startsWith("a-") ? "A" : undefined;
-    if (!type) return undefined;
-    const value = type === "CNAME" ? `${strip(v.host.toLowerCase())}.` : v.host.toLowerCase();
-    return { name, type, ttl: typeof v.ttl === "number" ? v.ttl : -1, value };
+    const ttl = typeof v.ttl === "number" ? v.ttl : -1;
+    const last = segments[segments.length - 1] ?? "";
+    const address: RecordType | undefined = last.startsWith("aaaa-") ? "AAAA" : last.startsWith("a-") ? "A" : undefined;
+    if (address !== undefined) {
+      segments.pop();
+      return { name: `${segments.reverse().join(".")}.`, type: address, ttl, value: v.host.toLowerCase() };
+    }
+    // A CNAME sits at the name's own key.
+    return { name: `${segments.reverse().join(".")}.`, type: "CNAME", ttl, value: `${strip(v.host.toLowerCase())}.` };
   }
 
   async apply(_zone: string, owner: string, changes: readonly Change[]): Promise<void> {
@@ -149,10 +158,7 @@ export class CorednsProvider implements DnsProvider {
         const foreign = present.filter((kv) => !this.isOwnedBy(kv, owner));
         const ours = new Map(present.filter((kv) => this.isOwnedBy(kv, owner)).map((kv) => [kv.key, kv]));
         for (const c of cs) {
-          const typePrefix = `${this.nameKey(name)}/${c.set.type === "CNAME" ? "cname" : `${c.set.type.toLowerCase()}-`}`;
-          const oursOfType = [...ours.values()].filter((kv) =>
-            c.set.type === "CNAME" ? kv.key === typePrefix : kv.key.startsWith(typePrefix),
-          );
+          const oursOfType = [...ours.values()].filter((kv) => this.isOfSet(kv.key, name, c.set.type));
           if (c.action === "delete") {
             for (const kv of oursOfType) {
               guards.set(kv.key, { key: kv.key, modRevision: kv.modRevision });
@@ -182,9 +188,9 @@ export class CorednsProvider implements DnsProvider {
             ops.set(key, { put: key, value });
           }
         }
-        // Foreign keys at the name must still be absent where a set is written: guard the name's own key too.
-        if (!present.some((kv) => kv.key === this.nameKey(name)) && ops.size > 0)
-          guards.set(this.nameKey(name), { key: this.nameKey(name), modRevision: "0" });
+        // A record of another owner written at the name's own key meanwhile must not be missed: guard its absence.
+        const own = this.nameKey(name);
+        if (!present.some((kv) => kv.key === own) && !guards.has(own)) guards.set(own, { key: own, modRevision: "0" });
       });
       if (ops.size === 0) return refused;
       if (await this.write([...guards.values()], [...ops.values()])) return refused;
