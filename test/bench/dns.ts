@@ -187,8 +187,9 @@ try {
     { name: statusTopic(big), partitions: 1, replicationFactor: 1 },
   ]);
   const appender = await kafka.appender();
+  // In namespace "default", which exists without a Namespace object (the fold refuses others without one).
   const events = [cluster("member1", "eu", "eu-a"), cluster("member2", "us", "us-a")];
-  for (let i = 0; i < SERVICES; i++) events.push(service(`s${i}`, "LoadBalancer", "bench"));
+  for (let i = 0; i < SERVICES; i++) events.push(service(`s${i}`, "LoadBalancer", "default"));
   for (let i = 0; i < events.length; i += 1000)
     await appender.append(
       objectsTopic(big),
@@ -203,7 +204,7 @@ try {
   // Offset of Service s<i>'s creation: 2 + i (after the two Clusters).
   for (let i = 0; i < SERVICES; i++)
     for (const m of [1, 2])
-      reports.push(observed(`member${m}`, `s${i}`, String(2 + i), lbStatus(ip(m, i), 1), "bench"));
+      reports.push(observed(`member${m}`, `s${i}`, String(2 + i), lbStatus(ip(m, i), 1), "default"));
   for (let i = 0; i < reports.length; i += 1000)
     await appender.append(
       statusTopic(big),
@@ -216,7 +217,7 @@ try {
     ["member2", { name: "member2", ready: true, region: "us", zone: "us-a" }],
   ]);
   const svc = (i: number): PlannedService => ({
-    namespace: "bench",
+    namespace: "default",
     name: `s${i}`,
     targets: [1, 2].map((m) => ({ cluster: `member${m}`, addresses: [ip(m, i)], hostnames: [], readyEndpoints: 1 })),
   });
