@@ -11,6 +11,7 @@ const PURE = [
   "libs/status/src/**/*.ts",
   "libs/placement/src/**/*.ts",
   "libs/names/src/**/*.ts",
+  "libs/dnsplan/src/**/*.ts",
 ];
 const EFFECTS = "pure code gets time, uids, offsets and I/O as inputs (docs/architecture.md, Pure libraries)";
 

@@ -49,7 +49,7 @@ export function program(): Command {
     ])
     .option("--base-port <port>", "use fixed ports from this base instead of free ones", parsePort)
     .option("--kubeconfig <path>", "where to write the kubeconfig with one context per cluster", ".run/kubeconfig")
-    .option("--with-dns", "also start CoreDNS (etcd plugin)", false)
+    .option("--with-dns", "also start CoreDNS (etcd plugin) and dns-sync", false)
     .option("--with-opa", "also start Open Policy Agent", false)
     .option("--nodes <n>", "kwok nodes per member cluster (1-250)", parseNodes, 3)
     .addHelpText(
@@ -151,6 +151,42 @@ Examples:
       const { join } = await import("./join.ts");
       await join({ name, ...o }, say);
     });
+  p.command("dns")
+    .description("DNS of the federation's Services")
+    .command("resolver-config")
+    .description(
+      "Print the CoreDNS server block for a member's cluster DNS that resolves the short names <service>.<namespace>.<federation>. to the member's nearest healthy level",
+    )
+    .argument("<MEMBER>", "name of the member's Cluster in the federation")
+    .option("--host-cluster-context <context>", "kubeconfig context of the federation API", "federation")
+    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    .option("--federation-name <name>", federationName, "federation")
+    .requiredOption("--dns-zone-name <zone>", "the federation's DNS zone, with the trailing dot (as dns-sync's)")
+    .requiredOption("--dns-server <host:port>", "the DNS server that serves the zone (e.g. the federation's CoreDNS)")
+    .option("--listen <[address]:port>", "port of the server block", ":53")
+    .addHelpText(
+      "after",
+      `
+Example:
+  kubefed dns resolver-config eu-west --dns-zone-name example.com. --dns-server 10.0.0.53:53 --federation-name myfed
+  # add the output to the member's Corefile (ConfigMap kube-system/coredns)`,
+    )
+    .action(
+      async (
+        name: string,
+        o: {
+          hostClusterContext: string;
+          kubeconfig?: string;
+          federationName: string;
+          dnsZoneName: string;
+          dnsServer: string;
+          listen: string;
+        },
+      ) => {
+        const { resolverConfig } = await import("./dns.ts");
+        process.stdout.write(await resolverConfig({ name, ...o }));
+      },
+    );
   p.command("unjoin")
     .description(
       "Remove a member cluster from a federation (its Cluster and credentials Secret); with --cleanup also what the federation left in the member",

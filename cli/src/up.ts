@@ -5,7 +5,9 @@ import {
   REPO_ROOT,
   startEnvironment,
   startFederation,
+  startDnsSync,
   startPropagator,
+  type DnsSync,
   type EnvironmentInfo,
   type Federation,
 } from "@kubefed/localenv";
@@ -27,6 +29,7 @@ export function usage(
   fed: Pick<Federation, "url" | "name">,
   kubeconfig: string,
   binDir: string,
+  dns?: Pick<DnsSync, "url">,
 ): string {
   const first = info.members[0]?.name ?? "member1";
   const lines = [
@@ -59,10 +62,29 @@ export function usage(
     `  kubectl --context=${first} -n demo get service web            # the member's load-balancer address`,
     "  kubectl --context=federation -n demo get service web -o jsonpath='{.status.loadBalancer.ingress[*].ip} {.status.readyEndpoints}{\"\\n\"}'",
     "  kubefed history deployment/web -n demo --context=federation",
+    ...(info.coredns && dns ? dnsUsage(info, fed.name, dns) : []),
     "",
     "Press Ctrl-C to stop everything.",
   ];
   return lines.join("\n");
+}
+
+/** The names dns-sync keeps for the walkthrough's Service `web` in `demo`, and how to ask CoreDNS for them. */
+function dnsUsage(info: EnvironmentInfo, federation: string, dns: Pick<DnsSync, "url">): string[] {
+  const { port, zone } = info.coredns!;
+  const base = `web.demo.${federation}.svc`;
+  const names = [`${base}.${zone}`];
+  for (const w of info.workloads) {
+    names.push(`${base}.${w.topology.region}.${zone}`);
+    for (const z of w.topology.zones) names.push(`${base}.${z}.${w.topology.region}.${zone}`);
+  }
+  const first = info.members[0]?.name ?? "member1";
+  return [
+    "",
+    `DNS (dns-sync ${dns.url}/metrics; zone ${zone} in CoreDNS 127.0.0.1:${port}):`,
+    ...[...new Set(names)].map((n) => `  dig @127.0.0.1 -p ${port} +short ${n}`),
+    `  kubefed dns resolver-config ${first} --dns-zone-name ${zone} --dns-server 127.0.0.1:${port} --federation-name ${federation}`,
+  ];
 }
 
 /** A directory with the pinned kubectl and this kubefed, for PATH: the walkthrough's commands run as printed. */
@@ -102,13 +124,18 @@ export async function up(opts: UpOptions): Promise<void> {
   }
   process.stderr.write("[localenv] starting the propagator\n");
   await startPropagator(env.info, fed);
+  let dns: DnsSync | undefined;
+  if (opts.coredns) {
+    process.stderr.write("[localenv] starting dns-sync\n");
+    dns = await startDnsSync(env.info, fed);
+  }
   const target = resolve(opts.kubeconfig);
   mkdirSync(dirname(target), { recursive: true });
   // The federation's kubeconfig has its own context and one per member.
   copyFileSync(fed.kubeconfig, target);
   const binDir = joinPath(dirname(target), "bin");
   writeBinDir(binDir);
-  process.stdout.write(`${usage(env.info, fed, target, binDir)}\n`);
+  process.stdout.write(`${usage(env.info, fed, target, binDir, dns)}\n`);
   // Stay up until a signal; the environment's exit handlers stop every component.
   await new Promise<never>(() => undefined);
 }

@@ -12,7 +12,7 @@ import {
 const REQUIRED_FOR_LOAD: Record<ServiceName, Record<string, string>> = {
   ingest: {},
   propagator: {},
-  "dns-sync": { DNS_SYNC_ZONE_NAME: "example.com." },
+  "dns-sync": { DNS_SYNC_ZONE_NAME: "example.com.", DNS_SYNC_PROVIDER_CONFIG: "/etc/kubefed/coredns.conf" },
 };
 
 describe("CONFIG_DESCRIPTION", () => {

@@ -11,9 +11,9 @@ const problemsOf = (load: () => unknown): string[] => {
   throw new Error("expected a ConfigError");
 };
 
-const ZONE = { DNS_SYNC_ZONE_NAME: "example.com." };
+const ZONE = { DNS_SYNC_ZONE_NAME: "example.com.", DNS_SYNC_PROVIDER_CONFIG: "/etc/kubefed/coredns.conf" };
 const RFC2136 = {
-  ...ZONE,
+  DNS_SYNC_ZONE_NAME: "example.com.",
   DNS_SYNC_PROVIDER: "rfc2136",
   DNS_SYNC_RFC2136_SERVER: "127.0.0.1:5353",
   DNS_SYNC_TSIG_KEY_NAME: "kubefed-key.",
@@ -21,7 +21,7 @@ const RFC2136 = {
 };
 
 describe("loadDnsSyncConfig", () => {
-  it("defaults to CoreDNS via a local etcd under /skydns", () => {
+  it("defaults to CoreDNS via etcd under /skydns, 30 s TTL", () => {
     expect(loadDnsSyncConfig(ZONE)).toEqual({
       federationName: "federation",
       kafka: {
@@ -32,25 +32,38 @@ describe("loadDnsSyncConfig", () => {
       },
       logLevel: "info",
       zoneName: "example.com.",
-      provider: { kind: "coredns-etcd", etcdEndpoints: ["http://127.0.0.1:2379"], etcdPrefix: "/skydns" },
+      provider: { kind: "coredns", configFile: "/etc/kubefed/coredns.conf", etcdPrefix: "/skydns" },
+      recordTtl: 30,
+      batchSize: 100,
       metricsPort: 9091,
     });
   });
 
-  it("reads the coredns-etcd settings, lowercasing the zone", () => {
+  it("reads the coredns settings, lowercasing the zone", () => {
     const config = loadDnsSyncConfig({
       DNS_SYNC_ZONE_NAME: "Fed.Example.COM.",
-      DNS_SYNC_ETCD_ENDPOINTS: "http://etcd-0:2379,https://etcd-1:2379",
+      DNS_SYNC_PROVIDER_CONFIG: "/c.conf",
       DNS_SYNC_ETCD_PREFIX: "/dns/skydns",
+      DNS_SYNC_RECORD_TTL: "5",
       DNS_SYNC_METRICS_PORT: "19091",
     });
     expect(config.zoneName).toBe("fed.example.com.");
-    expect(config.provider).toEqual({
-      kind: "coredns-etcd",
-      etcdEndpoints: ["http://etcd-0:2379", "https://etcd-1:2379"],
-      etcdPrefix: "/dns/skydns",
-    });
+    expect(config.provider).toEqual({ kind: "coredns", configFile: "/c.conf", etcdPrefix: "/dns/skydns" });
+    expect(config.recordTtl).toBe(5);
     expect(config.metricsPort).toBe(19091);
+  });
+
+  it("requires the provider config file for coredns", () => {
+    expect(problemsOf(() => loadDnsSyncConfig({ DNS_SYNC_ZONE_NAME: "example.com." }))).toEqual([
+      "DNS_SYNC_PROVIDER_CONFIG is required when DNS_SYNC_PROVIDER is coredns: a file with [Global], etcd-endpoints = ... and zones = ...",
+    ]);
+  });
+
+  it("refuses the original's cloud providers as not supported yet", () => {
+    for (const provider of ["aws-route53", "google-clouddns"])
+      expect(problemsOf(() => loadDnsSyncConfig({ ...ZONE, DNS_SYNC_PROVIDER: provider }))[0]).toContain(
+        `the ${provider} provider is not supported yet; use one of: coredns, rfc2136`,
+      );
   });
 
   it("reads the rfc2136 settings with TSIG, port 53 and hmac-sha256 by default", () => {
@@ -86,10 +99,12 @@ describe("loadDnsSyncConfig", () => {
   });
 
   it("requires the zone, and the server and TSIG key for rfc2136", () => {
-    expect(problemsOf(() => loadDnsSyncConfig({}))).toEqual([
+    expect(problemsOf(() => loadDnsSyncConfig({ DNS_SYNC_PROVIDER_CONFIG: "/c" }))).toEqual([
       "DNS_SYNC_ZONE_NAME is required: The federation's DNS zone, fully qualified with a trailing '.', e.g. example.com.",
     ]);
-    expect(problemsOf(() => loadDnsSyncConfig({ ...ZONE, DNS_SYNC_PROVIDER: "rfc2136" }))).toEqual([
+    expect(
+      problemsOf(() => loadDnsSyncConfig({ DNS_SYNC_ZONE_NAME: "example.com.", DNS_SYNC_PROVIDER: "rfc2136" })),
+    ).toEqual([
       "DNS_SYNC_RFC2136_SERVER is required when DNS_SYNC_PROVIDER is rfc2136",
       "DNS_SYNC_TSIG_KEY_NAME is required when DNS_SYNC_PROVIDER is rfc2136",
       "DNS_SYNC_TSIG_SECRET_FILE is required when DNS_SYNC_PROVIDER is rfc2136",
@@ -98,24 +113,21 @@ describe("loadDnsSyncConfig", () => {
 
   it("refuses settings of the provider not in use", () => {
     expect(problemsOf(() => loadDnsSyncConfig({ ...ZONE, DNS_SYNC_TSIG_KEY_NAME: "k" }))).toEqual([
-      "DNS_SYNC_TSIG_KEY_NAME only applies to another DNS provider, but DNS_SYNC_PROVIDER is coredns-etcd",
+      "DNS_SYNC_TSIG_KEY_NAME only applies to another DNS provider, but DNS_SYNC_PROVIDER is coredns",
     ]);
-    expect(problemsOf(() => loadDnsSyncConfig({ ...RFC2136, DNS_SYNC_ETCD_ENDPOINTS: "http://etcd:2379" }))).toEqual([
-      "DNS_SYNC_ETCD_ENDPOINTS only applies to another DNS provider, but DNS_SYNC_PROVIDER is rfc2136",
+    expect(problemsOf(() => loadDnsSyncConfig({ ...RFC2136, DNS_SYNC_PROVIDER_CONFIG: "/c" }))).toEqual([
+      "DNS_SYNC_PROVIDER_CONFIG only applies to another DNS provider, but DNS_SYNC_PROVIDER is rfc2136",
     ]);
   });
 
   it("names the variable and what is allowed for each invalid value", () => {
     const cases: [Record<string, string>, string][] = [
-      [{ DNS_SYNC_PROVIDER: "route53" }, 'DNS_SYNC_PROVIDER="route53": must be one of: coredns-etcd, rfc2136'],
+      [{ DNS_SYNC_PROVIDER: "bind" }, 'DNS_SYNC_PROVIDER="bind": must be one of: coredns, rfc2136'],
       [
         { DNS_SYNC_ZONE_NAME: "example.com" },
         "DNS_SYNC_ZONE_NAME=\"example.com\": must be a fully qualified DNS name ending with '.'",
       ],
-      [
-        { DNS_SYNC_ETCD_ENDPOINTS: "etcd:2379" },
-        'DNS_SYNC_ETCD_ENDPOINTS="etcd:2379": each comma-separated item must be an http:// or https:// URL',
-      ],
+      [{ DNS_SYNC_RECORD_TTL: "0" }, 'DNS_SYNC_RECORD_TTL="0": must be an integer from 1 to 86400'],
       [{ DNS_SYNC_ETCD_PREFIX: "skydns" }, 'DNS_SYNC_ETCD_PREFIX="skydns": must be an absolute key prefix'],
       [{ DNS_SYNC_METRICS_PORT: "-1" }, 'DNS_SYNC_METRICS_PORT="-1": must be a port number'],
       [
@@ -133,7 +145,8 @@ describe("loadDnsSyncConfig", () => {
       ],
     ];
     for (const [env, message] of cases) {
-      const problems = problemsOf(() => loadDnsSyncConfig({ ...ZONE, ...env }));
+      const base = env.DNS_SYNC_PROVIDER === "rfc2136" ? { DNS_SYNC_ZONE_NAME: "example.com." } : ZONE;
+      const problems = problemsOf(() => loadDnsSyncConfig({ ...base, ...env }));
       expect(problems, JSON.stringify(env)).toHaveLength(1);
       expect(problems[0], JSON.stringify(env)).toContain(message);
     }

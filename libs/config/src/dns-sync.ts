@@ -11,18 +11,27 @@ import {
   domainName,
   etcdPrefix,
   hostPort,
-  httpUrl,
-  list,
+  integer,
   listenPort,
   oneOf,
   text,
   zoneName,
   type HostPort,
+  type Parser,
 } from "./parse.ts";
 import type { ConfigProblem, Env, Overrides, Resolution } from "./spec.ts";
 
-export const DNS_PROVIDERS = ["coredns-etcd", "rfc2136"] as const;
+/** The `--dns-provider` names of the original federation that this one serves. */
+export const DNS_PROVIDERS = ["coredns", "rfc2136"] as const;
 export type DnsProviderName = (typeof DNS_PROVIDERS)[number];
+/** Providers of the original that are not built yet: refused with a line that says so, not as a typo. */
+export const UNSUPPORTED_DNS_PROVIDERS = ["aws-route53", "route53", "google-clouddns"] as const;
+
+const providerName: Parser<DnsProviderName> = (raw) => {
+  if ((UNSUPPORTED_DNS_PROVIDERS as readonly string[]).includes(raw))
+    return { ok: false, allowed: `the ${raw} provider is not supported yet; use one of: ${DNS_PROVIDERS.join(", ")}` };
+  return oneOf(DNS_PROVIDERS)(raw);
+};
 
 // The HMAC algorithms BIND 9 and Knot both accept; hmac-md5 is left out on purpose (broken hash).
 export const TSIG_ALGORITHMS = ["hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512"] as const;
@@ -31,8 +40,10 @@ export type TsigAlgorithm = (typeof TSIG_ALGORITHMS)[number];
 export interface DnsSyncSettings extends CommonSettings {
   readonly provider: DnsProviderName;
   readonly zoneName: string;
-  readonly etcdEndpoints: readonly string[];
+  readonly providerConfig?: string;
   readonly etcdPrefix: string;
+  readonly recordTtl: number;
+  readonly batchSize: number;
   readonly rfc2136Server?: HostPort;
   readonly tsigKeyName?: string;
   readonly tsigAlgorithm: TsigAlgorithm;
@@ -42,8 +53,12 @@ export interface DnsSyncSettings extends CommonSettings {
 
 export type DnsProviderConfig =
   | {
-      readonly kind: "coredns-etcd";
-      readonly etcdEndpoints: readonly string[];
+      readonly kind: "coredns";
+      /**
+       * The provider config file in the original's format (`[Global]`, `etcd-endpoints = ...`, `zones = ...`):
+       * read by the service and parsed with `parseCorednsProviderConfig`.
+       */
+      readonly configFile: string;
       /** SkyDNS key prefix; must equal the `path` of CoreDNS's etcd plugin. */
       readonly etcdPrefix: string;
     }
@@ -62,11 +77,15 @@ export interface DnsSyncConfig extends CommonConfig {
   /** Fully qualified, lowercase, with the trailing '.'. */
   readonly zoneName: string;
   readonly provider: DnsProviderConfig;
+  /** TTL of every record dns-sync writes, in seconds. */
+  readonly recordTtl: number;
+  /** Record-set changes per provider call. */
+  readonly batchSize: number;
   /** Serves /metrics, /healthz and /readyz. */
   readonly metricsPort: number;
 }
 
-const ETCD_KEYS = ["etcdEndpoints", "etcdPrefix"] as const;
+const ETCD_KEYS = ["providerConfig", "etcdPrefix"] as const;
 const RFC2136_KEYS = ["rfc2136Server", "tsigKeyName", "tsigAlgorithm", "tsigSecretFile"] as const;
 
 function checkProvider(r: Resolution<DnsSyncSettings>): ConfigProblem[] {
@@ -82,6 +101,11 @@ function checkProvider(r: Resolution<DnsSyncSettings>): ConfigProblem[] {
         message: `${r.label(key)} only applies to another DNS provider, but ${r.label("provider")} is ${provider}`,
       });
   }
+  if (provider === "coredns" && !r.explicit.has("providerConfig"))
+    problems.push({
+      variable: r.name("providerConfig"),
+      message: `${r.label("providerConfig")} is required when ${r.label("provider")} is coredns: a file with [Global], etcd-endpoints = ... and zones = ...`,
+    });
   if (provider === "rfc2136") {
     const required = ["rfc2136Server", "tsigKeyName", "tsigSecretFile"] as const;
     for (const key of required) {
@@ -96,8 +120,10 @@ function checkProvider(r: Resolution<DnsSyncSettings>): ConfigProblem[] {
 }
 
 function providerConfig(s: DnsSyncSettings): DnsProviderConfig {
-  if (s.provider === "coredns-etcd")
-    return { kind: "coredns-etcd", etcdEndpoints: s.etcdEndpoints, etcdPrefix: s.etcdPrefix };
+  if (s.provider === "coredns") {
+    if (s.providerConfig === undefined) throw new Error("unreachable: the coredns provider config was checked");
+    return { kind: "coredns", configFile: s.providerConfig, etcdPrefix: s.etcdPrefix };
+  }
   // checkProvider guarantees these for rfc2136; the guard keeps the types honest without a cast.
   if (s.rfc2136Server === undefined || s.tsigKeyName === undefined || s.tsigSecretFile === undefined)
     throw new Error("unreachable: rfc2136 settings were checked");
@@ -116,8 +142,8 @@ export const dnsSyncDefinition: ServiceDefinition<DnsSyncSettings, DnsSyncConfig
     provider: {
       env: "DNS_SYNC_PROVIDER",
       description: `DNS provider: ${DNS_PROVIDERS.join(" or ")}.`,
-      default: "coredns-etcd",
-      parse: oneOf(DNS_PROVIDERS),
+      default: "coredns",
+      parse: providerName,
     },
     zoneName: {
       env: "DNS_SYNC_ZONE_NAME",
@@ -125,15 +151,16 @@ export const dnsSyncDefinition: ServiceDefinition<DnsSyncSettings, DnsSyncConfig
       required: true,
       parse: zoneName,
     },
-    etcdEndpoints: {
-      env: "DNS_SYNC_ETCD_ENDPOINTS",
-      description: "coredns-etcd: comma-separated etcd client URLs.",
-      default: "http://127.0.0.1:2379",
-      parse: list(httpUrl, { unique: true }),
+    providerConfig: {
+      env: "DNS_SYNC_PROVIDER_CONFIG",
+      description:
+        "coredns: provider config file, as --dns-provider-config of the original: [Global], etcd-endpoints = http://etcd:2379, zones = example.com.",
+      file: true,
+      parse: text("must be a file path"),
     },
     etcdPrefix: {
       env: "DNS_SYNC_ETCD_PREFIX",
-      description: "coredns-etcd: SkyDNS key prefix, the `path` of CoreDNS's etcd plugin.",
+      description: "coredns: SkyDNS key prefix, the `path` of CoreDNS's etcd plugin.",
       default: "/skydns",
       parse: etcdPrefix,
     },
@@ -159,6 +186,18 @@ export const dnsSyncDefinition: ServiceDefinition<DnsSyncSettings, DnsSyncConfig
       file: true,
       parse: text("must be a file path"),
     },
+    recordTtl: {
+      env: "DNS_SYNC_RECORD_TTL",
+      description: "TTL in seconds of the records dns-sync writes.",
+      default: "30",
+      parse: integer(1, 86400),
+    },
+    batchSize: {
+      env: "DNS_SYNC_BATCH_SIZE",
+      description: "Record-set changes sent to the DNS provider per call.",
+      default: "100",
+      parse: integer(1, 10000),
+    },
     metricsPort: {
       env: "DNS_SYNC_METRICS_PORT",
       description: "HTTP port for /metrics, /healthz and /readyz.",
@@ -168,7 +207,14 @@ export const dnsSyncDefinition: ServiceDefinition<DnsSyncSettings, DnsSyncConfig
     },
   },
   check: checkProvider,
-  build: (s) => ({ ...commonConfig(s), zoneName: s.zoneName, provider: providerConfig(s), metricsPort: s.metricsPort }),
+  build: (s) => ({
+    ...commonConfig(s),
+    zoneName: s.zoneName,
+    provider: providerConfig(s),
+    recordTtl: s.recordTtl,
+    batchSize: s.batchSize,
+    metricsPort: s.metricsPort,
+  }),
 };
 
 /** Loads dns-sync's configuration; throws ConfigError listing every problem. */

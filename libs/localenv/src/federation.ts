@@ -9,7 +9,7 @@ import { REPO_ROOT } from "./versions.ts";
 import type { EnvironmentInfo } from "./env.ts";
 
 /** Node flags of the services: KUBEFED_CPU_PROFILE_DIR=dir writes a V8 CPU profile of each service there on exit. */
-function nodeArgs(entry: string): string[] {
+export function nodeArgs(entry: string): string[] {
   const dir = process.env.KUBEFED_CPU_PROFILE_DIR;
   return [...(dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : []), "--import", "tsx", join(REPO_ROOT, entry)];
 }
@@ -23,7 +23,7 @@ export interface ServiceHandle {
   restart(): Promise<void>;
 }
 
-async function serviceHandle(start: () => Promise<Managed>): Promise<ServiceHandle> {
+export async function serviceHandle(start: () => Promise<Managed>): Promise<ServiceHandle> {
   const h: ServiceHandle = {
     proc: await start(),
     stop: () => h.proc.stop(),

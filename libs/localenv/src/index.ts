@@ -25,3 +25,11 @@ export {
   type Propagator,
   type PropagatorOptions,
 } from "./federation.ts";
+export {
+  startDnsSync,
+  startExtraCoredns,
+  writeCorednsProviderConfig,
+  type DnsSync,
+  type DnsSyncOptions,
+  type ExtraCoredns,
+} from "./dns.ts";

@@ -1,0 +1,33 @@
+// The DNS provider named by the configuration, built from its settings (and, for coredns, its config file).
+import { readFileSync } from "node:fs";
+import { parseCorednsProviderConfig, type DnsSyncConfig } from "@kubefed/config";
+import { ErrorCode, FederationError, toFederationError } from "@kubefed/events";
+import type { DnsProvider } from "../provider.ts";
+import { CorednsProvider } from "./coredns.ts";
+
+/** Throws ConfigError (bad config file) or FederationError (unreadable file, provider not in this build). */
+export function createProvider(config: DnsSyncConfig): DnsProvider {
+  const p = config.provider;
+  switch (p.kind) {
+    case "coredns": {
+      let text: string;
+      try {
+        text = readFileSync(p.configFile, "utf8");
+      } catch (e) {
+        throw new FederationError(
+          ErrorCode.Invalid,
+          `cannot read the provider config file DNS_SYNC_PROVIDER_CONFIG=${p.configFile}: ${toFederationError(e).message}`,
+        );
+      }
+      const file = parseCorednsProviderConfig(text, `DNS_SYNC_PROVIDER_CONFIG (${p.configFile})`, config.zoneName);
+      return new CorednsProvider({ etcdEndpoints: file.etcdEndpoints, prefix: p.etcdPrefix });
+    }
+    case "rfc2136":
+      // The RFC 2136 provider (providers/rfc2136.ts, libs/dnsupdate) joins this switch when it is merged.
+      throw new FederationError(ErrorCode.Invalid, "the rfc2136 provider is not part of this build yet");
+    default: {
+      const never: never = p;
+      return never;
+    }
+  }
+}
