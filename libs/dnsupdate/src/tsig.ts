@@ -131,8 +131,10 @@ export interface SignOptions {
   /** Seconds since the epoch. */
   readonly timeSigned: number;
   readonly fudge?: number;
-  /** For a response: the MAC of the request it answers (RFC 8945 section 5.3). */
+  /** For a response: the MAC of the request it answers, or of the previous signed message of a stream. */
   readonly requestMac?: Buffer;
+  /** A later message of a stream (RFC 8945 section 5.3.1): only the timers are signed, after the unsigned messages since the last signed one. */
+  readonly continuation?: { readonly unsignedSince: readonly Buffer[] };
   readonly error?: number;
   readonly otherData?: Buffer;
 }
@@ -148,7 +150,8 @@ export function sign(message: Buffer, key: TsigKey, opts: SignOptions): { wire: 
     otherData: opts.otherData ?? Buffer.alloc(0),
   };
   const prior = opts.requestMac ? [u16(opts.requestMac.length), opts.requestMac] : [];
-  const mac = hmac(key, [...prior, message, variables(fields, false)]);
+  const since = opts.continuation?.unsignedSince ?? [];
+  const mac = hmac(key, [...prior, ...since, message, variables(fields, opts.continuation !== undefined)]);
   const wire = Buffer.concat([message, encodeTsigRecord({ ...fields, mac, originalId: message.readUInt16BE(0) })]);
   wire.writeUInt16BE(message.readUInt16BE(10) + 1, 10);
   return { wire, mac };

@@ -1,5 +1,7 @@
 // DNS UPDATE messages (RFC 2136) in wire form, and a walker that finds where each record of a received message
 // starts and ends (TSIG verification works on those raw bytes, not on a re-encoding).
+import { ErrorCode } from "@kubefed/events";
+import { DnsError } from "./errors.ts";
 import {
   CLASS,
   OPCODE,
@@ -151,8 +153,16 @@ export interface WalkedMessage {
   readonly records: readonly WalkedRecord[];
 }
 
-/** Finds every record's offsets; throws on a truncated or malformed message. */
+/** Finds every record's offsets; a truncated or malformed message is an Invalid DnsError. */
 export function walkMessage(buf: Buffer): WalkedMessage {
+  try {
+    return walk(buf);
+  } catch (e) {
+    throw new DnsError(ErrorCode.Invalid, `malformed DNS message: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function walk(buf: Buffer): WalkedMessage {
   if (buf.length < 12) throw new RangeError("DNS message shorter than its header");
   const flags = buf.readUInt16BE(2);
   const counts = [4, 6, 8, 10].map((o) => buf.readUInt16BE(o));
