@@ -12,6 +12,7 @@ export { memberRange, inRange } from "./lbaddress.ts";
 export type { LoadBalancerInfo } from "./loadbalancer.ts";
 export { installAll, isInstalled, ensureToolchains, ensureDnsServers, type Progress } from "./install.ts";
 export { TSIG_KEY_NAME, type AuthoritativeDnsInfo } from "./authdns.ts";
+export { startDnsServers, type DnsServers, type DnsServersOptions } from "./dnsservers.ts";
 export { LocalEnvError } from "./errors.ts";
 export { binaryPaths, cacheRoot, REPO_ROOT, VERSIONS } from "./versions.ts";
 export { freePort, httpGet } from "./ready.ts";
