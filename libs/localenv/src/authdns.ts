@@ -2,8 +2,14 @@
 // (hmac-sha256) allowed to update and transfer it, and a readiness probe that asks the server for the zone's SOA.
 import { randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
-import { writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import dnsPacket from "dns-packet";
+import type { Started } from "./components.ts";
+import { LocalEnvError } from "./errors.ts";
+import { startProcess } from "./process.ts";
+import { readyOrStop } from "./ready.ts";
+import type { BinaryPaths } from "./versions.ts";
 
 /** An authoritative server taking TSIG-signed updates for one zone: what a client needs to reach it. */
 export interface AuthoritativeDnsInfo {
@@ -72,4 +78,62 @@ export function soaAnswered(port: number, zone: string, timeoutMs = 1000): Promi
       "127.0.0.1",
     );
   });
+}
+
+/** How env.ts and startDnsServers start either server: on `port`, serving `zone`, files under `runDir`. */
+export type StartZoneServer = (
+  bin: BinaryPaths,
+  runDir: string,
+  port: number,
+  zone: string,
+  timeoutMs: number,
+) => Promise<Started<AuthoritativeDnsInfo>>;
+
+export interface ServerDir {
+  readonly dir: string;
+  readonly zoneFilePath: string;
+  readonly tsig: AuthoritativeDnsInfo["tsig"];
+}
+
+/** The server's directory in the run, with a fresh key and the zone's starting file in `zoneDir` (below it). */
+export function prepareServer(
+  server: AuthoritativeDnsInfo["server"],
+  binary: string,
+  runDir: string,
+  zone: string,
+  dirs: { zoneDir?: string; more?: readonly string[] } = {},
+): ServerDir {
+  if (!existsSync(binary))
+    throw new LocalEnvError(
+      server,
+      `${binary} is not installed`,
+      "run `npm run env -- install`, or apt-get install it",
+    );
+  const dir = join(runDir, server);
+  const zoneDir = join(dir, dirs.zoneDir ?? "");
+  for (const d of [zoneDir, ...(dirs.more ?? []).map((m) => join(dir, m))]) mkdirSync(d, { recursive: true });
+  const zoneFilePath = join(zoneDir, `${zone}zone`);
+  writeFileSync(zoneFilePath, zoneFile(zone));
+  return { dir, zoneFilePath, tsig: newTsig(join(dir, "tsig.secret")) };
+}
+
+/** Starts the server and waits until it answers the zone's SOA. */
+export async function startServer(
+  server: AuthoritativeDnsInfo["server"],
+  prepared: ServerDir,
+  command: string,
+  args: string[],
+  runDir: string,
+  port: number,
+  zone: string,
+  timeoutMs: number,
+): Promise<Started<AuthoritativeDnsInfo>> {
+  const started = Date.now();
+  const proc = startProcess({ name: server, command, runDir, cwd: prepared.dir, args });
+  await readyOrStop(proc, () => soaAnswered(port, zone), timeoutMs);
+  return {
+    proc,
+    info: { server, host: "127.0.0.1", port, zone, tsig: prepared.tsig },
+    startupMs: Date.now() - started,
+  };
 }

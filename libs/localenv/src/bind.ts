@@ -1,30 +1,13 @@
 // BIND 9 (Debian's named) serving one dynamic zone on loopback. It runs as the user who starts it (no -u): the
 // run directory, its zone file and journal belong to that user, so nothing has to be readable by Debian's
 // `bind` user. Its control channel (rndc) is off, so no fixed port is taken.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { newTsig, soaAnswered, zoneFile, type AuthoritativeDnsInfo } from "./authdns.ts";
-import type { Started } from "./components.ts";
-import { LocalEnvError } from "./errors.ts";
-import { startProcess } from "./process.ts";
-import { readyOrStop } from "./ready.ts";
-import type { BinaryPaths } from "./versions.ts";
-import { existsSync } from "node:fs";
+import { prepareServer, startServer, type StartZoneServer } from "./authdns.ts";
 
-export async function startBind(
-  bin: BinaryPaths,
-  runDir: string,
-  port: number,
-  zone: string,
-  timeoutMs: number,
-): Promise<Started<AuthoritativeDnsInfo>> {
-  if (!existsSync(bin.named))
-    throw new LocalEnvError("bind9", `${bin.named} is not installed`, "apt-get install -y bind9 bind9-dnsutils");
-  const dir = join(runDir, "bind9");
-  mkdirSync(dir, { recursive: true });
-  const tsig = newTsig(join(dir, "tsig.secret"));
-  const zoneFilePath = join(dir, `${zone}zone`);
-  writeFileSync(zoneFilePath, zoneFile(zone));
+export const startBind: StartZoneServer = async (bin, runDir, port, zone, timeoutMs) => {
+  const prepared = prepareServer("bind9", bin.named, runDir, zone);
+  const { dir, tsig } = prepared;
   const conf = join(dir, "named.conf");
   writeFileSync(
     conf,
@@ -47,21 +30,12 @@ key "${tsig.keyName}" {
 };
 zone "${zone}" {
   type primary;
-  file "${zoneFilePath}";
+  file "${prepared.zoneFilePath}";
   update-policy { grant ${tsig.keyName} zonesub ANY; };
   allow-transfer { key ${tsig.keyName}; };
 };
 `,
   );
-  const started = Date.now();
   // -g: foreground, log to stderr (the component log); -n 1: one worker thread on a shared two-core machine.
-  const proc = startProcess({
-    name: "bind9",
-    command: bin.named,
-    runDir,
-    cwd: dir,
-    args: ["-g", "-4", "-n", "1", "-c", conf],
-  });
-  await readyOrStop(proc, () => soaAnswered(port, zone), timeoutMs);
-  return { proc, info: { server: "bind9", host: "127.0.0.1", port, zone, tsig }, startupMs: Date.now() - started };
-}
+  return startServer("bind9", prepared, bin.named, ["-g", "-4", "-n", "1", "-c", conf], runDir, port, zone, timeoutMs);
+};
