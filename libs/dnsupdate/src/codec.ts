@@ -60,17 +60,20 @@ export function encodeRdata(data: RecordData): Buffer {
 
 /** A name in uncompressed wire form, lowercased: the canonical form RFC 8945 puts under the MAC. */
 export function encodeName(name: string): Buffer {
-  const fq = name === "." ? "" : name.replace(/\.$/, "");
-  const labels = fq === "" ? [] : fq.split(".");
-  const parts: Buffer[] = [];
-  for (const label of labels) {
-    const bytes = Buffer.from(label.toLowerCase(), "ascii");
-    if (bytes.length === 0 || bytes.length > 63) throw new RangeError(`invalid DNS name "${name}": label length`);
-    parts.push(Buffer.from([bytes.length]), bytes);
-  }
-  parts.push(Buffer.from([0]));
-  const wire = Buffer.concat(parts);
+  const fq = name === "." ? "" : name.endsWith(".") ? name.slice(0, -1) : name;
+  // One allocation: the wire form is one byte longer than the dotted text (a length byte per label, the root).
+  const wire = Buffer.alloc(fq === "" ? 1 : fq.length + 2);
   if (wire.length > 255) throw new RangeError(`invalid DNS name "${name}": longer than 255 bytes`);
+  let at = 0;
+  if (fq !== "")
+    for (const label of fq.split(".")) {
+      if (label.length === 0 || label.length > 63) throw new RangeError(`invalid DNS name "${name}": label length`);
+      wire[at] = label.length;
+      if (wire.write(label.toLowerCase(), at + 1, "latin1") !== label.length || /[^\x21-\x7e]/.test(label))
+        throw new RangeError(`invalid DNS name "${name}": only printable ASCII`);
+      at += label.length + 1;
+    }
+  wire[at] = 0;
   return wire;
 }
 

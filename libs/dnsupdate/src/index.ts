@@ -15,7 +15,7 @@ export {
   type TsigKey,
 } from "./tsig.ts";
 export { formatServer, type ServerAddress } from "./transport.ts";
-export { encodeName, type RecordData } from "./codec.ts";
+export { encodeName, encodeRdata, type RecordData } from "./codec.ts";
 export {
   encodeQuery,
   encodeUpdate,

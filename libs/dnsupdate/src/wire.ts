@@ -50,7 +50,24 @@ function rr(name: string, type: number, klass: number, ttl: number, rdata: Buffe
   return Buffer.concat([owner, fixed, rdata]);
 }
 
+// Encodings by object: a batcher sizes each entry (sectionBytes) and then sends it (encodeUpdate); each entry is
+// encoded once. Entries are immutable (readonly), so a cached encoding stays right.
+const encodedPrerequisites = new WeakMap<Prerequisite, Buffer[]>();
+const encodedUpdates = new WeakMap<UpdateOp, Buffer>();
+
 function prerequisiteRrs(p: Prerequisite): Buffer[] {
+  let b = encodedPrerequisites.get(p);
+  if (!b) encodedPrerequisites.set(p, (b = encodePrerequisite(p)));
+  return b;
+}
+
+function updateRr(u: UpdateOp): Buffer {
+  let b = encodedUpdates.get(u);
+  if (!b) encodedUpdates.set(u, (b = encodeUpdateOp(u)));
+  return b;
+}
+
+function encodePrerequisite(p: Prerequisite): Buffer[] {
   switch (p.kind) {
     case "rrsetExists":
       return [rr(p.name, TYPE[p.type], CLASS.ANY, 0)];
@@ -67,7 +84,7 @@ function prerequisiteRrs(p: Prerequisite): Buffer[] {
   }
 }
 
-function updateRr(u: UpdateOp): Buffer {
+function encodeUpdateOp(u: UpdateOp): Buffer {
   switch (u.kind) {
     case "add":
       if (!Number.isInteger(u.ttl) || u.ttl < 0 || u.ttl > 0x7fffffff) throw new RangeError(`invalid TTL ${u.ttl}`);

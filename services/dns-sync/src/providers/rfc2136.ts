@@ -2,6 +2,7 @@
 // dynamic updates, listed by AXFR. Ownership is a TXT marker per set (rfc2136-owner.ts says how it is named);
 // every change is guarded by prerequisites on it, so records of another owner are never changed.
 import { readFileSync } from "node:fs";
+import { isIPv4, isIPv6 } from "node:net";
 import { ErrorCode, FederationError, toFederationError, type FieldCause } from "@kubefed/events";
 import {
   DnsClient,
@@ -16,7 +17,7 @@ import {
   type UpdateSession,
 } from "@kubefed/dnsupdate";
 import type { Change, DnsProvider, RecordSet, RecordType } from "../provider.ts";
-import { forms, ownedSets, planChange, setKey, type PlannedChange } from "./rfc2136-owner.ts";
+import { forms, markerName, ownedSets, planChange, setKey, type PlannedChange } from "./rfc2136-owner.ts";
 
 export interface Rfc2136ProviderOptions {
   readonly server: ServerAddress;
@@ -69,10 +70,18 @@ function checkSet(zone: string, change: Change): void {
   if (set.type === "CNAME" && change.action === "upsert" && set.values.length !== 1)
     throw invalid(`${what}: a CNAME has exactly one target`);
   try {
-    // The marker's name is the longest this change writes (and dns-packet does not check record data).
-    planChange(change, "o", change.action === "upsert" ? "create" : "delete", new Set()).updates.forEach((u) =>
-      sectionBytes([], [u]),
-    );
+    // The marker's name is the longest this change writes. dns-packet encodes any string as an address, so
+    // addresses are checked here.
+    encodeName(markerName(set));
+    if (change.action === "upsert")
+      for (const value of set.values) {
+        const ok = set.type === "A" ? isIPv4(value) : set.type === "AAAA" ? isIPv6(value) : value.endsWith(".");
+        if (!ok)
+          throw new RangeError(
+            `"${value}" is not ${set.type === "CNAME" ? "a name with a trailing dot" : `an ${set.type} address`}`,
+          );
+        if (set.type === "CNAME") encodeName(value);
+      }
   } catch (e) {
     throw invalid(`${what}: ${toFederationError(e).message}`);
   }
