@@ -5,8 +5,15 @@
  * DNS_SERVERS; adding a provider is adding an entry.
  */
 import { Resolver } from "node:dns/promises";
-import { CorednsProvider, OWNER_FIELD, type RecordSet } from "@kubefed/dns-sync";
-import { startDnsSync, type DnsSync, type DnsSyncOptions, type Federation } from "@kubefed/localenv";
+import { CorednsProvider, OWNER_FIELD, Rfc2136Provider, type RecordSet } from "@kubefed/dns-sync";
+import { DnsClient, tsigKey } from "@kubefed/dnsupdate";
+import {
+  startDnsSync,
+  type AuthoritativeDnsInfo,
+  type DnsSync,
+  type DnsSyncOptions,
+  type Federation,
+} from "@kubefed/localenv";
 import { env } from "./helpers.ts";
 
 export interface DnsServerUnderTest {
@@ -35,6 +42,31 @@ const etcdPut = async (key: string, value: string) => {
 const coredns = (): CorednsProvider =>
   new CorednsProvider({ etcdEndpoints: [env().etcd.endpoint], prefix: env().coredns!.etcdPrefix });
 
+/** An authoritative server of the environment (BIND 9 or Knot) kept by the rfc2136 provider. */
+function rfc2136Server(provider: string, info: () => AuthoritativeDnsInfo): DnsServerUnderTest {
+  const key = () => tsigKey(info().tsig.keyName, info().tsig.algorithm, info().tsig.secret);
+  const rfc2136 = () => new Rfc2136Provider({ server: { host: info().host, port: info().port }, key: key() });
+  return {
+    provider,
+    get zone() {
+      return info().zone;
+    },
+    server: () => ({ host: info().host, port: info().port }),
+    startSync: (fed, opts) => startDnsSync(env(), fed, { ...opts, rfc2136: info() }),
+    // An UPDATE without the owner marker: what a human with the key writes.
+    writeForeign: (name, address) =>
+      new DnsClient({ server: { host: info().host, port: info().port }, key: key() }).update({
+        zone: info().zone,
+        prerequisites: [],
+        updates: [{ kind: "add", name, ttl: 60, data: { type: "A", value: address } }],
+      }),
+    owned: (owner) => rfc2136().listOwned(info().zone, owner),
+    // The provider replaces the set rather than adding beside it; what is left is a set dns-sync must repair all
+    // the same.
+    writeOwned: (owner, set) => rfc2136().apply(info().zone, owner, [{ action: "upsert", set }]),
+  };
+}
+
 export const DNS_SERVERS: DnsServerUnderTest[] = [
   {
     provider: "coredns",
@@ -54,6 +86,8 @@ export const DNS_SERVERS: DnsServerUnderTest[] = [
         );
     },
   },
+  rfc2136Server("rfc2136 (BIND 9)", () => env().bind!),
+  rfc2136Server("rfc2136 (Knot)", () => env().knot!),
 ];
 
 /** What a DNS server answers for a name over UDP: its CNAME target (if any) and the A records the chain ends at. */

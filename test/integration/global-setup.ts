@@ -27,7 +27,14 @@ export const TOPOLOGY = {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
   try {
-    const env = await startEnvironment({ members: MEMBERS, coredns: true, opa: true, topology: TOPOLOGY });
+    const env = await startEnvironment({
+      members: MEMBERS,
+      coredns: true,
+      opa: true,
+      bind: true,
+      knot: true,
+      topology: TOPOLOGY,
+    });
     process.stderr.write(`[localenv] environment ready in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
     for (const c of env.info.components)
       process.stderr.write(`[localenv]   ${c.name}: ${(c.startupMs / 1000).toFixed(1)}s\n`);

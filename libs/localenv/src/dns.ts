@@ -10,6 +10,7 @@ import { nodeArgs, serviceHandle, type Federation, type ServiceHandle } from "./
 import { startProcess, type Managed } from "./process.ts";
 import { freePort, httpGet, waitReady } from "./ready.ts";
 import { REPO_ROOT, binaryPaths } from "./versions.ts";
+import type { AuthoritativeDnsInfo } from "./authdns.ts";
 import type { EnvironmentInfo } from "./env.ts";
 
 export interface DnsSync extends ServiceHandle {
@@ -35,6 +36,8 @@ export interface DnsSyncOptions {
   env?: Record<string, string | undefined>;
   /** Wait for /readyz (default true). */
   waitReady?: boolean;
+  /** Keep the zone on this authoritative server by RFC 2136 (the environment's BIND 9 or Knot) instead of CoreDNS. */
+  rfc2136?: AuthoritativeDnsInfo;
 }
 
 /** The coredns provider config file in the original's format, pointing at the environment's etcd. */
@@ -45,16 +48,32 @@ export function writeCorednsProviderConfig(env: EnvironmentInfo, dir: string, zo
   return file;
 }
 
-/** Starts dns-sync with the coredns provider for a running federation, on the environment's etcd and CoreDNS. */
+/**
+ * Starts dns-sync for a running federation: with the coredns provider on the environment's etcd and CoreDNS, or
+ * with the rfc2136 provider on the server `opts.rfc2136` names.
+ */
 export async function startDnsSync(
   env: EnvironmentInfo,
   fed: Pick<Federation, "name">,
   opts: DnsSyncOptions = {},
 ): Promise<DnsSync> {
   const name = opts.name ?? "dns-sync";
-  const zone = opts.zone ?? env.coredns?.zone ?? "kubefed.test.";
+  const auth = opts.rfc2136;
+  const zone = opts.zone ?? auth?.zone ?? env.coredns?.zone ?? "kubefed.test.";
   const dir = join(env.runDir, "federations", fed.name, `${name}-${randomBytes(3).toString("hex")}`);
-  const configFile = writeCorednsProviderConfig(env, dir, zone);
+  const providerEnv = auth
+    ? {
+        DNS_SYNC_PROVIDER: "rfc2136",
+        DNS_SYNC_RFC2136_SERVER: `${auth.host}:${auth.port}`,
+        DNS_SYNC_TSIG_KEY_NAME: auth.tsig.keyName,
+        DNS_SYNC_TSIG_ALGORITHM: auth.tsig.algorithm,
+        DNS_SYNC_TSIG_SECRET_FILE: auth.tsig.secretFile,
+      }
+    : {
+        DNS_SYNC_PROVIDER: "coredns",
+        DNS_SYNC_PROVIDER_CONFIG: writeCorednsProviderConfig(env, dir, zone),
+        DNS_SYNC_ETCD_PREFIX: env.coredns?.etcdPrefix ?? "/skydns",
+      };
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const environment: Record<string, string | undefined> = {
@@ -63,9 +82,7 @@ export async function startDnsSync(
     KAFKA_BROKERS: env.kafka.bootstrap,
     KAFKA_CLIENT_ID: `${fed.name}-${name}`,
     DNS_SYNC_ZONE_NAME: zone,
-    DNS_SYNC_PROVIDER: "coredns",
-    DNS_SYNC_PROVIDER_CONFIG: configFile,
-    DNS_SYNC_ETCD_PREFIX: env.coredns?.etcdPrefix ?? "/skydns",
+    ...providerEnv,
     DNS_SYNC_METRICS_PORT: String(port),
     LOG_LEVEL: "info",
     ...opts.env,

@@ -18,6 +18,9 @@ import { startControllerManager, startScheduler } from "./controlplane.ts";
 import { defaultTopology, startKwok, type MemberTopology } from "./kwok.ts";
 import { startLoadBalancer, type LoadBalancerInfo } from "./loadbalancer.ts";
 import { LocalEnvError } from "./errors.ts";
+import type { AuthoritativeDnsInfo } from "./authdns.ts";
+import { startBind } from "./bind.ts";
+import { startKnot } from "./knot.ts";
 import { installAll, isInstalled, type Progress } from "./install.ts";
 import { Pki } from "./pki.ts";
 import { installExitHandlers, reapStaleRuns, type Managed } from "./process.ts";
@@ -30,7 +33,10 @@ export interface EnvironmentOptions {
   /** Start CoreDNS and OPA too (tests of DNS and policy need them; `up` may skip them). */
   coredns?: boolean;
   opa?: boolean;
-  /** Zone CoreDNS serves from etcd, with the trailing dot. */
+  /** BIND 9 and Knot, each serving the DNS zone as a dynamic zone with a TSIG key (RFC 2136 tests). */
+  bind?: boolean;
+  knot?: boolean;
+  /** Zone CoreDNS serves from etcd (and BIND 9 and Knot serve as a dynamic zone), with the trailing dot. */
   dnsZone?: string;
   /** Fixed ports from this base (checked free); by default the OS picks free ports. */
   basePort?: number;
@@ -79,6 +85,8 @@ export interface EnvironmentInfo {
   loadBalancer?: LoadBalancerInfo;
   coredns?: CorednsInfo;
   opa?: OpaInfo;
+  bind?: AuthoritativeDnsInfo;
+  knot?: AuthoritativeDnsInfo;
   /** Per component: startup time and pid, for reporting. */
   components: { name: string; pid: number; startupMs: number; logFile: string }[];
 }
@@ -180,8 +188,21 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
           .then(([p, h]) => startCoredns(bin, runDir, p, h, etcd.endpoint, opts.dnsZone ?? "kubefed.test.", timeout))
           .then(track)
       : Promise.resolve(undefined);
+    const zone = opts.dnsZone ?? "kubefed.test.";
+    const bindP = opts.bind
+      ? port(7, "bind9")
+          .then((p) => startBind(bin, runDir, p, zone, timeout))
+          .then(track)
+      : Promise.resolve(undefined);
+    const knotP = opts.knot
+      ? port(8, "knot")
+          .then((p) => startKnot(bin, runDir, p, zone, timeout))
+          .then(track)
+      : Promise.resolve(undefined);
+    // Awaited below; until then a failure must not count as an unhandled rejection.
+    for (const p of [bindP, knotP]) p.catch(() => undefined);
     // Members start one after another: on 2 cores, parallel apiserver start-ups only slow each other down.
-    pending.push(kafkaP, opaP, dnsP);
+    pending.push(kafkaP, opaP, dnsP, bindP, knotP);
     const memberInfos: MemberInfo[] = [];
     const memberParts: Promise<unknown>[] = [];
     const workloads: Promise<MemberWorkloads>[] = [];
@@ -231,13 +252,15 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
             .then((p) => startLoadBalancer(runDir, memberInfos, p, timeout))
             .then(track);
     pending.push(lbP);
-    const [kafka, opa, coredns, loadBalancer, memberWorkloads] = await Promise.all([
+    const [kafka, opa, coredns, loadBalancer, memberWorkloads, , bind, knot] = await Promise.all([
       kafkaP,
       opaP,
       dnsP,
       lbP,
       Promise.all(workloads),
       Promise.all(memberParts),
+      bindP,
+      knotP,
     ]);
     const kubeconfig = join(runDir, "kubeconfig");
     writeKubeconfig(kubeconfig, memberInfos);
@@ -253,6 +276,8 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
       ...(loadBalancer ? { loadBalancer } : {}),
       ...(opa ? { opa } : {}),
       ...(coredns ? { coredns } : {}),
+      ...(bind ? { bind } : {}),
+      ...(knot ? { knot } : {}),
     };
     writeFileSync(join(runDir, "env.json"), JSON.stringify(info, null, 2));
     const apiserver = (name: string) => {

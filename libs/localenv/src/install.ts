@@ -222,9 +222,31 @@ async function installGoComponents(progress: Progress): Promise<void> {
   );
 }
 
+/** BIND 9 and Knot (and nsupdate, the benchmark's baseline) from Debian, checked against the pinned series. */
+export function ensureDnsServers(progress: Progress = say): void {
+  const p = binaryPaths();
+  const servers = [
+    { component: "bind9", bin: p.named, args: ["-v"], packages: ["bind9", "bind9-dnsutils"], want: VERSIONS.bind9 },
+    { component: "knot", bin: p.knotd, args: ["-V"], packages: ["knot"], want: VERSIONS.knot },
+  ];
+  for (const s of servers) {
+    if (!existsSync(s.bin) || (s.component === "bind9" && !has("nsupdate")))
+      aptInstall(s.component, s.packages, progress);
+    const out = spawnSync(s.bin, s.args, { encoding: "utf8" }).stdout;
+    const found = /(\d+\.\d+)\.\d+/.exec(out)?.[1];
+    if (found !== s.want)
+      throw new LocalEnvError(
+        s.component,
+        `found version ${found ?? "unknown"} at ${s.bin}, the local environment is pinned to ${s.want}.x`,
+        `install Debian bookworm's ${s.packages[0]} (apt-get install ${s.packages.join(" ")}) or change VERSIONS in libs/localenv/src/versions.ts`,
+      );
+  }
+}
+
 /** Installs everything the local environment needs, idempotently; cached builds are reused. */
 export async function installAll(progress: Progress = say): Promise<void> {
   ensureToolchains(progress);
+  ensureDnsServers(progress);
   mkdirSync(cacheRoot(), { recursive: true });
   // Maven downloads while Go compiles.
   await Promise.all([installKafka(progress), installGoComponents(progress)]);
@@ -237,6 +259,8 @@ export function isInstalled(): boolean {
     existsSync(join(p.kafkaLibs, ".complete")) &&
     [p.kubeApiserver, p.kubeControllerManager, p.kubeScheduler, p.kubectl, p.etcd, p.coredns, p.opa, p.kwok].every(
       (f) => existsSync(f),
-    )
+    ) &&
+    existsSync(p.named) &&
+    existsSync(p.knotd)
   );
 }

@@ -14,6 +14,9 @@ export const VERSIONS = {
   coredns: "v1.14.7",
   opa: "v1.22.2",
   kwok: "v0.8.0",
+  // Debian bookworm's series: apt-get installs them, the version check accepts any Debian revision of the series.
+  bind9: "9.18",
+  knot: "3.2",
 } as const;
 
 /** Oldest Go that builds the pinned Kubernetes (its go.mod says `go 1.26.0`). */
@@ -54,6 +57,9 @@ export interface BinaryPaths {
   etcd: string;
   coredns: string;
   opa: string;
+  /** Debian's BIND 9 and Knot (apt-get), outside the cache. */
+  named: string;
+  knotd: string;
 }
 
 export function binaryPaths(root = cacheRoot()): BinaryPaths {
@@ -68,5 +74,7 @@ export function binaryPaths(root = cacheRoot()): BinaryPaths {
     etcd: join(root, `etcd-${VERSIONS.etcd}`, "etcd"),
     coredns: join(root, `coredns-${VERSIONS.coredns}`, "coredns"),
     opa: join(root, `opa-${VERSIONS.opa}`, "opa"),
+    named: "/usr/sbin/named",
+    knotd: "/usr/sbin/knotd",
   };
 }

@@ -4,8 +4,9 @@ import { parseCorednsProviderConfig, type DnsSyncConfig } from "@kubefed/config"
 import { ErrorCode, FederationError, toFederationError } from "@kubefed/events";
 import type { DnsProvider } from "../provider.ts";
 import { CorednsProvider } from "./coredns.ts";
+import { Rfc2136Provider } from "./rfc2136.ts";
 
-/** Throws ConfigError (bad config file) or FederationError (unreadable file, provider not in this build). */
+/** Throws ConfigError (bad config file) or FederationError (unreadable config or TSIG secret file). */
 export function createProvider(config: DnsSyncConfig): DnsProvider {
   const p = config.provider;
   switch (p.kind) {
@@ -23,8 +24,7 @@ export function createProvider(config: DnsSyncConfig): DnsProvider {
       return new CorednsProvider({ etcdEndpoints: file.etcdEndpoints, prefix: p.etcdPrefix });
     }
     case "rfc2136":
-      // The RFC 2136 provider (providers/rfc2136.ts, libs/dnsupdate) joins this switch when it is merged.
-      throw new FederationError(ErrorCode.Invalid, "the rfc2136 provider is not part of this build yet");
+      return Rfc2136Provider.fromConfig({ server: p.server, tsig: p.tsig });
     default: {
       const never: never = p;
       return never;
