@@ -25,6 +25,7 @@ import {
   type Managed,
   type Propagator,
 } from "@kubefed/localenv";
+import { currentSchema, encodeEvent, EventType, PreconditionType } from "@kubefed/events";
 import { objectsTopic, statusTopic } from "@kubefed/names";
 import { env, uniqueName } from "./helpers.ts";
 import { eventually, fedctl, join as joinMember, memberctl } from "./propagation-helpers.ts";
@@ -130,6 +131,59 @@ describe("with Kafka in SASL_SSL mode", () => {
     ]);
     expect(BigInt(rv)).toBe(before);
     expect(await logEnd(topic)).toBe(before + 1n);
+  });
+
+  it("skips a plaintext Secret event appended past the ingest, as any undecodable record", async () => {
+    const ns = uniqueName("kp");
+    await fedctl(fed!, ["create", "namespace", ns]);
+    // A principal with broker rights (admin) appends what only a writer bypassing the ingest would: a Secret event
+    // with the right schema and a plaintext payload. Encoded as a ConfigMap's (plaintext), then made a Secret's.
+    const secret = {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "forged", namespace: ns },
+      data: { k: "dg==" },
+    };
+    const ref = { group: "", version: "v1", kind: "ConfigMap", namespace: ns, name: "forged" };
+    const encoded = encodeEvent({
+      type: EventType.ObjectCreated,
+      data: { ref, precondition: { type: PreconditionType.MustNotExist }, object: secret },
+      metadata: {
+        eventId: `forged-${ns}`,
+        time: new Date().toISOString(),
+        actor: { user: "mallory", groups: [] },
+        requestId: "r",
+      },
+    });
+    const type = currentSchema(EventType.ObjectCreated).type;
+    const record = type.fromBuffer(encoded.value) as { ref: { kind: string } };
+    record.ref.kind = "Secret";
+    const appender = await admin.appender();
+    const [forged] = await appender.append(objectsTopic(fed!.name), [
+      { key: `core/Secret/${ns}/forged`, value: type.toBuffer(record), headers: encoded.headers },
+    ]);
+    await appender.close();
+    // A later write reaches the member: the ingest and the propagator have both folded past the forged record.
+    const { stdout: rv } = await fedctl(fed!, [
+      "-n",
+      ns,
+      "create",
+      "configmap",
+      "after",
+      "--from-literal=k=v",
+      "-o",
+      "jsonpath={.metadata.resourceVersion}",
+    ]);
+    expect(BigInt(rv)).toBeGreaterThan(BigInt(forged!.offset));
+    await eventually(async () => {
+      expect((await memberctl(MEMBER, ["-n", ns, "get", "configmap", "after", "-o", "name"])).stdout.trim()).toBe(
+        "configmap/after",
+      );
+    }, 60_000);
+    const listed = async (ctl: Promise<{ stdout: string }>) =>
+      JSON.parse((await ctl).stdout).items.map((o: any) => o.metadata.name);
+    expect(await listed(fedctl(fed!, ["-n", ns, "get", "secrets", "-o", "json"]))).not.toContain("forged");
+    expect(await listed(memberctl(MEMBER, ["-n", ns, "get", "secrets", "-o", "json"]))).not.toContain("forged");
   });
 
   describe("a service that cannot connect stops at start with one line on stderr", () => {
