@@ -48,7 +48,13 @@ describe("kubefed up flags", () => {
     expect(parse(["up", "--members", "us-east,eu-west"]).parsed?.members).toEqual(["us-east", "eu-west"]);
   });
 
+  it("runs Kafka plaintext unless --kafka-security sasl_ssl", () => {
+    expect(parse(["up"]).parsed?.kafkaSecurity).toBe("plaintext");
+    expect(parse(["up", "--kafka-security", "sasl_ssl"]).parsed?.kafkaSecurity).toBe("sasl_ssl");
+  });
+
   it.each([
+    [["--kafka-security", "ssl"], "Allowed choices are plaintext, sasl_ssl"],
     [["--members", "Bad_Name"], '"Bad_Name" is not a valid cluster name'],
     [["--members", "a,a"], "must be distinct"],
     [["--members", "0"], "give 1 to 8 member clusters"],

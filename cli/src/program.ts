@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import type { JoinOptions } from "./join.ts";
 // Each command loads its module when it runs: `--help` and one command do not pay for all of them.
 
@@ -52,13 +52,22 @@ export function program(): Command {
     .option("--with-dns", "also start CoreDNS (etcd plugin) and dns-sync", false)
     .option("--with-opa", "also start Open Policy Agent", false)
     .option("--nodes <n>", "kwok nodes per member cluster (1-250)", parseNodes, 3)
+    .addOption(
+      new Option(
+        "--kafka-security <protocol>",
+        "plaintext, or sasl_ssl: Kafka takes TLS and SCRAM-SHA-512 only, with ACLs (only the ingest writes desired state)",
+      )
+        .choices(["plaintext", "sasl_ssl"])
+        .default("plaintext"),
+    )
     .addHelpText(
       "after",
       `
 Examples:
   kubefed up                              # two members, free ports
   kubefed up --members 3 --with-dns       # three members and CoreDNS
-  kubefed up --members us-east,eu-west --kubeconfig ~/.kube/kubefed-local`,
+  kubefed up --members us-east,eu-west --kubeconfig ~/.kube/kubefed-local
+  kubefed up --kafka-security sasl_ssl    # Kafka as an authenticated boundary`,
     )
     .action(
       async (o: {
@@ -68,6 +77,7 @@ Examples:
         withDns: boolean;
         withOpa: boolean;
         nodes: number;
+        kafkaSecurity: "plaintext" | "sasl_ssl";
       }) => {
         const { up } = await import("./up.ts");
         await up({
@@ -77,6 +87,7 @@ Examples:
           coredns: o.withDns,
           opa: o.withOpa,
           nodes: o.nodes,
+          kafkaSecurity: o.kafkaSecurity,
         });
       },
     );

@@ -21,6 +21,7 @@ export interface UpOptions {
   opa: boolean;
   /** kwok nodes per member. */
   nodes: number;
+  kafkaSecurity?: "plaintext" | "sasl_ssl";
 }
 
 /** How to use the running federation, printed once everything is ready. Its first line sets up the shell. */
@@ -37,7 +38,7 @@ export function usage(
     "",
     "Local federation is running (run the line above in your shell first: it puts the pinned kubectl and kubefed on PATH).",
     `  federation API:   ${fed.url}   (context "federation", events in Kafka topic ${fed.name}.objects)`,
-    `  Kafka bootstrap:  ${info.kafka.bootstrap}`,
+    `  Kafka bootstrap:  ${info.kafka.bootstrap}${info.kafka.security ? `   (SASL_SSL, SCRAM-SHA-512: CA ${info.kafka.security.caFile}, admin password in ${info.kafka.security.passwordFiles.admin})` : ""}`,
     `  etcd:             ${info.etcd.endpoint}`,
     ...info.members.map((m) => {
       const w = info.workloads.find((x) => x.member === m.name);
@@ -106,6 +107,7 @@ export async function up(opts: UpOptions): Promise<void> {
     coredns: opts.coredns,
     opa: opts.opa,
     nodes: opts.nodes,
+    kafkaSecurity: opts.kafkaSecurity,
   });
   process.stderr.write("[localenv] starting the federation API (ingest)\n");
   const fed = await startFederation(env.info, "federation");

@@ -29,6 +29,7 @@ describe("loadDnsSyncConfig", () => {
         clientId: "kubefed-dns-sync",
         objectsTopicPartitions: 1,
         replicationFactor: 1,
+        security: { protocol: "plaintext" },
       },
       logLevel: "info",
       zoneName: "example.com.",

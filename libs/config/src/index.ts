@@ -1,7 +1,15 @@
 // @kubefed/config: the one source of every service's configuration. Loaders are pure: the caller passes the
 // environment (usually process.env) and the flags it parsed; nothing here reads process state or files.
-export { LOG_LEVELS, SERVICES } from "./common.ts";
-export type { CommonConfig, KafkaConfig, LogLevel, ServiceName } from "./common.ts";
+export { KAFKA_SASL_MECHANISMS, KAFKA_SECURITY_PROTOCOLS, LOG_LEVELS, SERVICES } from "./common.ts";
+export type {
+  CommonConfig,
+  KafkaConfig,
+  KafkaSaslMechanism,
+  KafkaSecurityConfig,
+  KafkaSecurityProtocol,
+  LogLevel,
+  ServiceName,
+} from "./common.ts";
 export { loadIngestConfig } from "./ingest.ts";
 export type { IngestConfig, IngestSettings } from "./ingest.ts";
 export { loadPropagatorConfig } from "./propagator.ts";

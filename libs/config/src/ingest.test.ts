@@ -20,6 +20,7 @@ describe("loadIngestConfig", () => {
         clientId: "kubefed-ingest",
         objectsTopicPartitions: 1,
         replicationFactor: 1,
+        security: { protocol: "plaintext" },
       },
       logLevel: "info",
       bindAddress: "0.0.0.0",

@@ -20,6 +20,7 @@ describe("loadPropagatorConfig", () => {
         clientId: "kubefed-propagator",
         objectsTopicPartitions: 1,
         replicationFactor: 1,
+        security: { protocol: "plaintext" },
       },
       logLevel: "info",
       selection: { kind: "all" },

@@ -6,7 +6,8 @@
 //   headers kf-schema      hex SHA-256 fingerprint of the writer schema (see schemas.ts)
 //           kf-event-type  the event type, readable without decoding the value
 //           kf-key-id      only on encrypted (Secret) payloads: the key that encrypted it, for operators
-//                          and tooling; the value carries the key id too and is what decoding trusts.
+//                          and tooling; the value carries the key id too and is what decoding trusts. A Secret
+//                          event without it, or with a plaintext payload, is refused (PoisonEvent).
 import { objectKey } from "@kubefed/names";
 import { ErrorCode, FederationError } from "./errors.ts";
 import { decryptPayload, encryptPayload, type EncryptedPayload, type RandomBytes } from "./crypto.ts";
@@ -224,10 +225,20 @@ function payloadFromAvro(
   opts: DecodeOptions,
 ): KubeObject {
   if (!payload) throw poison(`${eventType} ${metadata.eventId} has no payload`);
+  const headerKeyId = header(input.headers, Header.KeyId);
+  // The ingest encrypts every Secret payload; a plaintext one was appended by something that bypassed it (the
+  // broker is a trust boundary), so it is refused as undecodable rather than folded.
+  if (isSecretRef(ref)) {
+    const what = `${eventType} ${metadata.eventId} of Secret ${ref.namespace ?? ""}/${ref.name}`;
+    if (!(Branch.EncryptedPayload in payload)) {
+      throw poison(`${what} carries a plaintext payload; Secret payloads must be encrypted`);
+    }
+    if (headerKeyId === undefined)
+      throw poison(`${what} has no ${Header.KeyId} header; Secret payloads must be encrypted`);
+  }
   let json: string;
   if (Branch.EncryptedPayload in payload) {
     const enc = payload[Branch.EncryptedPayload];
-    const headerKeyId = header(input.headers, Header.KeyId);
     if (headerKeyId !== undefined && headerKeyId !== enc.keyId) {
       throw poison(`header ${Header.KeyId}=${headerKeyId} disagrees with the payload's key id ${enc.keyId}`);
     }

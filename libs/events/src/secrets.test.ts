@@ -10,6 +10,7 @@ import {
   encodeEvent,
   type FederationEvent,
 } from "./index.ts";
+import { Branch } from "./schemas.ts";
 
 const key = (byte: number) => Buffer.alloc(32, byte);
 const ringV1 = Keyring.fromKeys("k1", { k1: key(1) });
@@ -205,6 +206,58 @@ describe("Secret payload encryption", () => {
         decodeEvent({ value: msg.value, headers: { ...msg.headers, [Header.KeyId]: "k2" } }, { keyring: ringV2 }),
       );
       expect(err).toMatchObject({ code: "PoisonEvent", message: expect.stringMatching(/disagrees/) });
+    });
+  });
+
+  describe("a Secret event that is not encrypted is refused as undecodable", () => {
+    const type = currentSchema(EventType.ObjectCreated).type;
+    // What a client that bypassed the ingest could append: the right schema, a plaintext JSON payload.
+    const plaintext = (headers: Record<string, string>) => {
+      const rec = type.fromBuffer(msg.value) as { payload: Record<string, unknown> };
+      rec.payload = { [Branch.JsonPayload]: { json: JSON.stringify(secretObject) } };
+      return { value: type.toBuffer(rec), headers };
+    };
+    const { [Header.KeyId]: keyIdHeader, ...withoutKeyId } = msg.headers;
+
+    it("the encrypted original decodes (so the refusals below are about what changed)", () => {
+      expect(keyIdHeader).toBe("k1");
+      expect(decodeEvent(msg, { keyring: ringV1 }).type).toBe(EventType.ObjectCreated);
+    });
+    it("a plaintext payload", () => {
+      const err = catchError(() => decodeEvent(plaintext(withoutKeyId), { keyring: ringV1 }));
+      expect(err).toMatchObject({ code: "PoisonEvent", retryable: false });
+      expect(err.message).toBe(
+        "ObjectCreated s-1 of Secret shop/db carries a plaintext payload; Secret payloads must be encrypted",
+      );
+    });
+    it("a plaintext payload under a forged key-id header, with or without a keyring", () => {
+      for (const keyring of [ringV1, undefined]) {
+        const err = catchError(() => decodeEvent(plaintext(msg.headers), { keyring }));
+        expect(err).toMatchObject({ code: "PoisonEvent", message: expect.stringMatching(/plaintext payload/) });
+      }
+    });
+    it("an encrypted payload without the key-id header", () => {
+      const err = catchError(() => decodeEvent({ value: msg.value, headers: withoutKeyId }, { keyring: ringV1 }));
+      expect(err).toMatchObject({ code: "PoisonEvent", message: expect.stringMatching(/has no kf-key-id header/) });
+    });
+    it("a status write of a Secret in plaintext", () => {
+      const statusType = currentSchema(EventType.ObjectStatusUpdated).type;
+      const encoded = encodeEvent({ ...secretCreated, type: EventType.ObjectStatusUpdated }, { keyring: ringV1 });
+      const rec = statusType.fromBuffer(encoded.value) as { payload: Record<string, unknown> };
+      rec.payload = { [Branch.JsonPayload]: { json: JSON.stringify(secretObject) } };
+      const forged = { value: statusType.toBuffer(rec), headers: encoded.headers };
+      expect(catchError(() => decodeEvent(forged, { keyring: ringV1 })).code).toBe("PoisonEvent");
+    });
+    it("a Secret's deletion carries no payload and still decodes, as a ConfigMap's plaintext payload does", () => {
+      const deleted: FederationEvent = {
+        type: EventType.ObjectDeleted,
+        data: { ref: secretCreated.data.ref, precondition: { type: PreconditionType.None } },
+        metadata: secretCreated.metadata,
+      };
+      expect(decodeEvent(encodeEvent(deleted)).type).toBe(EventType.ObjectDeleted);
+      const ref = { ...secretCreated.data.ref, kind: "ConfigMap" };
+      const configMap = { ...secretCreated, data: { ...secretCreated.data, ref } } as FederationEvent;
+      expect(decodeEvent(encodeEvent(configMap)).data.ref.kind).toBe("ConfigMap");
     });
   });
 });

@@ -1,8 +1,11 @@
 import { Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer, type Producer } from "kafkajs";
+import { aclEntries } from "./acls.ts";
 import { groupCommitAppender } from "./appender.ts";
 import { byKeyUnlessSingle } from "./partitioner.ts";
 import { recordsOf } from "./records.ts";
+import { connectionSecurity, explainSecurityFailure, KafkaSecurityError } from "./security.ts";
 import type {
+  AclGrant,
   Appender,
   GroupMember,
   GroupOptions,
@@ -33,6 +36,7 @@ export class KafkaClient implements TailSource {
       brokers: opts.brokers,
       connectionTimeout: opts.connectionTimeoutMs ?? 3000,
       retry: { retries: opts.retries ?? 5 },
+      ...connectionSecurity(opts.security),
       logLevel: KafkaLogLevel.WARN,
       logCreator: () => (entry) => {
         const level = entry.level === KafkaLogLevel.ERROR ? "error" : "warn";
@@ -42,10 +46,20 @@ export class KafkaClient implements TailSource {
     });
   }
 
+  /** Connects a kafkajs client; a failure of the security setup becomes one line that says what to fix. */
+  private async connect(client: { connect(): Promise<void> }): Promise<void> {
+    try {
+      await client.connect();
+    } catch (e) {
+      const why = explainSecurityFailure(e, this.opts.security, this.opts.brokers);
+      throw why === undefined ? e : new KafkaSecurityError(why, { cause: e });
+    }
+  }
+
   private async admin(): Promise<Admin> {
     if (!this.adminClient) {
       const admin = this.kafka.admin();
-      await admin.connect();
+      await this.connect(admin);
       this.adminClient = admin;
     }
     return this.adminClient;
@@ -73,6 +87,11 @@ export class KafkaClient implements TailSource {
         configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
       })),
     });
+  }
+
+  /** Adds ALLOW ACLs (an authorizing broker; needs a principal allowed to alter them). Existing ones stay. */
+  async grant(acls: readonly AclGrant[]): Promise<void> {
+    await (await this.admin()).createAcls({ acl: aclEntries(acls) });
   }
 
   async listTopics(): Promise<string[]> {
@@ -108,7 +127,7 @@ export class KafkaClient implements TailSource {
       allowAutoTopicCreation: false,
       createPartitioner: byKeyUnlessSingle,
     });
-    await producer.connect();
+    await this.connect(producer);
     return groupCommitAppender(producer);
   }
 
@@ -128,7 +147,7 @@ export class KafkaClient implements TailSource {
       heartbeatInterval: 1000,
     });
     this.consumers.add(consumer);
-    await consumer.connect();
+    await this.connect(consumer);
     await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.from !== "latest" });
     const seekTo = Array.isArray(opts.from) ? opts.from : [];
     await consumer.run({
@@ -193,7 +212,7 @@ export class KafkaClient implements TailSource {
     // A crashed or stopped consumer holds nothing (kafkajs rejoins after a retriable crash: GROUP_JOIN again).
     consumer.on(consumer.events.CRASH, () => opts.onAssignment?.([]));
     consumer.on(consumer.events.STOP, () => opts.onAssignment?.([]));
-    await consumer.connect();
+    await this.connect(consumer);
     await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning });
     await consumer.run({
       // Offsets are committed by the handler (GroupBatch.commit), once the work of a record is done.

@@ -1,13 +1,40 @@
 /** The small types the rest of the project speaks instead of kafkajs's (see index.ts). */
 
+/** TLS and SASL of a client; the same shape as @kubefed/config's KafkaSecurityConfig. */
+export interface KafkaSecurity {
+  readonly protocol: "plaintext" | "ssl" | "sasl_ssl";
+  /** ssl, sasl_ssl: PEM files; without a CA the system's CAs verify the brokers; cert and key for mTLS. */
+  readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
+  /** sasl_ssl: SCRAM credentials, the password read from a file. */
+  readonly sasl?: {
+    readonly mechanism: "scram-sha-512" | "scram-sha-256";
+    readonly username: string;
+    readonly passwordFile: string;
+  };
+}
+
 export interface KafkaOptions {
   brokers: string[];
   clientId: string;
+  /** Absent: plaintext. */
+  security?: KafkaSecurity;
   /** Called with kafkajs's own warnings and errors; silent when absent. */
   onLog?: (level: "error" | "warn", message: string, extra: Record<string, unknown>) => void;
   connectionTimeoutMs?: number;
   /** How long a request may retry before failing (kafkajs retries internally). */
   retries?: number;
+}
+
+/** An ALLOW rule for an authorizing broker: `principal` may do `operations` on the named resource(s). */
+export interface AclGrant {
+  /** "User:<name>", as Kafka names principals. */
+  readonly principal: string;
+  readonly resource: "topic" | "group" | "cluster";
+  /** Ignored for "cluster". */
+  readonly name: string;
+  /** The rule covers every resource whose name starts with `name`. */
+  readonly prefixed?: boolean;
+  readonly operations: readonly ("read" | "write" | "create" | "describe" | "describeConfigs")[];
 }
 
 export interface TopicSpec {

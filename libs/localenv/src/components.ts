@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { KafkaClient } from "@kubefed/kafka";
 import { LocalEnvError } from "./errors.ts";
+import { kafkaSecurityAs, secureKafkaFiles, type KafkaSecurityInfo } from "./kafkasecurity.ts";
 import { startProcess, type Managed } from "./process.ts";
 import { httpGet, waitReady } from "./ready.ts";
 import type { Pki } from "./pki.ts";
@@ -23,6 +24,8 @@ export interface KafkaInfo {
   bootstrap: string;
   port: number;
   controllerPort: number;
+  /** Absent: a PLAINTEXT listener. */
+  security?: KafkaSecurityInfo;
 }
 
 /** Apache Kafka in KRaft mode: one node that is both broker and controller. */
@@ -32,22 +35,27 @@ export async function startKafka(
   port: number,
   controllerPort: number,
   timeoutMs: number,
-  opts: { fullJit?: boolean } = {},
+  /** `secure`: a SASL_SSL listener, SCRAM principals and ACLs (kafkasecurity.ts), certificates from `secure.pki`. */
+  opts: { fullJit?: boolean; secure?: { pki: Pki } } = {},
 ): Promise<Started<KafkaInfo>> {
   const dir = join(runDir, "kafka");
   mkdirSync(join(dir, "data"), { recursive: true });
   const props = join(dir, "server.properties");
+  const secure = opts.secure ? secureKafkaFiles(opts.secure.pki, dir, port, controllerPort) : undefined;
+  const listeners = secure?.properties ?? [
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    "controller.listener.names=CONTROLLER",
+    "inter.broker.listener.name=PLAINTEXT",
+    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+  ];
   writeFileSync(
     props,
     [
       "process.roles=broker,controller",
       "node.id=1",
       `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-      "controller.listener.names=CONTROLLER",
-      "inter.broker.listener.name=PLAINTEXT",
-      "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+      ...listeners,
       `log.dirs=${join(dir, "data")}`,
       "num.partitions=1",
       "auto.create.topics.enable=false",
@@ -91,16 +99,17 @@ export async function startKafka(
   let clusterId = randomBytes(16).toString("base64url");
   while (clusterId.startsWith("-")) clusterId = randomBytes(16).toString("base64url");
   // Asynchronous: the JVM takes seconds to start and etcd and the members start meanwhile.
-  await execFileP("java", [...jvm, "-cp", cp, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props], {
-    encoding: "utf8",
-  }).catch((e: { stdout?: string; stderr?: string }) => {
-    throw new LocalEnvError(
-      "kafka",
-      "formatting the KRaft storage failed",
-      "check that Java 17 is installed",
-      `${e.stdout ?? ""}\n${e.stderr ?? String(e)}`.trim(),
-    );
-  });
+  const format = ["kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props, ...(secure?.formatArgs ?? [])];
+  await execFileP("java", [...jvm, "-cp", cp, ...format], { encoding: "utf8" }).catch(
+    (e: { stdout?: string; stderr?: string }) => {
+      throw new LocalEnvError(
+        "kafka",
+        "formatting the KRaft storage failed",
+        "check that Java 17 is installed",
+        `${e.stdout ?? ""}\n${e.stderr ?? String(e)}`.trim(),
+      );
+    },
+  );
   const started = Date.now();
   const proc = startProcess({
     name: "kafka",
@@ -113,13 +122,20 @@ export async function startKafka(
     clientId: "localenv-probe",
     retries: 0,
     connectionTimeoutMs: 1000,
+    security: kafkaSecurityAs(secure?.info, "admin"),
   });
   try {
     await waitReady(proc, async () => (await client.ping()).brokers === 1, timeoutMs);
   } finally {
     await client.close().catch(() => undefined);
   }
-  return { proc, info: { bootstrap: `127.0.0.1:${port}`, port, controllerPort }, startupMs: Date.now() - started };
+  const info: KafkaInfo = {
+    bootstrap: `127.0.0.1:${port}`,
+    port,
+    controllerPort,
+    ...(secure ? { security: secure.info } : {}),
+  };
+  return { proc, info, startupMs: Date.now() - started };
 }
 
 export interface EtcdInfo {

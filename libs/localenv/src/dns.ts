@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { kafkaSecurityEnv } from "./kafkasecurity.ts";
 import { nodeArgs, serviceHandle, type Federation, type ServiceHandle } from "./federation.ts";
 import { startProcess, type Managed } from "./process.ts";
 import { freePort, httpGet, waitReady } from "./ready.ts";
@@ -80,7 +81,10 @@ export async function startDnsSync(
     ...process.env,
     KUBEFED_FEDERATION_NAME: fed.name,
     KAFKA_BROKERS: env.kafka.bootstrap,
-    KAFKA_CLIENT_ID: `${fed.name}-${name}`,
+    // Under SASL the ACLs give dns-sync's tail groups by its default client id; plaintext runs name each replica.
+    ...(env.kafka.security
+      ? kafkaSecurityEnv(env.kafka.security, "dns-sync")
+      : { KAFKA_CLIENT_ID: `${fed.name}-${name}` }),
     DNS_SYNC_ZONE_NAME: zone,
     ...providerEnv,
     DNS_SYNC_METRICS_PORT: String(port),

@@ -48,6 +48,11 @@ export interface EnvironmentOptions {
   install?: boolean;
   /** Run Kafka's JVM with its optimising compiler: slower to start, cheaper under sustained load (benchmarks). */
   kafkaFullJit?: boolean;
+  /**
+   * "sasl_ssl": Kafka's listener takes TLS and SCRAM-SHA-512 only, with ACLs per federation (kafkasecurity.ts);
+   * the federation's services connect as their own principals. Default "plaintext" (cheaper: what tests use).
+   */
+  kafkaSecurity?: "plaintext" | "sasl_ssl";
   /** Serve /debug/pprof on the member kube-apiservers (benchmarks that profile them). */
   apiserverProfiling?: boolean;
   /** kwok nodes per member cluster (default 3). */
@@ -176,7 +181,10 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     progress(
       `starting kafka, etcd${opts.opa ? ", opa" : ""}${opts.coredns ? ", coredns" : ""} and ${members.length} member clusters in ${runDir}`,
     );
-    const kafkaP = startKafka(bin, runDir, kafkaPort, kafkaCtl, timeout, { fullJit: opts.kafkaFullJit }).then(track);
+    const kafkaP = startKafka(bin, runDir, kafkaPort, kafkaCtl, timeout, {
+      fullJit: opts.kafkaFullJit,
+      ...(opts.kafkaSecurity === "sasl_ssl" ? { secure: { pki } } : {}),
+    }).then(track);
     const etcd = track(await startEtcd(bin, runDir, etcdPort, etcdPeer, timeout));
     const opaP = opts.opa
       ? port(4, "opa")

@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { KafkaClient } from "@kubefed/kafka";
+import { federationAcls, kafkaSecurityAs, kafkaSecurityEnv } from "./kafkasecurity.ts";
 import { Pki } from "./pki.ts";
 import { startProcess, type Managed } from "./process.ts";
 import { freePort, httpGet, waitReady } from "./ready.ts";
@@ -111,7 +113,9 @@ export async function startFederation(
     INGEST_TOKEN_AUTH_FILE: tokenFile,
     INGEST_SECRETS_KEY_FILE: keyFile,
     LOG_LEVEL: "warn",
+    ...kafkaSecurityEnv(env.kafka.security, "ingest"),
   };
+  if (env.kafka.security && !replica) await grantFederation(env, name);
   const start = async () => {
     const proc = startProcess({
       name: `ingest-${name}${replica ? `-${port}` : ""}`,
@@ -134,6 +138,29 @@ export async function startFederation(
     caFile: pki.ca.cert,
     keyFile,
   });
+}
+
+/**
+ * The ACLs of a federation on the environment's SASL_SSL Kafka, granted as its admin. The tail groups follow the
+ * client ids: the ingest's default (`kubefed-ingest`), `<fed>-<worker>` of startPropagator, dns-sync's default.
+ */
+async function grantFederation(env: EnvironmentInfo, name: string): Promise<void> {
+  const admin = new KafkaClient({
+    brokers: [env.kafka.bootstrap],
+    clientId: "localenv-admin",
+    security: kafkaSecurityAs(env.kafka.security, "admin"),
+  });
+  try {
+    await admin.grant(
+      federationAcls(name, {
+        ingest: "kubefed-ingest.tail.",
+        propagator: `${name}-`,
+        "dns-sync": "kubefed-dns-sync.tail.",
+      }),
+    );
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
 }
 
 export interface Propagator extends ServiceHandle {
@@ -172,6 +199,7 @@ export async function startPropagator(
     ...(opts.clusters ? { PROPAGATOR_CLUSTERS: opts.clusters.join(",") } : {}),
     ...(opts.region ? { PROPAGATOR_REGION: opts.region } : {}),
     LOG_LEVEL: "info",
+    ...kafkaSecurityEnv(env.kafka.security, "propagator"),
     ...opts.env,
   };
   const start = async () => {

@@ -18,6 +18,15 @@ export { binaryPaths, cacheRoot, REPO_ROOT, VERSIONS } from "./versions.ts";
 export { freePort, httpGet } from "./ready.ts";
 export type { MemberInfo, KafkaInfo, EtcdInfo, CorednsInfo, OpaInfo } from "./components.ts";
 export { Pki, type CertPair } from "./pki.ts";
+export { startKafka, type Started } from "./components.ts";
+export {
+  federationAcls,
+  kafkaSecurityAs,
+  kafkaSecurityEnv,
+  KAFKA_PRINCIPALS,
+  type KafkaPrincipal,
+  type KafkaSecurityInfo,
+} from "./kafkasecurity.ts";
 export { isOurs, startProcess, type Managed } from "./process.ts";
 export { waitReady } from "./ready.ts";
 export {

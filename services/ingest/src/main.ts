@@ -67,6 +67,7 @@ try {
   const kafka = new KafkaClient({
     brokers: [...config.kafka.brokers],
     clientId: config.kafka.clientId,
+    security: config.kafka.security,
     onLog: (level, message, extra) => logger[level]({ kafka: extra }, message),
   });
   await kafka.ensureTopics([

@@ -62,6 +62,7 @@ try {
   const kafka = new KafkaClient({
     brokers: [...config.kafka.brokers],
     clientId: config.kafka.clientId,
+    security: config.kafka.security,
     onLog: (level, message, extra) => logger[level]({ kafka: extra }, message),
   });
   const topics = await kafka.listTopics();
