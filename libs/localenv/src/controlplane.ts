@@ -63,6 +63,9 @@ export const CONTROLLERS = [
   "namespace-controller",
   "garbage-collector-controller",
   "pod-garbage-collector-controller",
+  // `kubefed init` deploys its Kafka into a member as a StatefulSet on a pre-created volume.
+  "statefulset-controller",
+  "persistentvolume-binder-controller",
 ] as const;
 
 /** The kube-controller-manager of one member cluster, with the controllers of CONTROLLERS only. */
