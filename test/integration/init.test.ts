@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { HOST_NAMESPACE, hostedNames } from "@kubefed/names";
+import { ADVERTISE_ADDRESS_ANNOTATION, HOST_NAMESPACE, hostedNames } from "@kubefed/names";
 import { env, kubectl, uniqueName } from "./helpers.ts";
 
 const run = promisify(execFile);
@@ -151,7 +151,8 @@ describe("kubefed init with NodePort, basic auth only, overrides, dns-sync and a
     ).items.map((s: { metadata: { name: string } }) => s.metadata.name);
     expect(secrets.sort()).toEqual([n.basicAuth, n.ca, n.dnsProviderConfig, n.serving, n.keyring].sort());
     const svc = await getJson(["get", "service", n.apiserver, "-n", HOST_NAMESPACE]);
-    expect(svc.spec).toMatchObject({ type: "NodePort", externalIPs: ["127.0.0.1"], ports: [{ port: 443 }] });
+    expect(svc.spec).toMatchObject({ type: "NodePort", ports: [{ port: 443 }] });
+    expect(svc.metadata.annotations).toMatchObject({ [ADVERTISE_ADDRESS_ANNOTATION]: "127.0.0.1" });
     const ingest = await getJson(["get", "deployment", n.apiserver, "-n", HOST_NAMESPACE]);
     const container = ingest.spec.template.spec.containers[0];
     expect(container.args).toEqual(["--anonymous-auth=false", "--log-level=debug"]);

@@ -134,10 +134,9 @@ describe("the control plane's manifests", () => {
       type: "LoadBalancer",
     });
     const plan = planInit({ ...BASE, apiServerServiceType: "NodePort", apiServerAdvertiseAddress: "10.0.0.5" }, read);
-    expect((apiserverServiceOf(plan) as { spec: unknown }).spec).toMatchObject({
-      type: "NodePort",
-      externalIPs: ["10.0.0.5"],
-      ports: [{ port: 443, targetPort: "https" }],
+    expect(apiserverServiceOf(plan)).toMatchObject({
+      metadata: { annotations: { "federation.kubernetes.io/api-server-advertise-address": "10.0.0.5" } },
+      spec: { type: "NodePort", ports: [{ port: 443, targetPort: "https" }] },
     });
   });
 

@@ -2,6 +2,7 @@
 // functions: --dry-run prints exactly what init would create, and the unit tests read the same list.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import {
+  ADVERTISE_ADDRESS_ANNOTATION,
   COMPONENT_LABEL,
   CONTROL_PLANE_LABEL,
   HOST_NAMESPACE,
@@ -152,16 +153,18 @@ export function dnsSyncEnv(plan: InitPlan, names: HostedNames): Record<string, s
 
 function apiserverService(plan: InitPlan, names: HostedNames): KubernetesObject {
   const address = plan.service.advertiseAddress;
+  const metadata = meta(plan.name, names.apiserver, HostComponent.Apiserver);
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: meta(plan.name, names.apiserver, HostComponent.Apiserver),
+    // The advertised address is recorded on the Service rather than set as an externalIP: it is usually a node's
+    // or a load balancer's in front of the nodes, and externalIPs refuse loopback and are often denied by policy.
+    metadata:
+      address !== undefined ? { ...metadata, annotations: { [ADVERTISE_ADDRESS_ANNOTATION]: address } } : metadata,
     spec: {
       type: plan.service.type,
       selector: { [CONTROL_PLANE_LABEL]: plan.name, [COMPONENT_LABEL]: HostComponent.Apiserver },
       ports: [{ name: "https", port: SERVICE_PORT, targetPort: "https", protocol: "TCP" }],
-      // As the original did: the advertised address is the Service's external IP too.
-      ...(address !== undefined ? { externalIPs: [address] } : {}),
     },
   } as KubernetesObject;
 }

@@ -8,6 +8,9 @@ export const CONTROL_PLANE_LABEL = "federation.kubernetes.io/control-plane";
 /** Which part of the control plane an object belongs to (apiserver, propagator, dns-sync, kafka). */
 export const COMPONENT_LABEL = "federation.kubernetes.io/component";
 
+/** On the NodePort Service of the federation API: the address clients reach it at (--api-server-advertise-address). */
+export const ADVERTISE_ADDRESS_ANNOTATION = "federation.kubernetes.io/api-server-advertise-address";
+
 /**
  * The longest federation name init accepts: `<name>-apiserver` must stay a DNS-1035 label (Service name) and the
  * Kafka StatefulSet's pods `<name>-kafka-0` a label with room for the controller's hash suffix.
