@@ -1,7 +1,7 @@
 // The `init` and `delete` commands' flags and help. Kept out of program.ts so that file only gains one call.
 import { Command, InvalidArgumentError, Option } from "commander";
 import { HOST_NAMESPACE, hostedNames } from "@kubefed/names";
-import { EXIT_CODES_HELP } from "../output.ts";
+import { EXIT_CODES_HELP, outputOption, type OutputFormat } from "../output.ts";
 import type { DeleteOptions } from "./delete.ts";
 import { DEFAULT_IMAGE, DEFAULT_KAFKA_IMAGE, INIT_DNS_PROVIDERS, SERVICE_TYPES, type InitOptions } from "./options.ts";
 
@@ -82,7 +82,8 @@ export function addHostingCommands(p: Command): void {
       DEFAULT_IMAGE,
     )
     .option("--kafka-image <image>", "image of the embedded Kafka", DEFAULT_KAFKA_IMAGE)
-    .addOption(bool("--dry-run", "print the manifests as YAML instead of creating them", false))
+    .addOption(bool("--dry-run", "print the manifests instead of creating them", false))
+    .addOption(outputOption(["yaml", "json"]).default(undefined))
     .addOption(bool("--wait", "wait until the pods are ready and the API answers /readyz", true))
     .addOption(
       new Option(
@@ -109,9 +110,10 @@ Examples:
   kubefed init fed --host-cluster-context=metal --api-server-service-type=NodePort \\
       --api-server-advertise-address=10.0.0.5 --kafka-pv-storage-class=local
   kubefed init fed --host-cluster-context=prod --kafka-brokers=kafka-0.kafka:9092 --dry-run | kubectl apply --dry-run=server -f -
+  kubefed init fed --host-cluster-context=prod --dry-run -o json     # one v1 List
 ${EXIT_CODES_HELP}`,
     )
-    .action(async (name: string, o: Omit<InitOptions, "name"> & { skipApiReadyz: boolean }) => {
+    .action(async (name: string, o: Omit<InitOptions, "name"> & { skipApiReadyz: boolean; output?: OutputFormat }) => {
       const { init } = await import("./init.ts");
       await init({ name, ...o }, { say, print: (t) => process.stdout.write(t), env: process.env });
     });

@@ -41,8 +41,9 @@ export interface InitIO {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-/** The multi-document YAML of --dry-run: the namespace, the Service, then the rest, in creation order. */
-export function dryRunYaml(objects: readonly KubernetesObject[]): string {
+/** What --dry-run prints: multi-document YAML, or one v1 List in JSON, in creation order. */
+export function dryRunOutput(objects: readonly KubernetesObject[], format: "yaml" | "json"): string {
+  if (format === "json") return `${JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }, null, 2)}\n`;
   return objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
 }
 
@@ -113,14 +114,19 @@ async function apiReady(server: string, ca: string): Promise<boolean> {
   });
 }
 
-export async function init(o: InitOptions & { skipApiReadyz?: boolean }, io: InitIO): Promise<void> {
+export async function init(
+  o: InitOptions & { skipApiReadyz?: boolean; output?: "table" | "yaml" | "json" },
+  io: InitIO,
+): Promise<void> {
+  if (o.output !== undefined && !o.dryRun) throw new InputError("-o/--output applies to --dry-run only");
   const plan = planInit(o, (path) => readFileSync(path, "utf8"));
   checkServiceConfigs(plan);
   if (o.dryRun) {
     // No host to ask: a LoadBalancer's address is not known yet, so the certificate names only the Service's
     // DNS names (and the advertised address, if given).
     const material = await generateMaterial(plan.name, plan.service.advertiseAddress, plan.auth);
-    io.print(dryRunYaml([namespaceManifest(), apiserverServiceOf(plan), ...controlPlaneManifests(plan, material)]));
+    const objects = [namespaceManifest(), apiserverServiceOf(plan), ...controlPlaneManifests(plan, material)];
+    io.print(dryRunOutput(objects, o.output === "json" ? "json" : "yaml"));
     return;
   }
   const kc = forHost(readKubeConfig(o.kubeconfig), o.hostClusterContext);
