@@ -207,7 +207,7 @@ describe("kubefed init with NodePort, basic auth only, overrides, dns-sync and a
   });
 
   it("delete removes everything but the claim, says so, and removes it with --delete-data", async () => {
-    const r = await kubefed(["delete", fed, `--host-cluster-context=${HOST}`]);
+    const r = await kubefed(["delete", fed, `--host-cluster-context=${HOST}`, "--timeout=50s"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(
       `kept persistentvolumeclaim/${n.kafkaClaim}, the federation's log (--delete-data deletes it)`,
@@ -218,7 +218,7 @@ describe("kubefed init with NodePort, basic auth only, overrides, dns-sync and a
       (await getJson(["get", "pods", "-n", HOST_NAMESPACE, "-l", `federation.kubernetes.io/control-plane=${fed}`]))
         .items,
     ).toEqual([]);
-    const withData = await kubefed(["delete", fed, `--host-cluster-context=${HOST}`, "--delete-data"]);
+    const withData = await kubefed(["delete", fed, `--host-cluster-context=${HOST}`, "--delete-data", "--timeout=50s"]);
     expect(withData.code, withData.stderr).toBe(0);
     expect((await listed()).filter((o) => o.includes(fed))).toEqual([]);
     expect(contexts().map((c) => c.name)).not.toContain(fed);
