@@ -1,1 +1,2 @@
 export { program } from "./program.ts";
+export { entryPoint } from "./init/manifests.ts";

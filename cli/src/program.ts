@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { JoinOptions } from "./join.ts";
+import { addHostingCommands } from "./init/commands.ts";
+import { EXIT_CODES_HELP } from "./output.ts";
 // Each command loads its module when it runs: `--help` and one command do not pay for all of them.
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -37,6 +39,8 @@ export function program(): Command {
   const p = new Command("kubefed")
     .description("Kubernetes cluster federation on an event log: keep many clusters in step from one API")
     .showHelpAfterError("(run with --help for usage)")
+    // Inherited by every command: a usage error reaches main as a CommanderError (exit code 2, output.ts).
+    .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str.split("\n")[0] + "\n") });
 
   p.command("up")
@@ -238,5 +242,7 @@ Examples:
         await unjoin({ name, ...o }, say);
       },
     );
+  addHostingCommands(p);
+  p.addHelpText("after", EXIT_CODES_HELP);
   return p;
 }

@@ -13,13 +13,18 @@ import {
   suggestVariable,
   type ServiceName,
 } from "@kubefed/config";
+import { entryPoint } from "@kubefed/cli";
 import { parseCompose, parseDockerfile, type ComposeService, type DockerStage } from "./deploy-files.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const read = (path: string): string => readFileSync(`${ROOT}${path}`, "utf8");
-const entryPoint = (service: string): string => `services/${service}/src/main.ts`;
-// libs/config may describe a service before it exists (dns-sync's settings); only services with code ship.
-const SHIPPED = SERVICES.filter((s) => existsSync(`${ROOT}${entryPoint(s)}`));
+const sourceOf = (service: string): string => `services/${service}/src/main.ts`;
+// libs/config may describe a service before it exists; only services with code ship.
+const SHIPPED = SERVICES.filter((s) => existsSync(`${ROOT}${sourceOf(s)}`));
+/** The one image's stage, its build step, and the command that runs a service (`kubefed init`'s too). */
+const RUNTIME = "runtime";
+const BUILD = "node scripts/build-services.mjs";
+const commandOf = (service: ServiceName): string[] => ["node", entryPoint(service)];
 
 interface Deployment {
   readonly compose: ReadonlyMap<string, ComposeService>;
@@ -33,7 +38,7 @@ const deployment = (composeText = read("docker-compose.yml"), dockerfileText = r
   exists: (path) => existsSync(`${ROOT}${path.replace(/^\.\//, "")}`),
 });
 
-const BACKING = ["kafka"] as const;
+const BACKING = ["kafka", "etcd", "coredns"] as const;
 
 // Only complete string values can be loaded; missing or null ones are reported by their own checks.
 const envOf = (s: ComposeService): Record<string, string> =>
@@ -182,37 +187,60 @@ function checkMountedFiles(d: Deployment): string[] {
 
 function checkImages(d: Deployment): string[] {
   const drift: string[] = [];
-  const base = d.stages.find((st) => st.run.some((r) => r.includes("npm ci")));
-  if (!base) drift.push("Dockerfile: no stage runs npm ci");
-  else if (!base.from.startsWith("node:20-slim"))
-    drift.push(`Dockerfile: the npm ci stage is FROM ${base.from}, expected node:20-slim`);
-  // An image must run code that exists: a stage whose entry point is missing would ship an empty service.
-  for (const stage of d.stages)
-    for (const arg of stage.cmd ?? [])
-      if (/\.(ts|js|mjs)$/.test(arg) && !d.exists(arg))
-        drift.push(`Dockerfile stage ${stage.name}: runs ${arg}, which does not exist`);
+  const build = d.stages.find((st) => st.run.some((r) => r.includes("npm ci")));
+  if (!build) drift.push("Dockerfile: no stage runs npm ci");
+  else {
+    if (!build.from.startsWith("node:20-slim"))
+      drift.push(`Dockerfile: the npm ci stage is FROM ${build.from}, expected node:20-slim`);
+    if (!build.run.some((r) => r.startsWith(BUILD)))
+      drift.push(`Dockerfile stage ${build.name}: does not run ${BUILD}, which compiles the services`);
+  }
+  const runtime = d.stages.find((st) => st.name === RUNTIME);
+  if (!runtime) return [...drift, `Dockerfile: no stage "${RUNTIME}", the one image of the services`];
+  if (d.stages.at(-1)?.name !== RUNTIME)
+    drift.push(`Dockerfile: "${RUNTIME}" must be the last stage (the default target)`);
+  if (!runtime.from.startsWith("node:20-slim"))
+    drift.push(`Dockerfile stage ${RUNTIME}: FROM ${runtime.from}, expected node:20-slim`);
+  if (runtime.user === undefined || ["root", "0"].includes(runtime.user))
+    drift.push(`Dockerfile stage ${RUNTIME}: runs as ${runtime.user ?? "root"}; it must set a non-root USER`);
+  if (runtime.run.some((r) => /\bnpm\b|\btsx\b/.test(r)) || (runtime.cmd ?? []).some((a) => /tsx|\.ts$/.test(a)))
+    drift.push(`Dockerfile stage ${RUNTIME}: runs npm or TypeScript; it must only run the compiled services`);
+  // An image must run code that exists: each entry point is compiled from a service's src/main.ts.
+  const compiled = (arg: string) => /^services\/([^/]+)\/dist\/main\.mjs$/.exec(arg)?.[1];
+  for (const arg of runtime.cmd ?? []) {
+    const service = compiled(arg);
+    if (/\.(ts|js|mjs)$/.test(arg) && (service === undefined || !d.exists(sourceOf(service))))
+      drift.push(`Dockerfile stage ${RUNTIME}: runs ${arg}, which no services/<name>/src/main.ts compiles to`);
+  }
   for (const service of SHIPPED) {
     const s = d.compose.get(service);
-    if (s?.build?.target !== service || s.build.context !== "." || s.build.dockerfile !== "Dockerfile")
-      drift.push(`${service}: build must be {context: ".", target: "${service}"} of the one Dockerfile`);
-    const stage = d.stages.find((st) => st.name === service);
-    if (!stage) {
-      drift.push(`Dockerfile: no stage "FROM base AS ${service}"`);
-      continue;
-    }
-    const entry = ["npx", "tsx", entryPoint(service)];
-    if (JSON.stringify(stage.cmd) !== JSON.stringify(entry))
-      drift.push(`Dockerfile stage ${service}: CMD ${JSON.stringify(stage.cmd)} should be ${JSON.stringify(entry)}`);
-    const exposed = stage.expose.map((e) => e.port);
-    const defaults = Object.values(listenPorts(service, {}));
-    if (!sameSet(exposed, defaults))
-      drift.push(
-        `Dockerfile stage ${service}: EXPOSE ${exposed.join(" ") || "(none)"} but libs/config's default ports are ${defaults.join(" ")}`,
-      );
+    if (s?.build?.target !== RUNTIME || s.build.context !== "." || s.build.dockerfile !== "Dockerfile")
+      drift.push(`${service}: build must be {context: ".", target: "${RUNTIME}"} of the one Dockerfile`);
+    if (s && JSON.stringify(s.command) !== JSON.stringify(commandOf(service)))
+      drift.push(`${service}: command ${JSON.stringify(s.command)} should be ${JSON.stringify(commandOf(service))}`);
+  }
+  for (const [name, s] of d.compose)
+    for (const arg of s.command)
+      if (compiled(arg) !== undefined && !d.exists(sourceOf(compiled(arg) ?? "")))
+        drift.push(`${name}: runs ${arg}, which no services/<name>/src/main.ts compiles to`);
+  const exposed = runtime.expose.map((e) => e.port);
+  // The default of every port variable (a service such as dns-sync has required settings, so the defaults are read
+  // from the description rather than from a loaded configuration).
+  const defaults = SHIPPED.flatMap((service) =>
+    describeConfig(service)
+      .filter((v) => v.port && v.default !== undefined)
+      .map((v) => Number(v.default)),
+  );
+  if (!sameSet(exposed, defaults))
+    drift.push(
+      `Dockerfile stage ${RUNTIME}: EXPOSE ${exposed.join(" ") || "(none)"} but libs/config's default ports are ${defaults.join(" ")}`,
+    );
+  for (const service of SHIPPED) {
     const loaded = tryLoad(d, service, []);
-    if (loaded && !sameSet(exposed, Object.values(loaded.ports)))
+    const moved = loaded ? Object.values(loaded.ports).filter((p) => !exposed.includes(p)) : [];
+    if (moved.length > 0)
       drift.push(
-        `${service}: compose moves its ports to ${Object.values(loaded.ports).join(" ")}, away from the image's EXPOSE ${exposed.join(" ")}`,
+        `${service}: compose moves its ports to ${moved.join(" ")}, away from the image's EXPOSE ${exposed.join(" ")}`,
       );
   }
   return drift;
@@ -243,7 +271,8 @@ const CHECKS = {
   "publishes exactly the ports libs/config listens on": checkPublishedPorts,
   "points the services at kafka's in-network listener": checkKafkaAddresses,
   "mounts every file a service is told to read": checkMountedFiles,
-  "builds each service from its Dockerfile stage with the configured EXPOSE and entrypoint": checkImages,
+  "runs every service from the one non-root image of compiled JavaScript, with the configured EXPOSE and entry points":
+    checkImages,
   "gives the services one federation and topic layout": checkSharedSettings,
 } as const;
 
@@ -305,22 +334,52 @@ describe("the drift checks", () => {
   });
 
   it("catch an EXPOSE that drifted from the config's port", () => {
-    const d = deployment(compose, drifted("EXPOSE 9090", "EXPOSE 9100", dockerfile));
+    const d = deployment(compose, drifted("EXPOSE 8443 9090 9091", "EXPOSE 8443 9100 9091", dockerfile));
     expect(checkImages(d)).toEqual([
-      "Dockerfile stage propagator: EXPOSE 9100 but libs/config's default ports are 9090",
-      "propagator: compose moves its ports to 9090, away from the image's EXPOSE 9100",
+      "Dockerfile stage runtime: EXPOSE 8443 9100 9091 but libs/config's default ports are 8443 9090 9091",
+      "propagator: compose moves its ports to 9090, away from the image's EXPOSE 8443 9100 9091",
     ]);
   });
 
-  it("catch a stage or compose service whose code is not in the tree", () => {
-    const stage = '\nFROM base AS dns-sync\nEXPOSE 9091\nCMD ["npx", "tsx", "services/dns-sync/src/main.ts"]\n';
-    expect(checkImages(deployment(compose, `${dockerfile}${stage}`))).toEqual([
-      "Dockerfile stage dns-sync: runs services/dns-sync/src/main.ts, which does not exist",
+  it("catch an image or compose service whose code is not in the tree", () => {
+    const cmd = 'CMD ["node", "services/ingest/dist/main.mjs"]';
+    expect(
+      checkImages(deployment(compose, drifted(cmd, 'CMD ["node", "services/mirror/dist/main.mjs"]', dockerfile))),
+    ).toEqual([
+      "Dockerfile stage runtime: runs services/mirror/dist/main.mjs, which no services/<name>/src/main.ts compiles to",
     ]);
-    const service = "\n  dns-sync:\n    build:\n      context: .\n      target: dns-sync\n";
+    const service =
+      '\n  mirror:\n    build:\n      context: .\n      target: runtime\n    command: ["node", "services/mirror/dist/main.mjs"]\n';
     expect(checkServicesExist(deployment(`${compose}${service}`))).toEqual([
-      'service "dns-sync" is neither a backing service nor one of ours with code (ingest, propagator)',
+      'service "mirror" is neither a backing service nor one of ours with code (ingest, propagator, dns-sync)',
     ]);
+    expect(checkImages(deployment(`${compose}${service}`))).toEqual([
+      "mirror: runs services/mirror/dist/main.mjs, which no services/<name>/src/main.ts compiles to",
+    ]);
+  });
+
+  it("catch an image that runs as root, runs TypeScript, or skips the compile step", () => {
+    expect(checkImages(deployment(compose, drifted("USER node\n", "", dockerfile)))).toEqual([
+      "Dockerfile stage runtime: runs as root; it must set a non-root USER",
+    ]);
+    expect(
+      checkImages(
+        deployment(
+          compose,
+          drifted(
+            'CMD ["node", "services/ingest/dist/main.mjs"]',
+            'CMD ["npx", "tsx", "services/ingest/src/main.ts"]',
+            dockerfile,
+          ),
+        ),
+      ),
+    ).toEqual([
+      "Dockerfile stage runtime: runs npm or TypeScript; it must only run the compiled services",
+      "Dockerfile stage runtime: runs services/ingest/src/main.ts, which no services/<name>/src/main.ts compiles to",
+    ]);
+    expect(
+      checkImages(deployment(compose, drifted("RUN node scripts/build-services.mjs", "RUN true", dockerfile))),
+    ).toEqual(["Dockerfile stage build: does not run node scripts/build-services.mjs, which compiles the services"]);
   });
 
   it("catch a file variable without a volume", () => {

@@ -112,6 +112,8 @@ export interface DockerStage {
   readonly expose: readonly { readonly port: number; readonly protocol: string }[];
   readonly cmd: readonly string[] | undefined;
   readonly run: readonly string[];
+  /** The stage's last USER; undefined: root. */
+  readonly user: string | undefined;
 }
 
 /** Stages of a Dockerfile with their EXPOSE, CMD (exec form) and RUN lines; continuation lines are joined. */
@@ -127,6 +129,7 @@ export function parseDockerfile(text: string): readonly DockerStage[] {
     expose: { port: number; protocol: string }[];
     cmd: string[] | undefined;
     run: string[];
+    user: string | undefined;
   }[] = [];
   for (const line of instructions) {
     const [keyword = "", ...args] = line.split(/\s+/);
@@ -141,6 +144,7 @@ export function parseDockerfile(text: string): readonly DockerStage[] {
           expose: [],
           cmd: undefined,
           run: [],
+          user: undefined,
         });
         break;
       }
@@ -155,6 +159,9 @@ export function parseDockerfile(text: string): readonly DockerStage[] {
         break;
       case "RUN":
         stage?.run.push(rest);
+        break;
+      case "USER":
+        if (stage) stage.user = rest.split(":")[0];
         break;
       default:
         break;

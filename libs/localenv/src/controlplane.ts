@@ -63,6 +63,12 @@ export const CONTROLLERS = [
   "namespace-controller",
   "garbage-collector-controller",
   "pod-garbage-collector-controller",
+  // `kubefed init` deploys its Kafka into a member as a StatefulSet on a pre-created volume; the protection
+  // controllers remove the finalizers admission puts on claims and volumes, so that deleting them completes.
+  "statefulset-controller",
+  "persistentvolume-binder-controller",
+  "persistentvolumeclaim-protection-controller",
+  "persistentvolume-protection-controller",
 ] as const;
 
 /** The kube-controller-manager of one member cluster, with the controllers of CONTROLLERS only. */

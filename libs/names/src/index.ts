@@ -3,3 +3,4 @@
 export * from "./keys.ts";
 export * from "./names.ts";
 export * from "./validation.ts";
+export * from "./hosting.ts";
