@@ -15,6 +15,7 @@ import { join, resolve } from "node:path";
 import { REPLICA_SET_PREFERENCES_ANNOTATION } from "@kubefed/names";
 import { planOf, type ClusterFacts } from "@kubefed/placement";
 import { startEnvironment, startFederation, startPropagator, type Federation } from "@kubefed/localenv";
+import { pciPolicy } from "../integration/pci-policy.ts";
 import { call, federationTarget, memberTarget, pct, type Target } from "./client.ts";
 
 const ONLY = new Set((process.env.BENCH_ONLY ?? "plan,admission,failover").split(","));
@@ -86,19 +87,6 @@ const replicaSet = (name: string, replicas = 1, annotations: Record<string, stri
   },
 });
 
-const POLICY = `package kubernetes.placement
-
-pci_clusters contains name if {
-	some name, c in input.clusters
-	c.metadata.annotations["pci-certified"] == "true"
-}
-
-annotations["${REPLICA_SET_PREFERENCES_ANNOTATION}"] := json.marshal({"rebalance": true, "clusters": {name: {"weight": 1} | some name in pci_clusters}}) if {
-	input.resource.kind == "ReplicaSet"
-	input.resource.metadata.annotations["requires-pci"] == "true"
-}
-`;
-
 async function timed(t: Target, path: string, body: unknown): Promise<number> {
   const t0 = process.hrtime.bigint();
   await call(t, "POST", path, body);
@@ -153,7 +141,7 @@ if (ONLY.has("admission") || ONLY.has("failover")) {
         apiVersion: "v1",
         kind: "ConfigMap",
         metadata: { name: "scheduling-policy" },
-        data: { "policy.rego": POLICY },
+        data: { "policy.rego": pciPolicy() },
       });
       const path = `/apis/apps/v1/namespaces/${ns}/replicasets`;
       const a: number[] = [];

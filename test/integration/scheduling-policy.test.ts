@@ -14,6 +14,7 @@ import { startFederation, type Federation, type Propagator } from "@kubefed/loca
 import { api } from "./federation.ts";
 import { env, uniqueName } from "./helpers.ts";
 import { eventually, fedctl, join, memberctl, propagator } from "./propagation-helpers.ts";
+import { pciPolicy as policy } from "./pci-policy.ts";
 
 const POLICY_NS = "kube-federation-scheduling-policy";
 const PREFS = "federation.kubernetes.io/replica-set-preferences";
@@ -25,21 +26,6 @@ let kafka: KafkaClient;
 const replicas: Federation[] = [];
 const ns = uniqueName("pci");
 const endOffset = async () => (await kafka.endOffsets(objectsTopic(fed.name)))[0]!.offset;
-
-/** The walkthrough's policy: ReplicaSets that require PCI go to the clusters annotated `<annotation>=<value>`. */
-const policy = (annotation: string, value: string) => `# Placement of PCI workloads.
-package kubernetes.placement
-
-pci_clusters contains name if {
-	some name, c in input.clusters
-	c.metadata.annotations["${annotation}"] == "${value}"
-}
-
-annotations["${PREFS}"] := json.marshal({"rebalance": true, "clusters": {name: {"weight": 1} | some name in pci_clusters}}) if {
-	input.resource.kind == "ReplicaSet"
-	input.resource.metadata.annotations["requires-pci"] == "true"
-}
-`;
 
 const configFile = (name: string, config: object) => {
   const f = joinPath(dir, name);
@@ -68,6 +54,23 @@ spec:
 `;
 
 const k = (args: string[], input?: string) => fedctl(fed, args, input);
+
+/** Replaces the policy ConfigMap with `rego`, as an operator would: generated from the file, then replaced. */
+async function replacePolicy(rego: string): Promise<void> {
+  writeFileSync(joinPath(dir, "policy.rego"), rego);
+  const { stdout } = await k([
+    "create",
+    "configmap",
+    "scheduling-policy",
+    `--from-file=${joinPath(dir, "policy.rego")}`,
+    "-n",
+    POLICY_NS,
+    "--dry-run=client",
+    "-o",
+    "yaml",
+  ]);
+  await k(["replace", "-f", "-"], stdout);
+}
 
 async function runningPods(member: string, app: string): Promise<number> {
   const { stdout } = await memberctl(member, ["-n", ns, "get", "pods", "-l", `app=${app}`, "-o", "json"]);
@@ -120,19 +123,7 @@ describe("the SchedulingPolicy walkthrough with stock kubectl", () => {
       expect((await memberctl(m, ["-n", ns, "get", "rs", "-o", "name"])).stdout.trim()).toBe("");
 
     // The policy changes: new writes follow it, what was admitted before keeps the decision its event recorded.
-    writeFileSync(joinPath(dir, "policy.rego"), policy("pci-dss", "v4"));
-    const { stdout: cm } = await k([
-      "create",
-      "configmap",
-      "scheduling-policy",
-      `--from-file=${joinPath(dir, "policy.rego")}`,
-      "-n",
-      POLICY_NS,
-      "--dry-run=client",
-      "-o",
-      "yaml",
-    ]);
-    await k(["replace", "-f", "-"], cm);
+    await replacePolicy(policy("pci-dss", "v4"));
     await k(["annotate", "clusters", other, "pci-dss=v4"]);
     await k(["-n", ns, "create", "-f", "-"], replicaSet("nginx-pci-2"));
     const second = JSON.parse(
@@ -199,19 +190,7 @@ describe("when OPA cannot decide", () => {
     ],
     ["errors", 'package kubernetes.placement\n\nerrors contains "PCI clusters are full"\n', "PCI clusters are full"],
   ])("a policy answering %s: a Status and nothing appended", async (what, rego, message) => {
-    writeFileSync(joinPath(dir, "policy.rego"), rego);
-    const { stdout: cm } = await k([
-      "create",
-      "configmap",
-      "scheduling-policy",
-      `--from-file=${joinPath(dir, "policy.rego")}`,
-      "-n",
-      POLICY_NS,
-      "--dry-run=client",
-      "-o",
-      "yaml",
-    ]);
-    await k(["replace", "-f", "-"], cm);
+    await replacePolicy(rego);
     const before = await endOffset();
     const res = await post(fed, uniqueName("garbage"));
     const code = what === "errors" ? 403 : 500;
