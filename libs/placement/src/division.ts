@@ -52,46 +52,46 @@ export function divideReplicas(total: number, clusters: readonly ClusterShare[],
     clusters.filter((c) => !seen.has(c.name) && seen.add(c.name)),
     object,
   );
-  const got = new Map<string, number>(shares.map((s) => [s.name, 0]));
-  const cap = (s: ClusterShare) => (s.maxReplicas === undefined ? Infinity : Math.max(0, s.maxReplicas));
+  // Indexed by position in `shares` (hash order).
+  const got = new Array<number>(shares.length).fill(0);
+  const cap = shares.map((s) => (s.maxReplicas === undefined ? Infinity : Math.max(0, s.maxReplicas)));
   let left = Math.max(0, Math.floor(total));
 
-  for (const s of shares) {
-    const min = Math.min(Math.max(0, s.minReplicas), cap(s), left);
-    got.set(s.name, min);
+  shares.forEach((s, i) => {
+    const min = Math.min(Math.max(0, s.minReplicas), cap[i]!, left);
+    got[i] = min;
     left -= min;
-  }
+  });
 
-  let open = shares.filter((s) => s.weight > 0 && got.get(s.name)! < cap(s));
+  let open = shares.map((_, i) => i).filter((i) => shares[i]!.weight > 0 && got[i]! < cap[i]!);
+  const fraction = new Array<number>(shares.length).fill(0);
   while (left > 0 && open.length > 0) {
-    const weights = open.reduce((sum, s) => sum + s.weight, 0);
+    const weights = open.reduce((sum, i) => sum + shares[i]!.weight, 0);
     const pool = left;
     let capped = false;
-    const fractions = new Map<string, number>();
-    for (const s of open) {
-      const room = cap(s) - got.get(s.name)!;
-      const exact = (pool * s.weight) / weights;
+    for (const i of open) {
+      const room = cap[i]! - got[i]!;
+      const exact = (pool * shares[i]!.weight) / weights;
       const give = Math.min(Math.floor(exact), room);
-      fractions.set(s.name, exact - Math.floor(exact));
-      got.set(s.name, got.get(s.name)! + give);
+      fraction[i] = exact - Math.floor(exact);
+      got[i] = got[i]! + give;
       left -= give;
       if (give === room) capped = true;
     }
     if (!capped) {
       // Rounding left fewer replicas than open clusters: one each, largest fraction first, ties in hash order
       // (open is in hash order and the sort is stable).
-      const byFraction = [...open].sort((a, b) => fractions.get(b.name)! - fractions.get(a.name)!);
-      for (const s of byFraction) {
+      const byFraction = [...open].sort((a, b) => fraction[b]! - fraction[a]!);
+      for (const i of byFraction) {
         if (left === 0) break;
-        got.set(s.name, got.get(s.name)! + 1);
+        got[i] = got[i]! + 1;
         left -= 1;
       }
     }
-    open = open.filter((s) => got.get(s.name)! < cap(s));
+    open = open.filter((i) => got[i]! < cap[i]!);
   }
 
-  const replicas: Record<string, number> = {};
-  for (const s of [...shares].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)))
-    if (got.get(s.name)! > 0) replicas[s.name] = got.get(s.name)!;
-  return { replicas, unplaced: left };
+  const placed = shares.map((s, i) => [s.name, got[i]!] as const).filter(([, n]) => n > 0);
+  placed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return { replicas: Object.fromEntries(placed), unplaced: left };
 }
