@@ -54,7 +54,7 @@ export function program(): Command {
     .option("--base-port <port>", "use fixed ports from this base instead of free ones", parsePort)
     .option("--kubeconfig <path>", "where to write the kubeconfig with one context per cluster", ".run/kubeconfig")
     .option("--with-dns", "also start CoreDNS (etcd plugin) and dns-sync", false)
-    .option("--with-opa", "also start Open Policy Agent", false)
+    .option("--with-opa", "also start Open Policy Agent, and policy placement (SchedulingPolicy) against it", false)
     .option("--nodes <n>", "kwok nodes per member cluster (1-250)", parseNodes, 3)
     .addOption(
       new Option(

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join as joinPath, resolve } from "node:path";
 import {
   binaryPaths,
@@ -110,7 +110,14 @@ export async function up(opts: UpOptions): Promise<void> {
     kafkaSecurity: opts.kafkaSecurity,
   });
   process.stderr.write("[localenv] starting the federation API (ingest)\n");
-  const fed = await startFederation(env.info, "federation");
+  // With OPA, the federation runs the SchedulingPolicy admission step against it (docs/placement.md).
+  const admission = env.info.opa ? joinPath(env.info.runDir, "admission-control.json") : undefined;
+  if (admission) writeFileSync(admission, JSON.stringify({ url: env.info.opa!.url, timeout: "2s" }));
+  const fed = await startFederation(env.info, "federation", {
+    ...(admission
+      ? { args: ["--admission-control=SchedulingPolicy", `--admission-control-config-file=${admission}`] }
+      : {}),
+  });
   for (const m of env.info.members) {
     process.stderr.write(`[localenv] joining ${m.name}\n`);
     await join(

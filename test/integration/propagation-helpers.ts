@@ -126,16 +126,25 @@ export async function federated(fed: Federation, resources = PROPAGATED): Promis
   return out;
 }
 
-/** The part of an object the federation decides (what a user wrote), for comparing a member's copy with it. */
-export function essence(o: any): unknown {
+/**
+ * The part of an object the federation decides (what a user wrote), for comparing a member's copy with it. For a
+ * federated workload and a `member`, its replicas are that member's share in the plan the federation shows.
+ */
+export function essence(o: any, member?: string): unknown {
   const labels = { ...(o.metadata.labels ?? {}) };
   delete labels[OWNED_BY_LABEL];
   // Every kube-apiserver labels namespaces with their own name.
   delete labels["kubernetes.io/metadata.name"];
   if (o.kind === "ConfigMap" || o.kind === "Secret") return { labels, data: o.data ?? {} };
   if (o.kind === "Namespace") return { labels };
-  if (o.kind === "Deployment" || o.kind === "ReplicaSet")
-    return { labels, replicas: o.spec.replicas, image: o.spec.template.spec.containers[0].image };
+  if (o.kind === "Deployment" || o.kind === "ReplicaSet") {
+    const planned = o.status?.placement?.clusters?.find((c: any) => c.cluster === member);
+    return {
+      labels,
+      replicas: planned ? planned.replicas : o.spec.replicas,
+      image: o.spec.template.spec.containers[0].image,
+    };
+  }
   if (o.kind === "Service") return { labels, ports: o.spec.ports.map((p: any) => [p.port, p.targetPort]) };
   return { labels };
 }
@@ -158,7 +167,7 @@ export async function expectMemberEquals(
     ),
   );
   expect([...have.keys()].sort(), `${member}: keys`).toEqual([...want.keys()].sort());
-  for (const [k, o] of want) expect(essence(have.get(k)), `${member}: ${k}`).toEqual(essence(o));
+  for (const [k, o] of want) expect(essence(have.get(k)), `${member}: ${k}`).toEqual(essence(o, member));
 }
 
 /** Creates or replaces many ConfigMaps through the federation API, `parallel` at a time. Returns the count accepted. */

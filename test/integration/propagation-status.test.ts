@@ -43,7 +43,7 @@ describe("status from the members", () => {
 kind: Deployment
 metadata: {name: web, namespace: ${ns}}
 spec:
-  replicas: 2
+  replicas: 4
   selector: {matchLabels: {app: web}}
   template:
     metadata: {labels: {app: web}}
@@ -85,16 +85,16 @@ spec:
       const svc = JSON.parse((await fedctl(fed, ["-n", ns, "get", "service", "web", "-o", "json"])).stdout);
       expect(svc.status.loadBalancer.ingress.map((i: any) => i.ip).sort()).toEqual([...addresses].sort());
     }, 30_000);
-    // `kubectl get` reads the aggregate: READY 4/2 for a federated Deployment of 2 replicas in 2 clusters.
+    // `kubectl get` reads the aggregate: READY 4/4 for a federated Deployment of 4 replicas split over 2 clusters.
     const { stdout: table } = await fedctl(fed, ["-n", ns, "get", "deployment", "web"]);
-    expect(table).toMatch(/web\s+4\/2/);
+    expect(table).toMatch(/web\s+4\/4/);
     const { stdout: described } = await fedctl(fed, ["-n", ns, "describe", "deployment", "web"]);
     expect(described).toContain("created in cluster member1");
     expect(described).toContain("created in cluster member2");
   }, 120_000);
 
   it("counts a Service's ready endpoints from the members' EndpointSlices, in aggregate and per cluster", async () => {
-    await fedctl(fed, ["-n", ns, "create", "deployment", "ep", "--image=nginx", "--replicas=2"]);
+    await fedctl(fed, ["-n", ns, "create", "deployment", "ep", "--image=nginx", "--replicas=4"]);
     await fedctl(fed, ["-n", ns, "expose", "deployment", "ep", "--port=80"]);
 
     const expectCounts = (total: number, perCluster: [string, number][]) =>

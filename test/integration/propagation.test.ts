@@ -183,7 +183,11 @@ describe("propagation into three member clusters", () => {
       (await memberctl("member2", ["get", "deployment", "web", "-n", ns, "-o", "json", "--show-managed-fields"]))
         .stdout,
     );
-    expect(dep.spec.replicas).toBe(3);
+    // Its 3 replicas are divided: member2 runs its share of the plan the federation shows.
+    const planned = JSON.parse((await fedctl(fed, ["get", "deployment", "web", "-n", ns, "-o", "json"])).stdout).status
+      .placement.clusters as { cluster: string; replicas: number }[];
+    expect(planned.reduce((n, c) => n + c.replicas, 0)).toBe(3);
+    expect(dep.spec.replicas).toBe(planned.find((c) => c.cluster === "member2")!.replicas);
     expect(dep.metadata.managedFields.some((f: any) => f.manager === "federation")).toBe(true);
 
     // A Job's template is immutable in the members: the propagator replaces the Job instead of looping.

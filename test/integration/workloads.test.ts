@@ -85,8 +85,8 @@ describe("workloads in kwok-backed members", () => {
     }
   });
 
-  it("runs a federated Deployment's pods in every member, with ready endpoints and a load-balancer address, and rollout status completes", async () => {
-    await fedctl(fed, ["-n", ns, "create", "deployment", "web", "--image=nginx", "--replicas=3"]);
+  it("runs a federated Deployment's pods in every member (9 replicas split evenly), with ready endpoints and a load-balancer address, and rollout status completes", async () => {
+    await fedctl(fed, ["-n", ns, "create", "deployment", "web", "--image=nginx", "--replicas=9"]);
     await fedctl(fed, ["-n", ns, "expose", "deployment", "web", "--port=80", "--type=LoadBalancer"]);
 
     const addresses: string[] = [];
@@ -115,7 +115,7 @@ describe("workloads in kwok-backed members", () => {
       observedGeneration: dep.metadata.generation,
     });
     const { stdout: table } = await fedctl(fed, ["-n", ns, "get", "deployment", "web"]);
-    expect(table).toMatch(/web\s+9\/3\s+9\s+9/);
+    expect(table).toMatch(/web\s+9\/9\s+9\s+9/);
 
     await eventually(async () => {
       const svc = await fedJson(["-n", ns, "get", "service", "web"]);
@@ -128,7 +128,7 @@ describe("workloads in kwok-backed members", () => {
   }, 300_000);
 
   it("scales the members' pods with the federated Deployment, and deleting it removes them", async () => {
-    await fedctl(fed, ["-n", ns, "scale", "deployment", "web", "--replicas=1"]);
+    await fedctl(fed, ["-n", ns, "scale", "deployment", "web", "--replicas=3"]);
     for (const m of members()) {
       await eventually(async () => {
         const ps = await pods(m);

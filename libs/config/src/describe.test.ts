@@ -62,6 +62,7 @@ describe("CONFIG_DESCRIPTION", () => {
       "INGEST_TOKEN_AUTH_FILE",
       "INGEST_BASIC_AUTH_FILE",
       "INGEST_SECRETS_KEY_FILE",
+      "INGEST_ADMISSION_CONTROL_CONFIG_FILE",
     ]);
     for (const service of SERVICES)
       for (const d of describeConfig(service)) {

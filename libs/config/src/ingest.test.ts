@@ -30,7 +30,24 @@ describe("loadIngestConfig", () => {
       secretsKeyFile: undefined,
       maxRequestBodyBytes: 3 * 1024 * 1024,
       maxWatchTimeoutMs: 30 * 60_000,
+      schedulingPolicy: undefined,
+      rebalance: { readmitAfterMs: 30_000, readmitMaxMs: 600_000 },
     });
+  });
+
+  it("turns on the SchedulingPolicy admission step only with its config file", () => {
+    expect(
+      loadIngestConfig({
+        INGEST_ADMISSION_CONTROL: "SchedulingPolicy",
+        INGEST_ADMISSION_CONTROL_CONFIG_FILE: "/etc/kubefed/admission.yaml",
+      }).schedulingPolicy,
+    ).toEqual({ configFile: "/etc/kubefed/admission.yaml" });
+    expect(() => loadIngestConfig({ INGEST_ADMISSION_CONTROL: "SchedulingPolicy" })).toThrow(
+      /INGEST_ADMISSION_CONTROL_CONFIG_FILE must be set/,
+    );
+    expect(() => loadIngestConfig({ INGEST_ADMISSION_CONTROL: "AlwaysAdmit" })).toThrow(
+      /must be one of: SchedulingPolicy/,
+    );
   });
 
   it("reads every variable from the environment", () => {

@@ -8,7 +8,7 @@ import {
   type CommonSettings,
   type ServiceDefinition,
 } from "./common.ts";
-import { boolean, byteSize, duration, ipAddress, listenPort, text } from "./parse.ts";
+import { boolean, byteSize, duration, ipAddress, listenPort, oneOf, text } from "./parse.ts";
 import type { Env, Overrides } from "./spec.ts";
 
 export interface IngestSettings extends CommonSettings {
@@ -22,6 +22,10 @@ export interface IngestSettings extends CommonSettings {
   readonly secretsKeyFile?: string;
   readonly maxRequestBodyBytes: number;
   readonly maxWatchTimeout: number;
+  readonly admissionControl?: string;
+  readonly admissionControlConfigFile?: string;
+  readonly rebalanceReadmitAfter: number;
+  readonly rebalanceReadmitMax: number;
 }
 
 export interface IngestConfig extends CommonConfig {
@@ -39,9 +43,15 @@ export interface IngestConfig extends CommonConfig {
   };
   /** AES-256-GCM keyring (JSON) for Secret payloads; absent: the ingest must refuse Secret writes. */
   readonly secretsKeyFile: string | undefined;
-  /** Open Policy Agent base URL for policy placement; absent: no policy admission step. */
   readonly maxRequestBodyBytes: number;
   readonly maxWatchTimeoutMs: number;
+  /**
+   * The SchedulingPolicy admission step (policy placement by Open Policy Agent): the file naming OPA's URL,
+   * absent when the step is off.
+   */
+  readonly schedulingPolicy: { readonly configFile: string } | undefined;
+  /** The damping rule of rebalanced replicas (libs/placement's DampingRule): base and longest readmission wait. */
+  readonly rebalance: { readonly readmitAfterMs: number; readonly readmitMaxMs: number };
 }
 
 const file = text("must be a file path");
@@ -112,9 +122,41 @@ export const ingestDefinition: ServiceDefinition<IngestSettings, IngestConfig> =
       default: "30m",
       parse: duration,
     },
+    admissionControl: {
+      env: "INGEST_ADMISSION_CONTROL",
+      description:
+        "Admission steps to run, as kube-apiserver's --admission-control: SchedulingPolicy (policy placement by Open Policy Agent) or unset.",
+      parse: oneOf(["SchedulingPolicy"]),
+    },
+    admissionControlConfigFile: {
+      env: "INGEST_ADMISSION_CONTROL_CONFIG_FILE",
+      description:
+        'JSON or YAML file of the SchedulingPolicy step: {"url": OPA base URL, "timeout": "2s", "failOpen": false}.',
+      file: true,
+      parse: file,
+    },
+    rebalanceReadmitAfter: {
+      env: "INGEST_REBALANCE_READMIT_AFTER",
+      description:
+        "How long a cluster back from Offline must stay Ready before rebalanced replicas return to it; doubled for every other outage in the last 30 minutes.",
+      default: "30s",
+      parse: duration,
+    },
+    rebalanceReadmitMax: {
+      env: "INGEST_REBALANCE_READMIT_MAX",
+      description: "The longest a flapping cluster waits before rebalanced replicas return to it.",
+      default: "10m",
+      parse: duration,
+    },
   },
   check: (r) => [
     ...bothOrNeither(r, "tlsCertFile", "tlsKeyFile", "both or neither; neither means a self-signed certificate"),
+    ...bothOrNeither(
+      r,
+      "admissionControl",
+      "admissionControlConfigFile",
+      "SchedulingPolicy needs its config file naming OPA's URL",
+    ),
   ],
   build: (s) => ({
     ...commonConfig(s),
@@ -128,6 +170,11 @@ export const ingestDefinition: ServiceDefinition<IngestSettings, IngestConfig> =
     secretsKeyFile: s.secretsKeyFile,
     maxRequestBodyBytes: s.maxRequestBodyBytes,
     maxWatchTimeoutMs: s.maxWatchTimeout,
+    schedulingPolicy:
+      s.admissionControl === "SchedulingPolicy" && s.admissionControlConfigFile !== undefined
+        ? { configFile: s.admissionControlConfigFile }
+        : undefined,
+    rebalance: { readmitAfterMs: s.rebalanceReadmitAfter, readmitMaxMs: s.rebalanceReadmitMax },
   }),
 };
 

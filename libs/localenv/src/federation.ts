@@ -59,7 +59,14 @@ export interface Federation extends ServiceHandle {
 export async function startFederation(
   env: EnvironmentInfo,
   name: string,
-  opts: { port?: number; replicaOf?: Federation } = {},
+  opts: {
+    port?: number;
+    replicaOf?: Federation;
+    /** Extra environment of the ingest, e.g. INGEST_REBALANCE_READMIT_AFTER. */
+    env?: Record<string, string>;
+    /** Extra flags of the ingest, e.g. --admission-control=SchedulingPolicy. */
+    args?: string[];
+  } = {},
 ): Promise<Federation> {
   // A replica serves the same federation (same log, tokens and keys) from a process and port of its own.
   const replica = opts.replicaOf;
@@ -114,13 +121,14 @@ export async function startFederation(
     INGEST_SECRETS_KEY_FILE: keyFile,
     LOG_LEVEL: "warn",
     ...kafkaSecurityEnv(env.kafka.security, "ingest"),
+    ...opts.env,
   };
   if (env.kafka.security && !replica) await grantFederation(env, name);
   const start = async () => {
     const proc = startProcess({
       name: `ingest-${name}${replica ? `-${port}` : ""}`,
       command: process.execPath,
-      args: nodeArgs("services/ingest/src/main.ts"),
+      args: [...nodeArgs("services/ingest/src/main.ts"), ...(opts.args ?? [])],
       runDir: env.runDir,
       cwd: REPO_ROOT,
       env: environment,

@@ -9,7 +9,7 @@ import {
   validateAnnotations,
   validateLabels,
 } from "@kubefed/names";
-import { clusterSelectorProblems } from "@kubefed/placement";
+import { clusterSelectorProblems, preferencesAnnotation, preferencesProblems } from "@kubefed/placement";
 import { ApiError, Reason, messages, type StatusCause } from "./status.ts";
 import type { ResourceType } from "./resources.ts";
 import { validateObject } from "./validate.ts";
@@ -44,6 +44,15 @@ export function admit(rt: ResourceType, obj: Obj): { causes: StatusCause[]; unkn
         message: `Invalid value: ${p}`,
       });
     }
+  }
+  const preferences = preferencesAnnotation(rt.group, rt.kind);
+  if (preferences !== undefined && annotations[preferences] !== undefined) {
+    for (const p of preferencesProblems(String(annotations[preferences])))
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: `metadata.annotations[${preferences}]`,
+        message: `Invalid value: ${p}`,
+      });
   }
   const unknown: StatusCause[] = [];
   for (const c of validateObject(obj)) {

@@ -52,8 +52,11 @@ export interface HandleOptions {
   /**
    * Runs after `decide` accepted the command and before anything is appended. Admission of an update goes here:
    * Kubernetes checks an update's resourceVersion before validating it (a create is validated first, by the route).
+   * It may answer the events to append instead (admission changed the object).
    */
-  beforeAppend?: (events: readonly FederationEvent[]) => void;
+  beforeAppend?: (
+    events: readonly FederationEvent[],
+  ) => void | undefined | Promise<readonly FederationEvent[] | undefined>;
 }
 
 export class CommandHandler {
@@ -70,7 +73,7 @@ export class CommandHandler {
       if (!rejection) throw e;
       throw this.refused(rejection, command, opts, state);
     }
-    opts.beforeAppend?.(events);
+    events = [...((await opts.beforeAppend?.(events)) ?? events)];
     if (opts.dryRun) return dryRunResult(command, state);
     return this.append(command, events, opts);
   }

@@ -12,6 +12,7 @@ import type { ServerResponse } from "node:http";
 import {
   metaOf,
   PreconditionType,
+  type FederationEvent,
   type EventMetadata,
   type KubeObject,
   type ObjectRef,
@@ -28,6 +29,7 @@ import type { UserInfo } from "./auth.ts";
 import { selectorMatcher } from "./selectors.ts";
 import { applyPatch, applyStrategicMergePatch, PatchType } from "./patch.ts";
 import { serveWatch } from "./watch.ts";
+import type { PlacementAdmission } from "./placementadmission.ts";
 
 export interface WriteContext {
   user: UserInfo;
@@ -44,6 +46,8 @@ export interface HandlerDeps {
   view: StatusView;
   /** The one write path: decide, append, wait for the fold. */
   commands: CommandHandler;
+  /** Overrides checked against the clusters, then the SchedulingPolicy step (after validation). */
+  placement?: Pick<PlacementAdmission, "admit">;
 }
 
 const SERVER_FIELDS = [
@@ -154,6 +158,11 @@ const expected = (rv: unknown): Precondition => ({
   resourceVersion: rv as string,
 });
 
+/** The event carrying `object` instead (the admission step merged the policy's annotations in). */
+function withObject(e: FederationEvent, object: KubeObject): FederationEvent {
+  return e.type === "ObjectDeleted" ? e : ({ ...e, data: { ...e.data, object } } as FederationEvent);
+}
+
 export class Handlers {
   constructor(private readonly d: HandlerDeps) {}
 
@@ -254,9 +263,10 @@ export class Handlers {
     }
     // Kubernetes validates a create before its storage can say AlreadyExists.
     ctx.warnings.push(...admitOrThrow(rt, obj, ctx.fieldValidation));
+    const admitted = this.d.placement ? await this.d.placement.admit(rt, obj) : obj;
     const data = {
       ref: refOf(rt, namespace, String(name)),
-      object: obj as KubeObject,
+      object: admitted as KubeObject,
       ...(ctx.fieldManager ? { fieldManager: ctx.fieldManager } : {}),
     };
     return this.d.commands.handle(
@@ -286,9 +296,15 @@ export class Handlers {
     };
     const type = status ? CommandType.UpdateObjectStatus : CommandType.UpdateObject;
     // Admission after decide: Kubernetes refuses a stale resourceVersion before it validates the object.
+    const placement = this.d.placement;
     const beforeAppend = status
       ? undefined
-      : () => void ctx.warnings.push(...admitOrThrow(rt, clean, ctx.fieldValidation));
+      : async (events: readonly FederationEvent[]) => {
+          ctx.warnings.push(...admitOrThrow(rt, clean, ctx.fieldValidation));
+          if (!placement) return undefined;
+          const admitted = (await placement.admit(rt, clean)) as KubeObject;
+          return admitted === clean ? undefined : events.map((e) => withObject(e, admitted));
+        };
     return this.d.commands.handle(
       { type, data, metadata: eventMetadata(ctx) },
       { resource: rt, dryRun: ctx.dryRun, ...(beforeAppend ? { beforeAppend } : {}) },

@@ -19,6 +19,11 @@ import { StatusView } from "./statusview.ts";
 import { concerns, revisionsOf } from "./history.ts";
 import { readLog } from "./logreader.ts";
 import { createMetrics, createRequestHandler } from "./server.ts";
+import { PlacementAdmission } from "./placementadmission.ts";
+import { SchedulingRecorder } from "./scheduling.ts";
+import { parseSchedulingPolicyConfig, SchedulingPolicy } from "./schedulingpolicy.ts";
+import { DEFAULT_DAMPING } from "@kubefed/placement";
+import { SCHEDULING_POLICY_CONFIGMAP, SCHEDULING_POLICY_NAMESPACE } from "@kubefed/names";
 
 const cmd = new Command("ingest")
   .description("Federation API server: Kubernetes API in front of the event log")
@@ -111,7 +116,47 @@ try {
     present: (o) => statusView.merge(o),
     onAppended: (type) => metrics.appended.inc({ type }),
   });
-  const handlers = new Handlers({ readModel, view: statusView, commands });
+  let policy: SchedulingPolicy | undefined;
+  if (config.schedulingPolicy) {
+    const file = config.schedulingPolicy.configFile;
+    let policyConfig;
+    try {
+      policyConfig = parseSchedulingPolicyConfig(read(file, "admission control config file"));
+    } catch (e) {
+      process.stderr.write(`ingest: the admission control config file ${file}: ${toFederationError(e).message}\n`);
+      process.exit(2);
+    }
+    policy = new SchedulingPolicy({ config: policyConfig, federation: fed, state: () => readModel.current, logger });
+    if (policyConfig.failOpen)
+      logger.warn({ url: policyConfig.url }, "SchedulingPolicy fails open: writes pass unchanged while OPA fails");
+    // Pushed when it changes, not only at the next write that needs it.
+    readModel.subscribe((changes) => {
+      if (
+        changes.some(
+          (c) =>
+            c.kindKey === "/ConfigMap" &&
+            c.namespace === SCHEDULING_POLICY_NAMESPACE &&
+            c.object.metadata &&
+            (c.object.metadata as { name?: string }).name === SCHEDULING_POLICY_CONFIGMAP,
+        )
+      )
+        policy?.sync();
+    });
+  }
+  const placement = new PlacementAdmission({ state: () => readModel.current, ...(policy ? { policy } : {}) });
+  const handlers = new Handlers({ readModel, view: statusView, commands, placement });
+  const scheduling = new SchedulingRecorder({
+    state: () => readModel.current,
+    health: (c) => statusView.clusterHealth(c),
+    statusOffset: () => statusView.statusOffset,
+    commands,
+    rule: {
+      ...DEFAULT_DAMPING,
+      readmitAfterMs: config.rebalance.readmitAfterMs,
+      maxReadmitAfterMs: config.rebalance.readmitMaxMs,
+    },
+    logger,
+  });
   const tls = config.tls
     ? { cert: read(config.tls.certFile, "TLS certificate"), key: read(config.tls.keyFile, "TLS key") }
     : await (async () => {
@@ -150,6 +195,8 @@ try {
   );
   await readModel.start();
   await statusView.start();
+  scheduling.start();
+  policy?.sync();
   ready = true;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -166,6 +213,7 @@ try {
   );
   const shutdown = async () => {
     server.close();
+    await scheduling.stop().catch(() => undefined);
     await statusView.stop().catch(() => undefined);
     await readModel.stop().catch(() => undefined);
     await appender.close().catch(() => undefined);

@@ -13,8 +13,9 @@
  */
 import { decodeStatus, metaOf, type FederationError, type KubeObject, type StatusReport } from "@kubefed/events";
 import { Follower, type Positioned } from "@kubefed/follower";
-import { parseObjectKey } from "@kubefed/names";
-import { getObject, listObjects, type ListSelector } from "@kubefed/state";
+import { objectKey, parseObjectKey } from "@kubefed/names";
+import { clusterFacts, isDivided, planOf, planStatus, type ClusterFacts } from "@kubefed/placement";
+import { getObject, listObjects, objectsOfKind, type ListSelector } from "@kubefed/state";
 import type { TailSource } from "@kubefed/kafka";
 import type { ReadModel } from "./readmodel.ts";
 import { FEDERATION_GROUP } from "./resources.ts";
@@ -31,6 +32,7 @@ import {
 import {
   DEFAULT_STATUS_LIMITS,
   foldStatus,
+  type ClusterHealth,
   initialStatusModel,
   type DerivedEvent,
   type StatusLimits,
@@ -88,9 +90,47 @@ export class StatusView {
     await this.follower.stop();
   }
 
-  /** The object as the API shows it: its own fields with the reported status merged in. */
+  /**
+   * The object as the API shows it: its own fields with the reported status merged in, and for a divided
+   * workload the replica plan per cluster (`status.placement`), computed as the propagator computes it.
+   */
   merge(o: KubeObject): KubeObject {
-    return mergeStatus(this.model, this.readModel, o);
+    const merged = mergeStatus(this.model, this.readModel, o);
+    if (!isDivided(o)) return merged;
+    const m = metaOf(o);
+    const key = objectKey({
+      group: String(o.apiVersion).split("/")[0]!,
+      kind: String(o.kind),
+      namespace: m.namespace ?? null,
+      name: String(m.name),
+    });
+    const plan = planOf(o, key, this.clusterFacts());
+    const status = (merged.status ?? {}) as Record<string, unknown>;
+    return plan ? ({ ...merged, status: { ...status, placement: planStatus(plan) } } as KubeObject) : merged;
+  }
+
+  private facts: { table: unknown; facts: readonly ClusterFacts[] } | undefined;
+
+  /** The Clusters as the objects log records them (labels, scheduling decision); rebuilt when one changes. */
+  private clusterFacts(): readonly ClusterFacts[] {
+    const state = this.readModel.current;
+    const table = state.kinds[`${FEDERATION_GROUP}/Cluster`];
+    if (this.facts?.table !== table || !this.facts)
+      this.facts = {
+        table,
+        facts: objectsOfKind(state, `${FEDERATION_GROUP}/Cluster`).map(([, c]) => clusterFacts(c)),
+      };
+    return this.facts.facts;
+  }
+
+  /** The latest health a member reported for a cluster. */
+  clusterHealth(name: string): ClusterHealth | undefined {
+    return this.model.clusters.get(name);
+  }
+
+  /** Offset of the last status report folded; null before any. */
+  get statusOffset(): string | null {
+    return this.model.lastOffset;
   }
 
   /** One object by identity (merged), or a derived Event; undefined when neither exists. */

@@ -8,6 +8,7 @@ import type { FederationError, KubeObject, Keyring } from "@kubefed/events";
 import { followObjects, outcomeOf, type ObjectsFollower, type ObjectsStep } from "@kubefed/follower";
 import { objectIn, objectsOfKind, type FederationState } from "@kubefed/state";
 import { FEDERATION_SYSTEM_NAMESPACE } from "@kubefed/names";
+import { clusterFacts, isDivided, MEMBER_KINDS, type ClusterFacts } from "@kubefed/placement";
 import type { TailSource } from "@kubefed/kafka";
 import type { MemberEndpoint } from "./member.ts";
 
@@ -93,6 +94,29 @@ export class Projection {
     return objectsOfKind(this.current, kindKey).map(([nameKey, o]) => [`${group}/${kind}/${nameKey}`, o]);
   }
 
+  private facts: { clusters: unknown; version: string; facts: readonly ClusterFacts[] } | undefined;
+  private factsVersion = 0;
+
+  /**
+   * What replica division knows of every Cluster (labels, the recorded scheduling decision), with a version that
+   * changes when any Cluster does (the fold replaces the Cluster table then, so its identity tells).
+   */
+  clusterFacts(): { readonly version: string; readonly facts: readonly ClusterFacts[] } {
+    const table = this.current.kinds[CLUSTER_KIND_KEY];
+    if (this.facts?.clusters !== table || !this.facts) {
+      const facts = objectsOfKind(this.current, CLUSTER_KIND_KEY).map(([, c]) => clusterFacts(c));
+      this.facts = { clusters: table, version: String(++this.factsVersion), facts };
+    }
+    return this.facts;
+  }
+
+  /** Keys of every divided workload (ReplicaSets, Deployments, Jobs, HPAs): a Cluster change may move replicas. */
+  private dividedKeys(): string[] {
+    return MEMBER_KINDS.filter((k) =>
+      isDivided({ apiVersion: k.group === "" ? k.version : `${k.group}/${k.version}`, kind: k.kind }),
+    ).flatMap((k) => this.objectsOf(`${k.group}/${k.kind}`).map(([key]) => key));
+  }
+
   /** The member clusters registered in the federation, with how to reach each. */
   clusters(): ClusterInfo[] {
     return objectsOfKind(this.current, CLUSTER_KIND_KEY).map(([, c]) => this.clusterInfo(c));
@@ -146,9 +170,14 @@ export class Projection {
       const outcome = outcomeOf(step);
       if (outcome?.status !== "applied") continue;
       const { offset } = step;
-      changed.push(...outcome.changedKeys);
-      if (outcome.changedKeys.length > 1) {
-        this.extraChanges.set(offset, outcome.changedKeys);
+      // A Cluster's labels, scheduling decision or existence change every cluster's share of divided workloads:
+      // recorded as a cascade, so each member's cursor reconciles them at that offset.
+      const keys = outcome.changedKeys.some((k) => k.startsWith(`${CLUSTER_KIND_KEY}/`))
+        ? [...outcome.changedKeys, ...this.dividedKeys()]
+        : outcome.changedKeys;
+      changed.push(...keys);
+      if (keys.length > 1) {
+        this.extraChanges.set(offset, keys);
         if (this.extraChanges.size > 10_000) this.extraChanges.delete(this.extraChanges.keys().next().value!);
       }
     }

@@ -17,11 +17,18 @@ import { FEDERATION_SYSTEM_NAMESPACE, apiVersionOf, isOwnedBy } from "@kubefed/n
 import {
   desiredForMember,
   isConverged,
+  isDivided,
   isImmutableFieldError,
   isPlaced,
   memberKind,
+  OVERRIDES_ANNOTATION,
+  planOf,
   withDesiredHash,
+  withOverrides,
+  withPlan,
+  type ClusterFacts,
   type MemberKind,
+  type ReplicaPlan,
 } from "@kubefed/placement";
 import { namespaceKey, parseObjectKey } from "./keys.ts";
 import type { Member } from "./member.ts";
@@ -35,6 +42,12 @@ export interface ReconcileContext {
   desired(key: string): KubeObject | undefined;
   /** Every federated object in a namespace (to keep a namespace wherever something in it is placed). */
   inNamespace(namespace: string): KubeObject[];
+  /**
+   * Every member cluster of the federation as the objects log records it (labels, the scheduling decision),
+   * with a version that changes whenever one does: replica division reads all of them, and because they come
+   * from the log, every worker divides the same way at the same offset.
+   */
+  clusters(): { readonly version: string; readonly facts: readonly ClusterFacts[] };
   /** The member's copy when the caller already has it (from a watch event): saves a GET. */
   readonly actual?: KubeObject | null;
   /** Told the member's resourceVersion of every object this reconcile wrote (its watch will echo it). */
@@ -59,10 +72,12 @@ function refOf(kind: MemberKind, namespace: string | null, name: string): Object
 }
 
 /** The desired member object for `key`, or undefined when the federation does not place it in this cluster. */
-export function desiredIn(
-  ctx: Pick<ReconcileContext, "federation" | "clusterLabels" | "desired" | "inNamespace">,
-  key: string,
-): KubeObject | undefined {
+export type PlacementContext = Pick<
+  ReconcileContext,
+  "federation" | "cluster" | "clusterLabels" | "desired" | "inNamespace" | "clusters"
+>;
+
+export function desiredIn(ctx: PlacementContext, key: string): KubeObject | undefined {
   const fed = ctx.desired(key);
   if (!fed) return undefined;
   // The federation's own system namespace (member credentials) never leaves the federation.
@@ -78,7 +93,43 @@ export function desiredIn(
   }
   // Federated objects in a namespace the federation is deleting are on their way out.
   if ((fed.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp) return undefined;
-  return memberCopy(fed, ctx.federation);
+  const copy = memberCopy(fed, ctx.federation);
+  if (!isDivided(fed)) return hasOverrides(fed) ? clusterCopy(fed, copy, ctx.cluster, ctx.federation) : copy;
+  const clusters = ctx.clusters();
+  const share = planFor(fed, key, clusters).clusters[ctx.cluster];
+  if (!share) return undefined;
+  return clusterCopy(fed, withPlan(copy, share), ctx.cluster, `${ctx.federation}/${clusters.version}`);
+}
+
+const hasOverrides = (o: KubeObject) =>
+  Object.hasOwn((o.metadata as { annotations?: object } | undefined)?.annotations ?? {}, OVERRIDES_ANNOTATION);
+
+/** Copies per cluster, for the clusters version they were made with (hashing is the costly part). */
+const clusterCopies = new WeakMap<KubeObject, Map<string, { version: string; copy: KubeObject }>>();
+
+/** The copy with this cluster's override applied after division, hashed again. */
+function clusterCopy(fed: KubeObject, copy: KubeObject, cluster: string, version: string): KubeObject {
+  let byCluster = clusterCopies.get(fed);
+  if (!byCluster) clusterCopies.set(fed, (byCluster = new Map()));
+  const hit = byCluster.get(cluster);
+  if (hit && hit.version === version) return hit.copy;
+  const out = withDesiredHash(withOverrides(fed, copy, cluster));
+  byCluster.set(cluster, { version, copy: out });
+  return out;
+}
+
+/** Plans by object, for the clusters version they were made with: every cluster of a worker asks for the same one. */
+const plans = new WeakMap<KubeObject, { version: string; key: string; plan: ReplicaPlan }>();
+function planFor(
+  fed: KubeObject,
+  key: string,
+  clusters: { readonly version: string; readonly facts: readonly ClusterFacts[] },
+): ReplicaPlan {
+  const hit = plans.get(fed);
+  if (hit && hit.version === clusters.version && hit.key === key) return hit.plan;
+  const plan = planOf(fed, key, clusters.facts)!;
+  plans.set(fed, { version: clusters.version, key, plan });
+  return plan;
 }
 
 /**

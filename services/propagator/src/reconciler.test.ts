@@ -110,7 +110,11 @@ function setup(desired: KubeObject) {
   const member = new InMemoryMember();
   const reports: ObjectObservedReport[] = [];
   const objects = new Map([[KEY, desired]]);
-  const projection = { get: (k: string) => objects.get(k), objectsOf: () => [] as [string, KubeObject][] };
+  const projection = {
+    get: (k: string) => objects.get(k),
+    objectsOf: () => [] as [string, KubeObject][],
+    clusterFacts: () => ({ version: "0", facts: [{ name: "m1", labels: {}, schedulable: true }] }),
+  };
   const writes = new OwnWrites();
   const cache = new MemberCache({
     federation: FED,

@@ -13,19 +13,27 @@ import {
   type StatusReport,
 } from "@kubefed/events";
 import type { Logger } from "@kubefed/logging";
-import { MEMBER_KINDS, memberKind } from "@kubefed/placement";
+import { MEMBER_KINDS, memberKind, type ClusterFacts } from "@kubefed/placement";
 import { withReadyEndpoints } from "./endpoints.ts";
 import { parseObjectKey } from "./keys.ts";
 import type { Member } from "./member.ts";
 import type { MemberCache } from "./membercache.ts";
 import type { OwnWrites } from "./ownwrites.ts";
-import { desiredIn, reconcile, type ReconcileContext, type ReconcileResult } from "./reconcile.ts";
+import {
+  desiredIn,
+  reconcile,
+  type PlacementContext,
+  type ReconcileContext,
+  type ReconcileResult,
+} from "./reconcile.ts";
 import type { RunResult } from "./retry.ts";
 
 /** What a reconciler reads of the projection. */
 export interface DesiredObjects {
   get(key: string): KubeObject | undefined;
   objectsOf(kindKey: string): [string, KubeObject][];
+  /** The member clusters as the log records them, for replica division. */
+  clusterFacts(): { readonly version: string; readonly facts: readonly ClusterFacts[] };
 }
 
 export interface ReconcilerOptions {
@@ -55,10 +63,12 @@ export class Reconciler {
   constructor(private readonly o: ReconcilerOptions) {}
 
   /** What decides the desired object here: the federation's objects and this cluster's labels. */
-  private placement(): Pick<ReconcileContext, "federation" | "clusterLabels" | "desired" | "inNamespace"> {
+  private placement(): PlacementContext {
     const p = this.o.projection;
     return {
       federation: this.o.federation,
+      cluster: this.o.cluster,
+      clusters: () => p.clusterFacts(),
       clusterLabels: this.o.labels(),
       desired: (k: string) => p.get(k),
       inNamespace: (ns: string) =>
@@ -80,7 +90,6 @@ export class Reconciler {
   private context(member: Member, actual: KubeObject | null | undefined): ReconcileContext {
     return {
       ...this.placement(),
-      cluster: this.o.cluster,
       member,
       wrote: (key: string, rv: string) => this.o.writes.wrote(key, rv),
       ...(actual !== undefined ? { actual } : {}),
