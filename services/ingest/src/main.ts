@@ -16,8 +16,7 @@ import { CommandHandler } from "./commands.ts";
 import { Handlers } from "./handlers.ts";
 import { ReadModel } from "./readmodel.ts";
 import { StatusView } from "./statusview.ts";
-import { concerns, revisionsOf } from "./history.ts";
-import { readLog } from "./logreader.ts";
+import { HistoryIndex } from "./historyindex.ts";
 import { createMetrics, createRequestHandler } from "./server.ts";
 
 const cmd = new Command("ingest")
@@ -110,7 +109,15 @@ try {
     present: (o) => statusView.merge(o),
     onAppended: (type) => metrics.appended.inc({ type }),
   });
-  const handlers = new Handlers({ readModel, view: statusView, commands });
+  const history = new HistoryIndex();
+  readModel.subscribeSteps((steps) => history.add(steps));
+  const historyReady = () => true;
+  const handlers = new Handlers({
+    readModel,
+    view: statusView,
+    commands,
+    history: { index: history, ready: historyReady },
+  });
   const tls = config.tls
     ? { cert: read(config.tls.certFile, "TLS certificate"), key: read(config.tls.keyFile, "TLS key") }
     : await (async () => {
@@ -129,13 +136,11 @@ try {
         logger.warn("no TLS certificate given: serving a self-signed one");
         return { cert: pems.cert, key: pems.private };
       })();
-  const history = async (ref: { group: string; kind: string; namespace: string | null; name: string }) =>
-    revisionsOf(await readLog(kafka, objectsTopic(fed), keyring, (e) => concerns(e, ref)), ref);
   const server = createServer(
     tls,
     createRequestHandler(
       {
-        history,
+        history: { history, readModel, historyReady },
         auth,
         handlers,
         logger,

@@ -110,6 +110,11 @@ export class ReadModel {
     this.follower.forget(eventId);
   }
 
+  /** Told every folded batch's steps, with the events (the history index reads who changed what from them). */
+  subscribeSteps(listener: (steps: readonly ObjectsStep[]) => void): () => void {
+    return this.follower.subscribe(listener);
+  }
+
   subscribe(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
