@@ -83,7 +83,6 @@ const log: { event: FederationEvent; offset: string }[] = [
   },
 ];
 
-
 /** The index fed by the same fold the read model runs. */
 function indexOf(events: typeof log): { index: HistoryIndex; state: FederationState } {
   const index = new HistoryIndex();

@@ -214,13 +214,14 @@ export function exactResourceVersion(index: HistoryIndex, rv: string | null, log
   if (!/^\d+$/.test(rv)) throw new ApiError(Reason.BadRequest, `resourceVersion "${rv}" is not a valid offset`);
   const offset = Number(rv);
   if (offset >= index.next)
-    throw new ApiError(
-      Reason.Timeout,
-      `Too large resource version: ${rv}, current: ${index.next - 1}`,
-      { causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }] },
-    );
+    throw new ApiError(Reason.Timeout, `Too large resource version: ${rv}, current: ${index.next - 1}`, {
+      causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
+    });
   if (offset < logStart)
-    throw new ApiError(Reason.Expired, `The resourceVersion for the provided list is too old (log starts at ${logStart})`);
+    throw new ApiError(
+      Reason.Expired,
+      `The resourceVersion for the provided list is too old (log starts at ${logStart})`,
+    );
   return offset;
 }
 
