@@ -29,6 +29,8 @@ describe("loadIngestConfig", () => {
       secretsKeyFile: undefined,
       maxRequestBodyBytes: 3 * 1024 * 1024,
       maxWatchTimeoutMs: 30 * 60_000,
+      watchWindowBytes: 64 * 1024 * 1024,
+      snapshotInterval: 100_000,
     });
   });
 

@@ -8,7 +8,7 @@ import {
   type CommonSettings,
   type ServiceDefinition,
 } from "./common.ts";
-import { boolean, byteSize, duration, ipAddress, listenPort, text } from "./parse.ts";
+import { boolean, byteSize, duration, integer, ipAddress, listenPort, text } from "./parse.ts";
 import type { Env, Overrides } from "./spec.ts";
 
 export interface IngestSettings extends CommonSettings {
@@ -22,6 +22,8 @@ export interface IngestSettings extends CommonSettings {
   readonly secretsKeyFile?: string;
   readonly maxRequestBodyBytes: number;
   readonly maxWatchTimeout: number;
+  readonly watchWindowBytes: number;
+  readonly snapshotInterval: number;
 }
 
 export interface IngestConfig extends CommonConfig {
@@ -42,6 +44,10 @@ export interface IngestConfig extends CommonConfig {
   /** Open Policy Agent base URL for policy placement; absent: no policy admission step. */
   readonly maxRequestBodyBytes: number;
   readonly maxWatchTimeoutMs: number;
+  /** The watch window (changes kept for watches resuming from a past resourceVersion) is bounded by this too. */
+  readonly watchWindowBytes: number;
+  /** Events between two snapshots of the folded state; 0: this ingest writes none. */
+  readonly snapshotInterval: number;
 }
 
 const file = text("must be a file path");
@@ -112,6 +118,20 @@ export const ingestDefinition: ServiceDefinition<IngestSettings, IngestConfig> =
       default: "30m",
       parse: duration,
     },
+    watchWindowBytes: {
+      env: "INGEST_WATCH_WINDOW_BYTES",
+      description:
+        "Most bytes of changes kept for watches resuming from a past resourceVersion (besides at most 100000 changes); older ones get 410 Gone.",
+      default: "64Mi",
+      parse: byteSize,
+    },
+    snapshotInterval: {
+      env: "INGEST_SNAPSHOT_INTERVAL",
+      description:
+        "Events of the objects log between two snapshots of the folded state (<fed>.snapshots), which readers start from; 0 writes none.",
+      default: "100000",
+      parse: integer(0, 1_000_000_000),
+    },
   },
   check: (r) => [
     ...bothOrNeither(r, "tlsCertFile", "tlsKeyFile", "both or neither; neither means a self-signed certificate"),
@@ -128,6 +148,8 @@ export const ingestDefinition: ServiceDefinition<IngestSettings, IngestConfig> =
     secretsKeyFile: s.secretsKeyFile,
     maxRequestBodyBytes: s.maxRequestBodyBytes,
     maxWatchTimeoutMs: s.maxWatchTimeout,
+    watchWindowBytes: s.watchWindowBytes,
+    snapshotInterval: s.snapshotInterval,
   }),
 };
 

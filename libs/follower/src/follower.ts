@@ -15,12 +15,15 @@ import type { LogRecord, Tail, TailSource } from "@kubefed/kafka";
 export interface Positioned<E> {
   readonly event: E;
   readonly offset: string;
+  /** Size of the record's value: what holding the event costs, roughly (bounded windows count it). */
+  readonly bytes?: number;
 }
 
 /** One event folded by `byEvent`, with the states around it (the same object if the fold mutates its state). */
 export interface Step<S, E> {
   readonly event: E;
   readonly offset: string;
+  readonly bytes?: number;
   readonly before: S;
   readonly after: S;
 }
@@ -36,10 +39,10 @@ export function byEvent<S, E>(evolve: (state: S, event: E, offset: string) => S)
   return (state, batch) => {
     const steps: Step<S, E>[] = [];
     let current = state;
-    for (const { event, offset } of batch) {
+    for (const { event, offset, bytes } of batch) {
       const before = current;
       current = evolve(before, event, offset);
-      steps.push({ event, offset, before, after: current });
+      steps.push({ event, offset, before, after: current, ...(bytes !== undefined ? { bytes } : {}) });
     }
     return { state: current, changes: steps };
   };
@@ -266,7 +269,7 @@ export class Follower<S, E, C, R = never> {
       const offset = BigInt(r.offset);
       if (offset < through) continue;
       try {
-        batch.push({ event: this.o.decode(r), offset: r.offset });
+        batch.push({ event: this.o.decode(r), offset: r.offset, bytes: r.value.length });
       } catch (err) {
         let poison: FederationError;
         try {

@@ -57,7 +57,7 @@ export interface Federation extends ServiceHandle {
 export async function startFederation(
   env: EnvironmentInfo,
   name: string,
-  opts: { port?: number; replicaOf?: Federation } = {},
+  opts: { port?: number; replicaOf?: Federation; env?: Record<string, string> } = {},
 ): Promise<Federation> {
   // A replica serves the same federation (same log, tokens and keys) from a process and port of its own.
   const replica = opts.replicaOf;
@@ -111,6 +111,7 @@ export async function startFederation(
     INGEST_TOKEN_AUTH_FILE: tokenFile,
     INGEST_SECRETS_KEY_FILE: keyFile,
     LOG_LEVEL: "warn",
+    ...opts.env,
   };
   const start = async () => {
     const proc = startProcess({
