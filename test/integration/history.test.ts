@@ -43,7 +43,7 @@ async function refused(args: string[], message: string | RegExp): Promise<void> 
   const r = await kubefed(args);
   expect(r.code, r.stdout).toBe(1);
   expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-  expect(r.stderr).toMatch(message);
+  expect(r.stderr.trimEnd()).toMatch(message);
   expect(await endOffset()).toBe(before);
 }
 
@@ -154,7 +154,9 @@ describe("audit queries", () => {
 describe("point-in-time reads", () => {
   it("a list at a past resourceVersion equals what kubectl get returned at that moment", async () => {
     for (const n of ["pit-1", "pit-2"]) await api(fed, "POST", cmPath(), cm(n, { v: "1" }));
-    const then = await onFed(["get", "configmaps", "-n", NS, "-o", "json"]);
+    // kubectl get as the server answered it (-o json would print a client-side List without resourceVersion).
+    const then = await onFed(["get", "--raw", cmPath()]);
+    expect(then.items.map((i: any) => i.metadata.name)).toEqual(expect.arrayContaining(["pit-1", "pit-2"]));
     const at = await now();
     await api(fed, "PATCH", cmPath("pit-1"), JSON.stringify({ data: { v: "2" } }), {
       contentType: "application/merge-patch+json",
@@ -262,7 +264,7 @@ describe("restore", () => {
     // The caller saw rv1; the object has moved on: 409, as a stale update gets.
     await refused(
       ["restore", "configmap/raced", "-n", NS, "--to-revision", rv1, "--resource-version", rv1],
-      /^kubefed: Operation cannot be fulfilled on ConfigMap "raced": the object has been modified/,
+      /^kubefed: Operation cannot be fulfilled on configmaps "raced": the object has been modified/,
     );
     const before = await endOffset();
     const conflict = await api(
