@@ -57,7 +57,7 @@ export interface Federation extends ServiceHandle {
 export async function startFederation(
   env: EnvironmentInfo,
   name: string,
-  opts: { port?: number; replicaOf?: Federation; env?: Record<string, string> } = {},
+  opts: { port?: number; replicaOf?: Federation; env?: Record<string, string>; readyTimeoutMs?: number } = {},
 ): Promise<Federation> {
   // A replica serves the same federation (same log, tokens and keys) from a process and port of its own.
   const replica = opts.replicaOf;
@@ -122,7 +122,11 @@ export async function startFederation(
       cwd: REPO_ROOT,
       env: environment,
     });
-    await waitReady(proc, async () => (await httpGet(`${url}/readyz`, { ca: pki.ca.cert })).status === 200, 60_000);
+    await waitReady(
+      proc,
+      async () => (await httpGet(`${url}/readyz`, { ca: pki.ca.cert })).status === 200,
+      opts.readyTimeoutMs ?? 60_000,
+    );
     return proc;
   };
   // The handle itself (not a copy): restart replaces its proc.
