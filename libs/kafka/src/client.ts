@@ -105,7 +105,9 @@ export class KafkaClient implements TailSource {
         offsets = await admin.fetchTopicOffsets(topic);
         break;
       } catch (e) {
-        if (!(e as { retriable?: boolean }).retriable || attempt >= 10) throw e;
+        // A topic that does not exist is not worth waiting for (kafkajs calls that retriable too).
+        const err = e as { retriable?: boolean; type?: string };
+        if (!err.retriable || err.type === "UNKNOWN_TOPIC_OR_PARTITION" || attempt >= 10) throw e;
         await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
       }
     }
