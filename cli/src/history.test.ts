@@ -26,3 +26,29 @@ describe("kubefed history", () => {
     expect(out[2]).toBe("12         2026-01-01T00:01:00Z   bob     update      ~/spec/replicas, -/metadata/labels/x");
   });
 });
+
+describe("readable changes", () => {
+  it("shows values where the API gives them, paths alone otherwise", async () => {
+    const { describeChange, formatChanges } = await import("./history.ts");
+    expect(describeChange({ op: "changed", path: "/spec/replicas", from: "2", to: "3" })).toBe(
+      "~/spec/replicas: 2 → 3",
+    );
+    expect(describeChange({ op: "added", path: "/data/b", to: '"x"' })).toBe('+/data/b: "x"');
+    expect(describeChange({ op: "removed", path: "/metadata/labels/x", from: '"y"' })).toBe("-/metadata/labels/x");
+    expect(describeChange({ op: "changed", path: "/data/password" })).toBe("~/data/password");
+    const out = formatChanges([
+      {
+        resourceVersion: "7",
+        time: "2026-01-01T00:00:00.5Z",
+        user: "bob",
+        operation: "update",
+        object: { kind: "ConfigMap", namespace: "shop", name: "cfg" },
+        changes: [{ op: "changed", path: "/data/a", from: '"1"', to: '"2"' }],
+      },
+    ]).split("\n");
+    expect(out[0]).toBe("REVISION   TIME                   USER   OPERATION   NAMESPACE   OBJECT          CHANGES");
+    expect(out[1]).toBe(
+      '7          2026-01-01T00:00:00Z   bob    update      shop        configmap/cfg   ~/data/a: "1" → "2"',
+    );
+  });
+});

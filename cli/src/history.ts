@@ -1,88 +1,159 @@
-import { request } from "node:https";
-import { KubeConfig } from "@kubernetes/client-node";
+/**
+ * `kubefed history` (one object's revisions, or changes across objects by actor and time) and `kubefed replay`
+ * (the ordered changes of a window), read page by page from the federation's history endpoints.
+ */
+import { columns, connect, parseTarget, type ConnectionOptions, type FederationApi } from "./fedapi.ts";
 
-export interface HistoryOptions {
-  target: string;
-  namespace?: string;
-  context?: string;
-  kubeconfig?: string;
-  output: "table" | "json";
+export { parseTarget };
+
+export interface Change {
+  op: string;
+  path: string;
+  from?: string;
+  to?: string;
 }
 
-interface Revision {
+export interface Revision {
   resourceVersion: string;
   time: string;
   user: string;
   operation: string;
-  changes: { op: string; path: string }[];
+  object?: { kind: string; namespace: string | null; name: string };
+  changes: Change[];
 }
 
 const SIGN: Record<string, string> = { added: "+", removed: "-", changed: "~" };
 
-/** Renders revisions as kubectl-style columns. */
+/** `~/spec/replicas: 2 → 3`, `+/data/b: "x"`, `-/metadata/labels/x` (values are left out for Secrets). */
+export function describeChange(c: Change): string {
+  const head = `${SIGN[c.op] ?? "?"}${c.path}`;
+  if (c.op === "changed" && c.from !== undefined && c.to !== undefined) return `${head}: ${c.from} → ${c.to}`;
+  if (c.op === "added" && c.to !== undefined) return `${head}: ${c.to}`;
+  return head;
+}
+
+const when = (t: string) => t.replace(/\.\d+Z$/, "Z");
+const changesOf = (r: Revision) =>
+  r.operation === "create" || r.operation === "delete" ? "" : r.changes.map(describeChange).join(", ") || "(no change)";
+
+/** One object's revisions as kubectl-style columns. */
 export function formatRevisions(revisions: Revision[]): string {
-  const rows = [
+  return columns([
     ["REVISION", "TIME", "USER", "OPERATION", "CHANGES"],
-    ...revisions.map((r) => [
+    ...revisions.map((r) => [r.resourceVersion, when(r.time), r.user, r.operation, changesOf(r)]),
+  ]);
+}
+
+/** Changes across objects, with each one's kind, namespace and name. */
+export function formatChanges(changes: Revision[]): string {
+  return columns([
+    ["REVISION", "TIME", "USER", "OPERATION", "NAMESPACE", "OBJECT", "CHANGES"],
+    ...changes.map((r) => [
       r.resourceVersion,
-      r.time.replace(/\.\d+Z$/, "Z"),
+      when(r.time),
       r.user,
       r.operation,
-      r.operation === "create" || r.operation === "delete"
-        ? ""
-        : r.changes.map((c) => `${SIGN[c.op] ?? "?"}${c.path}`).join(", ") || "(no change)",
+      r.object?.namespace ?? "",
+      `${(r.object?.kind ?? "").toLowerCase()}/${r.object?.name ?? ""}`,
+      changesOf(r),
     ]),
-  ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3)))
-        .join("")
-        .trimEnd(),
-    )
-    .join("\n");
+  ]);
 }
 
-export function parseTarget(target: string): { resource: string; name: string } {
-  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(target);
-  if (!m) throw new Error(`expected TYPE/NAME (for example deployment/web), got "${target}"`);
-  return { resource: m[1]!, name: m[2]! };
+/** Every page of a paginated history answer, following continue tokens. */
+async function allPages<T>(
+  api: FederationApi,
+  path: string,
+  query: Record<string, string | undefined>,
+  field: string,
+): Promise<{ first: any; items: T[] }> {
+  let first: any;
+  const items: T[] = [];
+  let token: string | undefined;
+  do {
+    const page = await api.call("GET", path, { ...query, continue: token });
+    first ??= page;
+    items.push(...((page[field] as T[] | undefined) ?? []));
+    token = page.metadata?.continue as string | undefined;
+  } while (token);
+  return { first, items };
 }
 
-/** Asks the federation API for the history of one object and prints it. */
+/** An RFC 3339 time, checked here so a typo is one line before any request. */
+export function checkTime(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) ||
+    Number.isNaN(Date.parse(value))
+  )
+    throw new Error(`${flag} "${value}" is not an RFC 3339 time (e.g. 2026-01-01T10:00:00Z)`);
+  return value;
+}
+
+export interface HistoryOptions extends ConnectionOptions {
+  target?: string;
+  namespace?: string;
+  allNamespaces?: boolean;
+  actor?: string;
+  since?: string;
+  until?: string;
+  kind?: string;
+  output: "table" | "json";
+}
+
 export async function history(o: HistoryOptions): Promise<string> {
-  const { resource, name } = parseTarget(o.target);
-  const kc = new KubeConfig();
-  if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
-  else kc.loadFromDefault();
-  if (o.context) {
-    if (!kc.getContextObject(o.context)) throw new Error(`context "${o.context}" does not exist in the kubeconfig`);
-    kc.setCurrentContext(o.context);
+  const since = checkTime(o.since, "--since");
+  const until = checkTime(o.until, "--until");
+  const api = connect(o);
+  if (o.target !== undefined) {
+    if (o.actor !== undefined || since !== undefined || until !== undefined || o.kind !== undefined)
+      throw new Error(
+        "--actor, --since, --until and --kind select changes across objects: give them without TYPE/NAME",
+      );
+    const { resource, name } = parseTarget(o.target);
+    const { first, items } = await allPages<Revision>(
+      api,
+      "/federation/history",
+      { resource, name, namespace: o.namespace ?? api.namespace },
+      "revisions",
+    );
+    return o.output === "json"
+      ? JSON.stringify({ ...first, metadata: {}, revisions: items }, null, 2)
+      : formatRevisions(items);
   }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error("the kubeconfig has no current cluster: pass --context");
-  const namespace = o.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default";
-  const url = new URL("/federation/history", cluster.server);
-  url.search = new URLSearchParams({ resource, name, namespace }).toString();
-  const opts: import("node:https").RequestOptions = { method: "GET", headers: {} };
-  await kc.applyToHTTPSOptions(opts);
-  const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(url, opts, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (text += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on("error", (e) => reject(new Error(`cannot reach the federation API at ${cluster.server}: ${e.message}`)));
-    req.end();
-  });
-  let parsed: { message?: string; revisions?: Revision[] };
-  try {
-    parsed = JSON.parse(body) as typeof parsed;
-  } catch {
-    throw new Error(`unexpected answer from ${cluster.server} (HTTP ${status}); is this a federation context?`);
-  }
-  if (status !== 200) throw new Error(parsed.message ?? `HTTP ${status}`);
-  return o.output === "json" ? JSON.stringify(parsed, null, 2) : formatRevisions(parsed.revisions ?? []);
+  const { items } = await allPages<Revision>(
+    api,
+    "/federation/changes",
+    {
+      actor: o.actor,
+      since,
+      until,
+      kind: o.kind,
+      namespace: o.allNamespaces ? undefined : (o.namespace ?? api.namespace),
+    },
+    "changes",
+  );
+  return o.output === "json" ? JSON.stringify(items, null, 2) : formatChanges(items);
+}
+
+export interface ReplayOptions extends ConnectionOptions {
+  from: string;
+  to: string;
+  namespace?: string;
+  output: "table" | "json";
+}
+
+/** The ordered changes of [from, to), every namespace unless -n. */
+export async function replay(o: ReplayOptions): Promise<string> {
+  const since = checkTime(o.from, "--from")!;
+  const until = checkTime(o.to, "--to")!;
+  if (Date.parse(until) <= Date.parse(since)) throw new Error(`--to (${until}) must be after --from (${since})`);
+  const api = connect(o);
+  const { items } = await allPages<Revision>(
+    api,
+    "/federation/changes",
+    { since, until, namespace: o.namespace },
+    "changes",
+  );
+  return o.output === "json" ? JSON.stringify(items, null, 2) : formatChanges(items);
 }

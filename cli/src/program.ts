@@ -95,37 +95,110 @@ Examples:
         });
       },
     );
-  p.command("history")
-    .description("List every revision of a federated object, from the event log: who changed what, when")
-    .argument("<TYPE/NAME>", "the object, e.g. deployment/web or configmap/settings")
-    .option("-n, --namespace <ns>", "namespace of the object (default: the context's, else default)")
-    .option("--context <name>", "kubeconfig context of the federation API")
-    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
-    .option(
-      "-o, --output <format>",
-      "table or json",
-      (v: string) => {
-        if (v !== "table" && v !== "json") throw new InvalidArgumentError("must be table or json");
-        return v;
-      },
-      "table",
-    )
+  const output =
+    (...formats: string[]) =>
+    (v: string) => {
+      if (!formats.includes(v)) throw new InvalidArgumentError(`must be ${formats.join(", ")}`);
+      return v;
+    };
+  const connection = (c: Command) =>
+    c
+      .option("--context <name>", "kubeconfig context of the federation API")
+      .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)");
+  connection(
+    p
+      .command("history")
+      .description(
+        "Who changed what, when, from the event log: every revision of one object, or changes across objects by actor and time",
+      )
+      .argument("[TYPE/NAME]", "the object, e.g. deployment/web or configmap/settings")
+      .option("-n, --namespace <ns>", "namespace (default: the context's, else default)")
+      .option("-A, --all-namespaces", "changes in every namespace (without TYPE/NAME)", false)
+      .option("--actor <user>", "only changes made by this user")
+      .option("--since <time>", "only changes at or after this RFC 3339 time")
+      .option("--until <time>", "only changes before this RFC 3339 time")
+      .option("--kind <type>", "only changes of this resource type"),
+  )
+    .option("-o, --output <format>", "table or json", output("table", "json"), "table")
     .addHelpText(
       "after",
       `
 Examples:
   kubefed history deployment/web -n shop --context federation
-  kubefed history configmap/settings -o json`,
+  kubefed history configmap/settings -o json
+  kubefed history --actor alice --since 2026-01-01T00:00:00Z --until 2026-01-02T00:00:00Z -A --kind deployments`,
     )
-    .action(
-      async (
-        target: string,
-        o: { namespace?: string; context?: string; kubeconfig?: string; output: "table" | "json" },
-      ) => {
-        const { history } = await import("./history.ts");
-        process.stdout.write(`${await history({ target, ...o })}\n`);
-      },
-    );
+    .action(async (target: string | undefined, o: Omit<import("./history.ts").HistoryOptions, "target">) => {
+      const { history } = await import("./history.ts");
+      process.stdout.write(`${await history({ ...o, ...(target !== undefined ? { target } : {}) })}\n`);
+    });
+  connection(
+    p
+      .command("get")
+      .description("Read an object or a list as it was at a moment, from the event log")
+      .argument("<TYPE[/NAME]>", "a resource type, or one object (e.g. configmaps, deployment/web)")
+      .requiredOption("--at <time|resourceVersion>", "an RFC 3339 time or a resourceVersion")
+      .option("-n, --namespace <ns>", "namespace (default: the context's, else default)")
+      .option("-A, --all-namespaces", "a list across every namespace", false),
+  )
+    .option("-o, --output <format>", "table, json, yaml or name", output("table", "json", "yaml", "name"), "table")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  kubefed get configmap/settings --at 2026-01-01T10:00:00Z -o yaml
+  kubefed get deployments -n shop --at 1234`,
+    )
+    .action(async (target: string, o: Omit<import("./getat.ts").GetAtOptions, "target">) => {
+      const { getAt } = await import("./getat.ts");
+      process.stdout.write(`${await getAt({ target, ...o })}\n`);
+    });
+  connection(
+    p
+      .command("restore")
+      .description(
+        "Put an earlier revision of an object back (a new, audited write; a deleted object is created again)",
+      )
+      .argument("<TYPE/NAME>", "the object, e.g. deployment/web")
+      .requiredOption("--to-revision <resourceVersion>", "the revision to restore (see kubefed history)")
+      .option("-n, --namespace <ns>", "namespace of the object (default: the context's, else default)")
+      .option("--dry-run", "show what would change and write nothing", false)
+      .option(
+        "--resource-version <rv>",
+        "refuse unless the object is still at this resourceVersion (default: the one the federation holds)",
+      ),
+  )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  kubefed restore deployment/web -n shop --to-revision 1234 --dry-run
+  kubefed restore configmap/settings --to-revision 77`,
+    )
+    .action(async (target: string, o: Omit<import("./restore.ts").RestoreOptions, "target">) => {
+      const { restore } = await import("./restore.ts");
+      process.stdout.write(`${await restore({ target, ...o })}\n`);
+    });
+  connection(
+    p
+      .command("replay")
+      .description("Print the ordered changes of a time window, for incident review")
+      .requiredOption("--from <time>", "start of the window (RFC 3339, included)")
+      .requiredOption("--to <time>", "end of the window (RFC 3339, excluded)")
+      .option("-n, --namespace <ns>", "only this namespace (default: every namespace)"),
+  )
+    .option("-o, --output <format>", "table or json", output("table", "json"), "table")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  kubefed replay --from 2026-01-01T10:00:00Z --to 2026-01-01T11:00:00Z -n shop
+  kubefed replay --from 2026-01-01T10:00:00Z --to 2026-01-01T10:05:00Z -o json | jq .`,
+    )
+    .action(async (o: import("./history.ts").ReplayOptions) => {
+      const { replay } = await import("./history.ts");
+      process.stdout.write(`${await replay(o)}\n`);
+    });
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const federationName =
     "name of the federation (its control plane's KUBEFED_FEDERATION_NAME): it names the service account and role in the member and is the value of the ownership label; the federation API does not report it";

@@ -32,6 +32,8 @@ describe("loadIngestConfig", () => {
       maxWatchTimeoutMs: 30 * 60_000,
       schedulingPolicy: undefined,
       rebalance: { readmitAfterMs: 30_000, readmitMaxMs: 600_000 },
+      watchWindowBytes: 64 * 1024 * 1024,
+      snapshotInterval: 100_000,
     });
   });
 

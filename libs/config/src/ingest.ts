@@ -8,7 +8,7 @@ import {
   type CommonSettings,
   type ServiceDefinition,
 } from "./common.ts";
-import { boolean, byteSize, duration, ipAddress, listenPort, oneOf, text } from "./parse.ts";
+import { boolean, byteSize, duration, integer, ipAddress, listenPort, oneOf, text } from "./parse.ts";
 import type { Env, Overrides } from "./spec.ts";
 
 export interface IngestSettings extends CommonSettings {
@@ -26,6 +26,8 @@ export interface IngestSettings extends CommonSettings {
   readonly admissionControlConfigFile?: string;
   readonly rebalanceReadmitAfter: number;
   readonly rebalanceReadmitMax: number;
+  readonly watchWindowBytes: number;
+  readonly snapshotInterval: number;
 }
 
 export interface IngestConfig extends CommonConfig {
@@ -52,6 +54,10 @@ export interface IngestConfig extends CommonConfig {
   readonly schedulingPolicy: { readonly configFile: string } | undefined;
   /** The damping rule of rebalanced replicas (libs/placement's DampingRule): base and longest readmission wait. */
   readonly rebalance: { readonly readmitAfterMs: number; readonly readmitMaxMs: number };
+  /** The watch window (changes kept for watches resuming from a past resourceVersion) is bounded by this too. */
+  readonly watchWindowBytes: number;
+  /** Events between two snapshots of the folded state; 0: this ingest writes none. */
+  readonly snapshotInterval: number;
 }
 
 const file = text("must be a file path");
@@ -148,6 +154,20 @@ export const ingestDefinition: ServiceDefinition<IngestSettings, IngestConfig> =
       default: "10m",
       parse: duration,
     },
+    watchWindowBytes: {
+      env: "INGEST_WATCH_WINDOW_BYTES",
+      description:
+        "Most bytes of changes kept for watches resuming from a past resourceVersion (besides at most 100000 changes); older ones get 410 Gone.",
+      default: "64Mi",
+      parse: byteSize,
+    },
+    snapshotInterval: {
+      env: "INGEST_SNAPSHOT_INTERVAL",
+      description:
+        "Events of the objects log between two snapshots of the folded state (<fed>.snapshots), which readers start from; 0 writes none.",
+      default: "100000",
+      parse: integer(0, 1_000_000_000),
+    },
   },
   check: (r) => [
     ...bothOrNeither(r, "tlsCertFile", "tlsKeyFile", "both or neither; neither means a self-signed certificate"),
@@ -175,6 +195,8 @@ export const ingestDefinition: ServiceDefinition<IngestSettings, IngestConfig> =
         ? { configFile: s.admissionControlConfigFile }
         : undefined,
     rebalance: { readmitAfterMs: s.rebalanceReadmitAfter, readmitMaxMs: s.rebalanceReadmitMax },
+    watchWindowBytes: s.watchWindowBytes,
+    snapshotInterval: s.snapshotInterval,
   }),
 };
 

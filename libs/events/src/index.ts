@@ -4,7 +4,14 @@ export * from "./types.ts";
 export { metaOf, type ObjectMeta } from "./objects.ts";
 export * from "./errors.ts";
 export { Keyring, parseKeyring, AES_256_KEY_BYTES } from "./keyring.ts";
-export { GCM_IV_BYTES, GCM_TAG_BYTES, type RandomBytes } from "./crypto.ts";
+export {
+  GCM_IV_BYTES,
+  GCM_TAG_BYTES,
+  encryptPayload,
+  decryptPayload,
+  type EncryptedPayload,
+  type RandomBytes,
+} from "./crypto.ts";
 export { currentSchema, schemaVersion, schemaByFingerprint, allSchemas, type SchemaVersion } from "./schemas.ts";
 export {
   Header,

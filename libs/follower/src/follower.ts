@@ -15,12 +15,15 @@ import type { LogRecord, Tail, TailSource } from "@kubefed/kafka";
 export interface Positioned<E> {
   readonly event: E;
   readonly offset: string;
+  /** Size of the record's value: what holding the event costs, roughly (bounded windows count it). */
+  readonly bytes?: number;
 }
 
 /** One event folded by `byEvent`, with the states around it (the same object if the fold mutates its state). */
 export interface Step<S, E> {
   readonly event: E;
   readonly offset: string;
+  readonly bytes?: number;
   readonly before: S;
   readonly after: S;
 }
@@ -36,10 +39,10 @@ export function byEvent<S, E>(evolve: (state: S, event: E, offset: string) => S)
   return (state, batch) => {
     const steps: Step<S, E>[] = [];
     let current = state;
-    for (const { event, offset } of batch) {
+    for (const { event, offset, bytes } of batch) {
       const before = current;
       current = evolve(before, event, offset);
-      steps.push({ event, offset, before, after: current });
+      steps.push({ event, offset, before, after: current, ...(bytes !== undefined ? { bytes } : {}) });
     }
     return { state: current, changes: steps };
   };
@@ -57,6 +60,24 @@ export interface FollowerOptions<S, E, C, R = never> {
   settled?: (changes: C) => Iterable<readonly [eventId: string, result: R]>;
   /** Told about every record skipped as undecodable. */
   onSkipped: (offset: string, err: FederationError) => void;
+  /**
+   * Where to start instead of offset 0: the folded state of every record before `position` (a snapshot). The
+   * follower folds only the tail. When `load` fails or finds nothing the follower starts from 0 and says why
+   * through `onFallback`: a snapshot only ever saves time.
+   */
+  snapshot?: SnapshotLoader<S>;
+}
+
+/** The state of every record before `position`, as the same fold made it. */
+export interface Snapshot<S> {
+  readonly position: bigint;
+  readonly state: S;
+}
+
+export interface SnapshotLoader<S> {
+  load: () => Promise<Snapshot<S> | undefined>;
+  /** Told why the follower starts from offset 0 (nothing stored, or a snapshot it could not read). */
+  onFallback: (reason: string, err?: unknown) => void;
 }
 
 export interface WaitOptions {
@@ -111,6 +132,8 @@ export class Follower<S, E, C, R = never> {
   private readonly listeners = new Set<(changes: C, through: bigint) => void>();
   /** Records skipped as undecodable. */
   skipped = 0;
+  /** The position the follower started folding from: a snapshot's, or 0. */
+  startedAt = 0n;
 
   constructor(private readonly o: FollowerOptions<S, E, C, R>) {
     this.current = o.initial;
@@ -125,16 +148,43 @@ export class Follower<S, E, C, R = never> {
     return this.position;
   }
 
-  /** Tails the topic from its start; resolves once caught up with the end it had when called. */
+  /**
+   * Tails the topic from its start (or from the snapshot `snapshot` loads); resolves once caught up with the end it
+   * had when called.
+   */
   async start(): Promise<void> {
     const end = await this.o.source.endOffsetOfOnlyPartition(this.o.topic);
+    const from = await this.loadSnapshot(end);
+    if (from) {
+      this.current = from.state;
+      this.position = from.position;
+      this.startedAt = from.position;
+    }
     const caughtUp = this.waitFor(end);
     this.tail = await this.o.source.tail({
       topic: this.o.topic,
-      from: "earliest",
+      from: from ? [{ partition: 0, offset: String(from.position) }] : "earliest",
       onBatch: async (records) => this.apply(records),
     });
     await caughtUp;
+  }
+
+  private async loadSnapshot(end: bigint): Promise<Snapshot<S> | undefined> {
+    const loader = this.o.snapshot;
+    if (!loader) return undefined;
+    let snap: Snapshot<S> | undefined;
+    try {
+      snap = await loader.load();
+    } catch (err) {
+      loader.onFallback(`the snapshot could not be read (${err instanceof Error ? err.message : String(err)})`, err);
+      return undefined;
+    }
+    if (!snap) loader.onFallback("no snapshot stored");
+    else if (snap.position > end)
+      // A snapshot of a log that is not this one (a topic recreated under the same name).
+      loader.onFallback(`the snapshot is at offset ${snap.position}, past the log's end ${end}`);
+    else return snap;
+    return undefined;
   }
 
   /** Stops tailing; waits still pending are rejected (Unavailable). */
@@ -219,7 +269,7 @@ export class Follower<S, E, C, R = never> {
       const offset = BigInt(r.offset);
       if (offset < through) continue;
       try {
-        batch.push({ event: this.o.decode(r), offset: r.offset });
+        batch.push({ event: this.o.decode(r), offset: r.offset, bytes: r.value.length });
       } catch (err) {
         let poison: FederationError;
         try {

@@ -5,7 +5,7 @@
 import { decodeEvent, type FederationError, type FederationEvent, type Keyring } from "@kubefed/events";
 import type { TailSource } from "@kubefed/kafka";
 import { evolve, getOutcome, initialState, type FederationState, type Outcome } from "@kubefed/state";
-import { byEvent, Follower, type Step } from "./follower.ts";
+import { byEvent, Follower, type SnapshotLoader, type Step } from "./follower.ts";
 
 export type ObjectsStep = Step<FederationState, FederationEvent>;
 export type ObjectsFollower = Follower<FederationState, FederationEvent, ObjectsStep[], Outcome>;
@@ -23,12 +23,16 @@ function* outcomesOf(steps: readonly ObjectsStep[]): Iterable<readonly [string, 
   }
 }
 
-/** Follows the objects log from its start; `expect(eventId)` resolves with the fold's verdict on that event. */
+/**
+ * Follows the objects log from its start, or from the latest snapshot when given a loader (`SnapshotStore.loader`);
+ * `expect(eventId)` resolves with the fold's verdict on that event.
+ */
 export function followObjects(o: {
   source: TailSource;
   topic: string;
   keyring: Keyring | undefined;
   onSkipped: (offset: string, err: FederationError) => void;
+  snapshot?: SnapshotLoader<FederationState>;
 }): ObjectsFollower {
   return new Follower({
     source: o.source,
@@ -38,5 +42,6 @@ export function followObjects(o: {
     fold: byEvent((state: FederationState, event: FederationEvent, offset: string) => evolve(state, event, { offset })),
     settled: outcomesOf,
     onSkipped: o.onSkipped,
+    ...(o.snapshot ? { snapshot: o.snapshot } : {}),
   });
 }

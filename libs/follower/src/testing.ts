@@ -9,9 +9,10 @@ export class MemoryLog implements TailSource {
   readonly records: LogRecord[] = [];
   private readonly tails = new Set<() => void>();
 
-  append(...values: (string | { value: Buffer; headers: Record<string, Buffer | string> })[]): void {
+  append(...values: (string | { value: Buffer; headers: Record<string, Buffer | string>; key?: string })[]): void {
     for (const v of values) {
-      const { value, headers } = typeof v === "string" ? { value: Buffer.from(v), headers: {} } : v;
+      const { value, headers, key } =
+        typeof v === "string" ? { value: Buffer.from(v), headers: {}, key: undefined } : v;
       const buffers = Object.fromEntries(
         Object.entries(headers).map(([k, h]) => [k, Buffer.isBuffer(h) ? h : Buffer.from(h)]),
       );
@@ -19,7 +20,7 @@ export class MemoryLog implements TailSource {
         topic: "t",
         partition: 0,
         offset: String(this.records.length),
-        key: null,
+        key: key === undefined ? null : Buffer.from(key),
         value,
         headers: buffers,
         timestamp: "0",
@@ -37,7 +38,7 @@ export class MemoryLog implements TailSource {
   }
 
   async tail(opts: TailOptions): Promise<Tail> {
-    let from = 0;
+    let from = Array.isArray(opts.from) ? Number(opts.from[0]!.offset) : 0;
     let stopped = false;
     let busy = false;
     const wake = () => {

@@ -27,7 +27,12 @@ export function groupCommitAppender(producer: Producer): Appender {
           compression: CompressionTypes.None,
           topicMessages: [...byTopic].map(([topic, messages]) => ({
             topic,
-            messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition: m.partition })),
+            messages: messages.map((m) => ({
+              key: m.key,
+              value: m.tombstone ? null : m.value,
+              headers: m.headers,
+              partition: m.partition,
+            })),
           })),
         });
         // kafkajs reports the base offset per topic-partition; offsets inside a request are consecutive, in order.

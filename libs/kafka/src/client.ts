@@ -115,7 +115,21 @@ export class KafkaClient implements TailSource {
 
   /** The next offset to be written in each partition (the "high watermark"). */
   async endOffsets(topic: string): Promise<{ partition: number; offset: string }[]> {
-    const offsets = await (await this.admin()).fetchTopicOffsets(topic);
+    const admin = await this.admin();
+    // Right after a topic is created its leader may not be known to every broker yet ("not the leader for that
+    // topic-partition", retriable): kafkajs does not retry that here, so a start-up on a fresh topic could fail.
+    let offsets: Awaited<ReturnType<Admin["fetchTopicOffsets"]>>;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        offsets = await admin.fetchTopicOffsets(topic);
+        break;
+      } catch (e) {
+        // A topic that does not exist is not worth waiting for (kafkajs calls that retriable too).
+        const err = e as { retriable?: boolean; type?: string };
+        if (!err.retriable || err.type === "UNKNOWN_TOPIC_OR_PARTITION" || attempt >= 10) throw e;
+        await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+      }
+    }
     return offsets.map((o) => ({ partition: o.partition, offset: o.high })).sort((a, b) => a.partition - b.partition);
   }
 

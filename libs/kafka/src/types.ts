@@ -48,6 +48,8 @@ export interface TopicSpec {
 export interface OutgoingMessage {
   key: string | Buffer | null;
   value: Buffer;
+  /** Sends a tombstone (no value) instead of `value`: a compacted topic then drops the key. */
+  tombstone?: boolean;
   headers?: Record<string, string | Buffer>;
   partition?: number;
 }

@@ -66,6 +66,7 @@ export async function startFederation(
     env?: Record<string, string>;
     /** Extra flags of the ingest, e.g. --admission-control=SchedulingPolicy. */
     args?: string[];
+    readyTimeoutMs?: number;
   } = {},
 ): Promise<Federation> {
   // A replica serves the same federation (same log, tokens and keys) from a process and port of its own.
@@ -133,7 +134,11 @@ export async function startFederation(
       cwd: REPO_ROOT,
       env: environment,
     });
-    await waitReady(proc, async () => (await httpGet(`${url}/readyz`, { ca: pki.ca.cert })).status === 200, 60_000);
+    await waitReady(
+      proc,
+      async () => (await httpGet(`${url}/readyz`, { ca: pki.ca.cert })).status === 200,
+      opts.readyTimeoutMs ?? 60_000,
+    );
     return proc;
   };
   // The handle itself (not a copy): restart replaces its proc.

@@ -34,6 +34,8 @@ export const TopicKind = {
   Status: "status",
   /** Kubernetes Event objects; short retention. */
   Events: "events",
+  /** Snapshots of the folded objects state (compacted: the latest snapshot's chunks and its manifest). */
+  Snapshots: "snapshots",
 } as const;
 export type TopicKind = (typeof TopicKind)[keyof typeof TopicKind];
 
@@ -43,6 +45,7 @@ export const topicName = (federation: string, kind: TopicKind): string => `${fed
 export const objectsTopic = (federation: string): string => topicName(federation, TopicKind.Objects);
 export const statusTopic = (federation: string): string => topicName(federation, TopicKind.Status);
 export const eventsTopic = (federation: string): string => topicName(federation, TopicKind.Events);
+export const snapshotsTopic = (federation: string): string => topicName(federation, TopicKind.Snapshots);
 
 export interface ParsedTopic {
   readonly federation: string;

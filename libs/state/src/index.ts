@@ -17,3 +17,4 @@ export {
 } from "./queries.ts";
 export { diffObjects, DiffOp, VOLATILE_METADATA_PATHS, type DiffEntry, type DiffOptions } from "./diff.ts";
 export { jsonEqual } from "./json.ts";
+export { partsOf, stateOf, type StateParts } from "./snapshot.ts";

@@ -30,6 +30,8 @@ import { selectorMatcher } from "./selectors.ts";
 import { applyPatch, applyStrategicMergePatch, PatchType } from "./patch.ts";
 import { serveWatch } from "./watch.ts";
 import type { PlacementAdmission } from "./placementadmission.ts";
+import type { HistoryIndex } from "./historyindex.ts";
+import { exactList, isExactList } from "./pointintime.ts";
 
 export interface WriteContext {
   user: UserInfo;
@@ -48,6 +50,8 @@ export interface HandlerDeps {
   commands: CommandHandler;
   /** Overrides checked against the clusters, then the SchedulingPolicy step (after validation). */
   placement?: Pick<PlacementAdmission, "admit">;
+  /** Point-in-time lists (resourceVersionMatch=Exact) are read from it, once `historyReady()`. */
+  history?: { index: HistoryIndex; ready: () => boolean };
 }
 
 const SERVER_FIELDS = [
@@ -198,6 +202,8 @@ export class Handlers {
 
   list(rt: ResourceType, namespace: string | undefined, q: URLSearchParams): Obj {
     const match = selectorMatcher(q.get("labelSelector"), q.get("fieldSelector"), rt.kind);
+    const h = this.d.history;
+    if (h && isExactList(q)) return exactList(h.index, rt, namespace, q, (o) => match(o as Obj), h.ready());
     const all = this.d.view
       .list({ group: rt.group, kind: rt.kind, ...(namespace !== undefined ? { namespace } : {}) })
       .filter((o) => match(o as Obj));

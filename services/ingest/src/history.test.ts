@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { FederationEvent } from "@kubefed/events";
-import { concerns, revisionsOf } from "./history.ts";
+import { byEvent } from "@kubefed/follower";
+import { evolve, initialState, type FederationState } from "@kubefed/state";
+import { changeHistory, objectHistory, parseTime, resourceVersionAt } from "./history.ts";
+import { HistoryIndex } from "./historyindex.ts";
+import { exactList } from "./pointintime.ts";
+import { resolveResourceName } from "./resources.ts";
 
 const actor = { user: "alice", groups: [] };
 const ref = (kind: string, namespace: string | null, name: string) => ({
@@ -10,7 +15,12 @@ const ref = (kind: string, namespace: string | null, name: string) => ({
   namespace,
   name,
 });
-const meta = (id: string) => ({ eventId: id, time: "2026-01-01T00:00:00Z", actor, requestId: `r-${id}` });
+const meta = (id: string, user = "alice") => ({
+  eventId: id,
+  time: `2026-01-01T00:00:0${id.slice(1)}Z`,
+  actor: { ...actor, user },
+  requestId: `r-${id}`,
+});
 const cmRef = ref("ConfigMap", "shop", "cfg");
 
 const log: { event: FederationEvent; offset: string }[] = [
@@ -60,7 +70,7 @@ const log: { event: FederationEvent; offset: string }[] = [
         precondition: { type: "ExpectedResourceVersion", resourceVersion: "1" },
         object: { metadata: { name: "cfg", namespace: "shop" }, data: { a: "2" } },
       },
-      metadata: meta("e3"),
+      metadata: meta("e3", "bob"),
     },
   },
   {
@@ -73,19 +83,76 @@ const log: { event: FederationEvent; offset: string }[] = [
   },
 ];
 
-describe("revisionsOf", () => {
+/** The index fed by the same fold the read model runs. */
+function indexOf(events: typeof log): { index: HistoryIndex; state: FederationState } {
+  const index = new HistoryIndex();
+  const { state, changes } = byEvent((s: FederationState, e: FederationEvent, offset: string) =>
+    evolve(s, e, { offset }),
+  )(initialState(), events);
+  index.add(changes);
+  return { index, state };
+}
+
+const q = (o: Record<string, string>) => new URLSearchParams(o);
+const cm = resolveResourceName("configmaps")!;
+
+describe("the history index", () => {
+  const { index } = indexOf(log);
+
   it("lists applied writes of the object, including the cascade of its namespace's deletion", () => {
-    expect(log.every((e) => concerns(e.event, cmRef))).toBe(true);
-    const revs = revisionsOf(log, cmRef);
+    const h = objectHistory(index, q({ resource: "configmap", name: "cfg", namespace: "shop" }));
+    const revs = h.revisions as { resourceVersion: string; operation: string; user: string; changes: unknown }[];
     expect(revs.map((r) => [r.resourceVersion, r.operation, r.user])).toEqual([
       ["1", "create", "alice"],
-      ["3", "update", "alice"],
+      ["3", "update", "bob"],
       ["4", "delete", "alice"],
     ]);
-    expect(revs[1]!.changes).toEqual([{ op: "changed", path: "/data/a" }]);
+    expect(revs[1]!.changes).toEqual([{ op: "changed", path: "/data/a", from: '"1"', to: '"2"' }]);
   });
 
-  it("ignores other objects' events", () => {
-    expect(concerns(log[1]!.event, ref("ConfigMap", "shop", "other"))).toBe(false);
+  it("pages an object's revisions with a continue token", () => {
+    const first = objectHistory(index, q({ resource: "configmap", name: "cfg", namespace: "shop", limit: "2" }));
+    expect((first.revisions as unknown[]).length).toBe(2);
+    const token = (first.metadata as { continue: string }).continue;
+    const rest = objectHistory(index, q({ resource: "configmap", name: "cfg", namespace: "shop", continue: token }));
+    expect((rest.revisions as { resourceVersion: string }[]).map((r) => r.resourceVersion)).toEqual(["4"]);
+    expect(rest.metadata).toEqual({});
+  });
+
+  it("answers an actor query in a time window, across objects", () => {
+    const rows = (o: Record<string, string>) =>
+      (changeHistory(index, q(o)).changes as { resourceVersion: string; object: { name: string } }[]).map(
+        (c) => `${c.resourceVersion}:${c.object.name}`,
+      );
+    expect(rows({ actor: "alice" })).toEqual(["0:shop", "1:cfg", "4:shop", "4:cfg"]);
+    expect(rows({ actor: "bob" })).toEqual(["3:cfg"]);
+    expect(rows({ actor: "alice", since: "2026-01-01T00:00:01Z", until: "2026-01-01T00:00:04Z" })).toEqual(["1:cfg"]);
+    expect(rows({ kind: "namespaces" })).toEqual(["0:shop", "4:shop"]);
+    expect(rows({ namespace: "other" })).toEqual([]);
+  });
+
+  it("reads the resourceVersion at a time and lists as they were then", () => {
+    expect(resourceVersionAt(index, q({ time: "2026-01-01T00:00:03.5Z" })).resourceVersion).toBe("3");
+    const at = (rv: string) =>
+      (exactList(index, cm, "shop", q({ resourceVersion: rv }), () => true, true).items as { data: unknown }[]).map(
+        (o) => o.data,
+      );
+    expect(at("1")).toEqual([{ a: "1" }]);
+    expect(at("2")).toEqual([{ a: "1" }]);
+    expect(at("3")).toEqual([{ a: "2" }]);
+    expect(at("4")).toEqual([]);
+  });
+
+  it("refuses bad input with a clear reason", () => {
+    expect(() => resourceVersionAt(index, q({ time: "2025-12-31T00:00:00Z" }))).toThrow(
+      "time 2025-12-31T00:00:00Z is before the first change (2026-01-01T00:00:00.000Z)",
+    );
+    expect(() => parseTime("yesterday", "since")).toThrow('since "yesterday" is not an RFC 3339 time');
+    expect(() => exactList(index, cm, "shop", q({ resourceVersion: "99" }), () => true, true)).toThrow(
+      "Too large resource version: 99, current: 4",
+    );
+    expect(() => objectHistory(index, q({ resource: "configmap", name: "nope" }))).toThrow(
+      'configmaps "nope" has no history',
+    );
   });
 });

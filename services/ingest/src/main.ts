@@ -7,17 +7,19 @@ import { createServer } from "node:https";
 import { Command } from "commander";
 import { generate } from "selfsigned";
 import { CONFIG_DESCRIPTION, loadIngestConfig, ConfigError } from "@kubefed/config";
-import { parseKeyring, toFederationError } from "@kubefed/events";
+import { parseKeyring, toFederationError, type FederationError } from "@kubefed/events";
 import { KafkaClient } from "@kubefed/kafka";
 import { createLogger } from "@kubefed/logging";
-import { objectsTopic, statusTopic, eventsTopic } from "@kubefed/names";
+import { SnapshotStore } from "@kubefed/follower";
+import { objectsTopic, statusTopic, eventsTopic, snapshotsTopic } from "@kubefed/names";
 import { Authenticator, parseCredentialFile } from "./auth.ts";
 import { CommandHandler } from "./commands.ts";
 import { Handlers } from "./handlers.ts";
 import { ReadModel } from "./readmodel.ts";
 import { StatusView } from "./statusview.ts";
-import { concerns, revisionsOf } from "./history.ts";
-import { readLog } from "./logreader.ts";
+import { HistoryFeed } from "./historyfeed.ts";
+import { HistoryIndex } from "./historyindex.ts";
+import { SnapshotWriter } from "./snapshotwriter.ts";
 import { createMetrics, createRequestHandler } from "./server.ts";
 import { PlacementAdmission } from "./placementadmission.ts";
 import { SchedulingRecorder } from "./scheduling.ts";
@@ -86,7 +88,28 @@ try {
       name: statusTopic(fed),
       partitions: 1,
       replicationFactor: config.kafka.replicationFactor,
-      config: { "retention.ms": "-1" },
+      // Reports are keyed per cluster (health) and per cluster × object (statusKey): compaction keeps the
+      // latest of each, which is all the status fold keeps, so the topic is bounded by clusters × objects.
+      config: {
+        "cleanup.policy": "compact",
+        "retention.ms": "-1",
+        "segment.ms": String(3_600_000),
+        "min.cleanable.dirty.ratio": "0.5",
+        "delete.retention.ms": String(86_400_000),
+      },
+    },
+    {
+      name: snapshotsTopic(fed),
+      partitions: 1,
+      replicationFactor: config.kafka.replicationFactor,
+      // The latest snapshot's chunks and manifest; older chunks get tombstones (libs/follower snapshots.ts).
+      config: {
+        "cleanup.policy": "compact",
+        "segment.ms": String(600_000),
+        "min.cleanable.dirty.ratio": "0.1",
+        "delete.retention.ms": String(3_600_000),
+        "max.message.bytes": String(1_048_576),
+      },
     },
     {
       name: eventsTopic(fed),
@@ -96,9 +119,26 @@ try {
     },
   ]);
   const appender = await kafka.appender();
+  const snapshots = new SnapshotStore({
+    source: kafka,
+    topic: snapshotsTopic(fed),
+    objectsTopic: objectsTopic(fed),
+    keyring,
+  });
+  const onPoison = (offset: string, err: FederationError) =>
+    logger.error({ offset, err }, "skipped an event that can never be decoded");
   const readModel = new ReadModel(kafka, objectsTopic(fed), keyring, {
     watchWindow: 100_000,
-    onPoison: (offset, err) => logger.error({ offset, err }, "skipped an event that can never be decoded"),
+    watchWindowBytes: config.watchWindowBytes,
+    onPoison,
+    snapshots: {
+      store: snapshots,
+      onFallback: (reason, err) =>
+        logger.info(
+          { reason, err: err === undefined ? undefined : String(err) },
+          "folding the objects log from offset 0",
+        ),
+    },
   });
   // Constructed before either starts; started after the objects read model, so reports merge onto caught-up objects.
   const statusView = new StatusView(readModel, kafka, statusTopic(fed), {
@@ -144,7 +184,17 @@ try {
     });
   }
   const placement = new PlacementAdmission({ state: () => readModel.current, ...(policy ? { policy } : {}) });
-  const handlers = new Handlers({ readModel, view: statusView, commands, placement });
+  const history = new HistoryIndex();
+  const feed = new HistoryFeed(history, readModel);
+  feed.hold();
+  const historyReady = () => feed.ready;
+  const handlers = new Handlers({
+    readModel,
+    view: statusView,
+    commands,
+    placement,
+    history: { index: history, ready: historyReady },
+  });
   const scheduling = new SchedulingRecorder({
     state: () => readModel.current,
     health: (c) => statusView.clusterHealth(c),
@@ -175,13 +225,11 @@ try {
         logger.warn("no TLS certificate given: serving a self-signed one");
         return { cert: pems.cert, key: pems.private };
       })();
-  const history = async (ref: { group: string; kind: string; namespace: string | null; name: string }) =>
-    revisionsOf(await readLog(kafka, objectsTopic(fed), keyring, (e) => concerns(e, ref)), ref);
   const server = createServer(
     tls,
     createRequestHandler(
       {
-        history,
+        history: { history, readModel, historyReady },
         auth,
         handlers,
         logger,
@@ -194,9 +242,31 @@ try {
     ),
   );
   await readModel.start();
+  if (readModel.startedAt > 0n)
+    logger.info({ position: String(readModel.startedAt) }, "started from a snapshot of the objects state");
+  // History before the snapshot is read in the background; history requests answer 503 until then.
+  feed
+    .backfill({
+      source: kafka,
+      topic: objectsTopic(fed),
+      keyring,
+      until: readModel.startedAt,
+      onSkipped: () => undefined,
+    })
+    .then(() => logger.info({ revisions: history.size }, "history index caught up"))
+    .catch((err: unknown) => logger.error({ err }, "the history index could not read the log"));
   await statusView.start();
   scheduling.start();
   policy?.sync();
+  const snapshotWriter = new SnapshotWriter({
+    readModel,
+    store: snapshots,
+    appender,
+    interval: config.snapshotInterval,
+    logger,
+    writer: `ingest ${process.pid}`,
+  });
+  snapshotWriter.start();
   ready = true;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -214,6 +284,7 @@ try {
   const shutdown = async () => {
     server.close();
     await scheduling.stop().catch(() => undefined);
+    snapshotWriter.stop();
     await statusView.stop().catch(() => undefined);
     await readModel.stop().catch(() => undefined);
     await appender.close().catch(() => undefined);

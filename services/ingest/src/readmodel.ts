@@ -5,7 +5,13 @@
  */
 import type { FederationError, KubeObject, Keyring } from "@kubefed/events";
 import { kindKey, parseObjectKey } from "@kubefed/names";
-import { followObjects, outcomeOf, type ObjectsFollower, type ObjectsStep } from "@kubefed/follower";
+import {
+  followObjects,
+  outcomeOf,
+  type ObjectsFollower,
+  type ObjectsStep,
+  type SnapshotStore,
+} from "@kubefed/follower";
 import { objectIn, type FederationState, type Outcome } from "@kubefed/state";
 import type { LogRecord, TailSource } from "@kubefed/kafka";
 
@@ -24,6 +30,8 @@ export interface Change {
   kindKey: string;
   namespace: string;
   object: KubeObject;
+  /** Roughly what keeping the change costs (its event's size): the watch window is bounded by the sum too. */
+  bytes?: number;
 }
 
 export type ChangeListener = (changes: Change[]) => void;
@@ -46,15 +54,63 @@ export class ReadModel {
   private readonly listeners = new Set<ChangeListener>();
   /** Offset that created each existing object: tells status reports about an earlier incarnation apart. */
   private readonly created = new Map<string, bigint>();
+  /** Sum of `bytes` of `changes`. */
+  private windowBytes = 0;
 
   constructor(
     kafka: TailSource,
     private readonly topic: string,
     keyring: Keyring | undefined,
-    private readonly opts: { watchWindow: number; onPoison: (offset: string, err: FederationError) => void },
+    private readonly opts: {
+      watchWindow: number;
+      /** The window's bound in bytes, besides its count. */
+      watchWindowBytes?: number;
+      onPoison: (offset: string, err: FederationError) => void;
+      /** Start from the latest snapshot and fold only the tail; `onFallback` says why not when it cannot. */
+      snapshots?: { store: SnapshotStore; onFallback: (reason: string, err?: unknown) => void };
+    },
   ) {
-    this.follower = followObjects({ source: kafka, topic, keyring, onSkipped: opts.onPoison });
+    const s = opts.snapshots;
+    this.follower = followObjects({
+      source: kafka,
+      topic,
+      keyring,
+      onSkipped: opts.onPoison,
+      ...(s
+        ? {
+            snapshot: s.store.loader(
+              (reason, err) => {
+                this.created.clear();
+                s.onFallback(reason, err);
+              },
+              (snap) => this.loadCreated(snap.extras.created),
+            ),
+          }
+        : {}),
+    });
     this.follower.subscribe((steps) => this.announce(steps));
+  }
+
+  /** The creation offsets a snapshot carries (they are not part of the folded state). */
+  private loadCreated(entries: unknown): void {
+    this.created.clear();
+    if (!Array.isArray(entries)) return;
+    for (const e of entries as [string, string][]) this.created.set(e[0], BigInt(e[1]));
+  }
+
+  /** What a snapshot of this model at its current position keeps beside the folded state. */
+  snapshotExtras(): Record<string, unknown> {
+    return { created: [...this.created].map(([k, v]) => [k, String(v)]) };
+  }
+
+  /** The offset folding started from: a snapshot's position, or 0. */
+  get startedAt(): bigint {
+    return this.follower.startedAt;
+  }
+
+  /** The next offset to fold. */
+  get next(): bigint {
+    return this.follower.next;
   }
 
   get current(): FederationState {
@@ -77,10 +133,16 @@ export class ReadModel {
    * change at X, earlier ones at X may be gone and X itself is no longer safe.
    */
   get oldestWatchable(): bigint {
+    // Started from a snapshot at P: the changes of offsets before P were never seen here.
+    const floor = this.startedAt > 0n ? this.startedAt - 1n : 0n;
     const first = this.changes[0];
-    if (!first || this.changes.length < this.opts.watchWindow) return 0n;
-    return first.status ? first.rv + 1n : first.rv;
+    if (!first || !this.trimmed) return floor;
+    const oldest = first.status ? first.rv + 1n : first.rv;
+    return oldest > floor ? oldest : floor;
   }
+
+  /** True once the window has dropped a change (by count or by bytes). */
+  private trimmed = false;
 
   /** The offset that created the object with this key (`objectKey`), while it exists. */
   createdAt(key: string): bigint | undefined {
@@ -110,6 +172,11 @@ export class ReadModel {
     this.follower.forget(eventId);
   }
 
+  /** Told every folded batch's steps, with the events (the history index reads who changed what from them). */
+  subscribeSteps(listener: (steps: readonly ObjectsStep[]) => void): () => void {
+    return this.follower.subscribe(listener);
+  }
+
   subscribe(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -134,13 +201,22 @@ export class ReadModel {
   publishStatus(changes: Omit<Change, "rv" | "status">[]): void {
     if (changes.length === 0) return;
     const rv = BigInt(this.resourceVersion);
-    this.record(changes.map((c) => ({ ...c, rv, status: true })));
+    this.record(changes.map((c) => ({ ...c, rv, status: true, bytes: JSON.stringify(c.object).length })));
   }
 
   private record(batch: Change[]): void {
     this.changes.push(...batch);
-    if (this.changes.length > this.opts.watchWindow)
-      this.changes.splice(0, this.changes.length - this.opts.watchWindow);
+    for (const c of batch) this.windowBytes += c.bytes ?? 0;
+    const maxBytes = this.opts.watchWindowBytes ?? Infinity;
+    let drop = Math.max(0, this.changes.length - this.opts.watchWindow);
+    let bytes = this.windowBytes;
+    for (let i = 0; i < drop; i++) bytes -= this.changes[i]!.bytes ?? 0;
+    while (bytes > maxBytes && drop < this.changes.length - 1) bytes -= this.changes[drop++]!.bytes ?? 0;
+    if (drop > 0) {
+      this.changes.splice(0, drop);
+      this.windowBytes = bytes;
+      this.trimmed = true;
+    }
     for (const l of this.listeners) l(batch);
   }
 
@@ -162,18 +238,21 @@ export class ReadModel {
       const outcome = outcomeOf(step);
       if (outcome?.status !== "applied") continue;
       const rv = BigInt(offset);
+      const bytes = step.bytes ?? 0;
       for (const key of outcome.changedKeys) {
         const prev = lookup(before, key);
         const next = lookup(after, key);
         const { kindKey, namespace } = splitKey(key);
         if (next) {
           if (!prev) this.created.set(key, rv);
-          batch.push({ rv, type: prev ? "MODIFIED" : "ADDED", kindKey, namespace, object: next });
+          batch.push({ rv, type: prev ? "MODIFIED" : "ADDED", kindKey, namespace, object: next, bytes });
         } else if (prev) {
           this.created.delete(key);
           // Kubernetes reports a deleted object with the resourceVersion of its deletion.
           const metadata = { ...(prev.metadata as Record<string, unknown>), resourceVersion: offset };
-          batch.push({ rv, type: "DELETED", kindKey, namespace, object: { ...prev, metadata } as KubeObject });
+          // A delete's event is small; what the window holds is the deleted object.
+          const object = { ...prev, metadata } as KubeObject;
+          batch.push({ rv, type: "DELETED", kindKey, namespace, object, bytes: JSON.stringify(object).length });
         }
       }
     }

@@ -14,12 +14,11 @@ import { parseBody, parseResourcePath, readBody, sendError, sendJson, type Resou
 import { applyPatch, PatchType } from "./patch.ts";
 import { ApiError, Reason, toApiError } from "./status.ts";
 import { toTable, wantsTable } from "./table.ts";
-import type { Revision } from "./history.ts";
-import { groupVersion, resolveResourceName } from "./resources.ts";
+import { historyRoute, isHistoryPath, type HistoryRouteDeps } from "./historyroutes.ts";
 
 export interface ServerDeps {
-  /** Revisions of one object, read from the log (GET /federation/history). */
-  history: (ref: { group: string; kind: string; namespace: string | null; name: string }) => Promise<Revision[]>;
+  /** The history endpoints (/federation/history, changes, resourceversion, restore). */
+  history: Omit<HistoryRouteDeps, "handlers">;
   auth: Authenticator;
   handlers: Handlers;
   logger: Logger;
@@ -124,7 +123,17 @@ async function route(
     res.writeHead(200, { "content-type": deps.registry.contentType });
     return void res.end(await deps.registry.metrics());
   }
-  if (path === "/federation/history") return historyRoute(deps, res, url.searchParams);
+  if (isHistoryPath(path))
+    return historyRoute(
+      { ...deps.history, handlers: deps.handlers },
+      req,
+      res,
+      path,
+      url.searchParams,
+      user as UserInfo,
+      requestId,
+      label,
+    );
   const accept = req.headers.accept ?? "";
   const doc = path.startsWith("/openapi/") ? openapiResponse(path, accept) : discoveryResponse(path, accept);
   if (doc) return void send(res, doc);
@@ -226,32 +235,6 @@ async function route(
     default:
       throw new ApiError(Reason.MethodNotAllowed, `the server does not allow this method on the requested resource`);
   }
-}
-
-async function historyRoute(deps: ServerDeps, res: ServerResponse, q: URLSearchParams): Promise<void> {
-  const typed = q.get("resource") ?? "";
-  const rt = resolveResourceName(typed);
-  if (!rt) throw new ApiError(Reason.NotFound, `the server doesn't have a resource type "${typed}"`);
-  const name = q.get("name");
-  if (!name)
-    throw new ApiError(
-      Reason.BadRequest,
-      "a name is required: /federation/history?resource=TYPE&name=NAME[&namespace=NS]",
-    );
-  const namespace = rt.namespaced ? q.get("namespace") || "default" : null;
-  const revisions = await deps.history({ group: rt.group, kind: rt.kind, namespace, name });
-  if (revisions.length === 0)
-    throw new ApiError(Reason.NotFound, `${rt.resource} "${name}" has no history`, {
-      name,
-      group: rt.group,
-      kind: rt.resource,
-    });
-  sendJson(res, 200, {
-    kind: "History",
-    apiVersion: "federation/v1beta1",
-    object: { apiVersion: groupVersion(rt), kind: rt.kind, namespace, name },
-    revisions,
-  });
 }
 
 function send(

@@ -5,7 +5,13 @@
  * least that far.
  */
 import type { FederationError, KubeObject, Keyring } from "@kubefed/events";
-import { followObjects, outcomeOf, type ObjectsFollower, type ObjectsStep } from "@kubefed/follower";
+import {
+  followObjects,
+  outcomeOf,
+  type ObjectsFollower,
+  type ObjectsStep,
+  type SnapshotLoader,
+} from "@kubefed/follower";
 import { objectIn, objectsOfKind, type FederationState } from "@kubefed/state";
 import { FEDERATION_SYSTEM_NAMESPACE } from "@kubefed/names";
 import { clusterFacts, isDivided, MEMBER_KINDS, type ClusterFacts } from "@kubefed/placement";
@@ -38,8 +44,16 @@ export class Projection {
     topic: string,
     keyring: Keyring | undefined,
     onPoison: (offset: string, err: FederationError) => void,
+    /** Start from the latest snapshot of the objects state and fold only the tail. */
+    snapshot?: SnapshotLoader<FederationState>,
   ) {
-    this.follower = followObjects({ source: kafka, topic, keyring, onSkipped: onPoison });
+    this.follower = followObjects({
+      source: kafka,
+      topic,
+      keyring,
+      onSkipped: onPoison,
+      ...(snapshot ? { snapshot } : {}),
+    });
     this.follower.subscribe((steps, through) => this.announce(steps, through));
   }
 

@@ -6,7 +6,8 @@ import { hostname } from "node:os";
 import { encodeStatus, toFederationError, type Keyring, type StatusReport } from "@kubefed/events";
 import type { Appender, KafkaClient } from "@kubefed/kafka";
 import type { Logger } from "@kubefed/logging";
-import { objectsTopic, REGION_LABEL, statusTopic } from "@kubefed/names";
+import { objectsTopic, REGION_LABEL, snapshotsTopic, statusTopic } from "@kubefed/names";
+import { SnapshotStore } from "@kubefed/follower";
 import type { ClusterSelection } from "@kubefed/config";
 import { ClusterWorker, type ClusterWorkerOptions } from "./cluster.ts";
 import { isFederationSecretKey, kindKeyOf } from "./keys.ts";
@@ -43,8 +44,21 @@ export class Worker {
 
   constructor(private readonly o: WorkerOptions) {
     this.name = o.worker ?? `${hostname()}/${process.pid}`;
-    this.projection = new Projection(o.kafka, objectsTopic(o.federation), o.keyring, (offset, err) =>
-      o.logger.error({ offset, err: err.message }, "skipped an event that can never be decoded"),
+    const snapshots = new SnapshotStore({
+      source: o.kafka,
+      topic: snapshotsTopic(o.federation),
+      objectsTopic: objectsTopic(o.federation),
+      keyring: o.keyring,
+    });
+    this.projection = new Projection(
+      o.kafka,
+      objectsTopic(o.federation),
+      o.keyring,
+      (offset, err) => o.logger.error({ offset, err: err.message }, "skipped an event that can never be decoded"),
+      snapshots.loader(
+        (reason) => o.logger.info({ reason }, "folding the objects log from offset 0"),
+        (snap) => o.logger.info({ position: String(snap.position) }, "starting from a snapshot of the objects state"),
+      ),
     );
   }
 
