@@ -21,7 +21,10 @@ const SASL = {
 describe("Kafka security settings (common to every service)", () => {
   it("are read by the same names by every service", () => {
     for (const service of SERVICES) {
-      const env = service === "dns-sync" ? { ...SASL, DNS_SYNC_ZONE_NAME: "example.com." } : SASL;
+      const env =
+        service === "dns-sync"
+          ? { ...SASL, DNS_SYNC_ZONE_NAME: "example.com.", DNS_SYNC_PROVIDER_CONFIG: "/etc/dns/provider.conf" }
+          : SASL;
       expect(loadConfig(service, env).kafka.security, service).toEqual({
         protocol: "sasl_ssl",
         tls: { caFile: "/kafka/ca.crt" },

@@ -35,6 +35,7 @@ describe("federationAcls", () => {
       ["User:propagator", "fed.propagator.", true],
       ["User:propagator", "fed-", true],
       ["User:dns-sync", "kubefed-dns-sync.tail.", true],
+      ["User:dns-sync", "fed.dns-sync", true],
     ]);
   });
 });
