@@ -53,6 +53,7 @@ describe("CONFIG_DESCRIPTION", () => {
       "INGEST_TLS_KEY_FILE",
       "INGEST_TOKEN_AUTH_FILE",
       "INGEST_BASIC_AUTH_FILE",
+      "INGEST_CLIENT_CA_FILE",
       "INGEST_SECRETS_KEY_FILE",
     ]);
     for (const service of SERVICES)
