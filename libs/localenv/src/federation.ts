@@ -44,7 +44,9 @@ export interface Federation extends ServiceHandle {
   url: string;
   port: number;
   token: string;
-  /** kubeconfig with the member contexts plus "federation" (token auth). */
+  /** The read-only identity: user "viewer" in group kubefed:viewers, which the bootstrap policy binds to view. */
+  viewerToken: string;
+  /** kubeconfig with the member contexts plus "federation" (token auth, system:masters) and "federation-viewer". */
   kubeconfig: string;
   caFile: string;
   keyFile: string;
@@ -57,7 +59,14 @@ export interface Federation extends ServiceHandle {
 export async function startFederation(
   env: EnvironmentInfo,
   name: string,
-  opts: { port?: number; replicaOf?: Federation } = {},
+  opts: {
+    port?: number;
+    replicaOf?: Federation;
+    /** More ingest settings (INGEST_BASIC_AUTH_FILE, INGEST_CLIENT_CA_FILE, INGEST_ANONYMOUS_AUTH, ...). */
+    env?: Record<string, string>;
+    /** More lines of the token file (`token,user,uid,"group1,group2"`): identities of a test's own. */
+    tokens?: string[];
+  } = {},
 ): Promise<Federation> {
   // A replica serves the same federation (same log, tokens and keys) from a process and port of its own.
   const replica = opts.replicaOf;
@@ -69,8 +78,18 @@ export async function startFederation(
   const serving = pki.issue(`ingest-${name}`, { cn: `ingest-${name}`, sans: ["IP:127.0.0.1", "DNS:localhost"] });
   const token = replica ? replica.token : randomBytes(16).toString("hex");
   const tokenFile = join(base, "tokens.csv");
+  const viewerToken = `viewer-token-${token}`;
   if (!replica)
-    writeFileSync(tokenFile, `${token},admin,admin-uid,"system:masters"\nviewer-token-${token},viewer,viewer-uid\n`);
+    writeFileSync(
+      tokenFile,
+      [
+        `${token},admin,admin-uid,"system:masters"`,
+        `${viewerToken},viewer,viewer-uid,"kubefed:viewers"`,
+        ...(opts.tokens ?? []),
+      ]
+        .map((l) => `${l}\n`)
+        .join(""),
+    );
   const keyFile = join(base, "keys.json");
   if (!replica)
     writeFileSync(keyFile, JSON.stringify({ primary: "k1", keys: { k1: randomBytes(32).toString("base64") } }));
@@ -88,6 +107,7 @@ export async function startFederation(
       ],
       users: [
         { name: "federation-admin", user: { token } },
+        { name: "federation-viewer", user: { token: viewerToken } },
         ...env.members.map((m) => ({
           name: `admin@${m.name}`,
           user: { "client-certificate": m.clientCert, "client-key": m.clientKey },
@@ -95,6 +115,7 @@ export async function startFederation(
       ],
       contexts: [
         { name: "federation", context: { cluster: "federation", user: "federation-admin" } },
+        { name: "federation-viewer", context: { cluster: "federation", user: "federation-viewer" } },
         ...env.members.map((m) => ({ name: m.name, context: { cluster: m.name, user: `admin@${m.name}` } })),
       ],
       "current-context": "federation",
@@ -111,6 +132,7 @@ export async function startFederation(
     INGEST_TOKEN_AUTH_FILE: tokenFile,
     INGEST_SECRETS_KEY_FILE: keyFile,
     LOG_LEVEL: "warn",
+    ...opts.env,
   };
   const start = async () => {
     const proc = startProcess({
@@ -130,6 +152,7 @@ export async function startFederation(
     url,
     port,
     token,
+    viewerToken,
     kubeconfig,
     caFile: pki.ca.cert,
     keyFile,

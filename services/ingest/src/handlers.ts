@@ -28,6 +28,7 @@ import type { UserInfo } from "./auth.ts";
 import { selectorMatcher } from "./selectors.ts";
 import { applyPatch, applyStrategicMergePatch, PatchType } from "./patch.ts";
 import { serveWatch } from "./watch.ts";
+import { builtInObjects } from "./authz.ts";
 
 export interface WriteContext {
   user: UserInfo;
@@ -182,16 +183,27 @@ export class Handlers {
   }
 
   get(rt: ResourceType, namespace: string | undefined, name: string): KubeObject {
-    const o = this.d.view.get(refOf(rt, namespace, name));
+    const o =
+      this.d.view.get(refOf(rt, namespace, name)) ??
+      builtInObjects(rt.group, rt.kind).find((b) => metaOf(b).name === name);
     if (!o) throw notFoundError(rt, name);
     return o;
   }
 
   list(rt: ResourceType, namespace: string | undefined, q: URLSearchParams): Obj {
     const match = selectorMatcher(q.get("labelSelector"), q.get("fieldSelector"), rt.kind);
-    const all = this.d.view
-      .list({ group: rt.group, kind: rt.kind, ...(namespace !== undefined ? { namespace } : {}) })
-      .filter((o) => match(o as Obj));
+    const stored = this.d.view.list({
+      group: rt.group,
+      kind: rt.kind,
+      ...(namespace !== undefined ? { namespace } : {}),
+    });
+    // The bootstrap ClusterRoles and bindings are served beside the log's, in name order as a list is.
+    const builtIn = builtInObjects(rt.group, rt.kind);
+    const merged =
+      builtIn.length === 0
+        ? stored
+        : [...builtIn, ...stored].sort((a, b) => (String(metaOf(a).name) < String(metaOf(b).name) ? -1 : 1));
+    const all = merged.filter((o) => match(o as Obj));
     const limit = Number(q.get("limit") ?? "0");
     let start = 0;
     const token = q.get("continue");

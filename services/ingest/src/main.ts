@@ -12,6 +12,7 @@ import { KafkaClient } from "@kubefed/kafka";
 import { createLogger } from "@kubefed/logging";
 import { objectsTopic, statusTopic, eventsTopic } from "@kubefed/names";
 import { Authenticator, parseCredentialFile } from "./auth.ts";
+import { Authorizer } from "./authz.ts";
 import { CommandHandler } from "./commands.ts";
 import { Handlers } from "./handlers.ts";
 import { ReadModel } from "./readmodel.ts";
@@ -62,7 +63,9 @@ try {
       ? parseCredentialFile(read(config.auth.basicFile, "basic auth file"), "basic auth file")
       : [],
     anonymous: config.auth.anonymous,
+    clientCertificates: config.auth.clientCaFile !== undefined,
   });
+  const clientCa = config.auth.clientCaFile ? read(config.auth.clientCaFile, "client CA file") : undefined;
   const fed = config.federationName;
   const kafka = new KafkaClient({
     brokers: [...config.kafka.brokers],
@@ -101,6 +104,7 @@ try {
   });
   let ready = false;
   const metrics = createMetrics();
+  const authz = new Authorizer({ state: () => readModel.current, logger, denied: metrics.denied });
   const commands = new CommandHandler({
     model: readModel,
     appender,
@@ -109,6 +113,7 @@ try {
     foldTimeoutMs: 30_000,
     present: (o) => statusView.merge(o),
     onAppended: (type) => metrics.appended.inc({ type }),
+    guard: (command, state, resource) => authz.guard(command, state, resource),
   });
   const handlers = new Handlers({ readModel, view: statusView, commands });
   const tls = config.tls
@@ -132,11 +137,14 @@ try {
   const history = async (ref: { group: string; kind: string; namespace: string | null; name: string }) =>
     revisionsOf(await readLog(kafka, objectsTopic(fed), keyring, (e) => concerns(e, ref)), ref);
   const server = createServer(
-    tls,
+    // A client certificate is asked for, not required: tokens and passwords authenticate too. The handshake checks it
+    // against the client CA and its validity; authentication reads the verdict.
+    clientCa ? { ...tls, ca: clientCa, requestCert: true, rejectUnauthorized: false } : tls,
     createRequestHandler(
       {
         history,
         auth,
+        authz,
         handlers,
         logger,
         maxBodyBytes: config.maxRequestBodyBytes,
