@@ -163,7 +163,9 @@ describe("client certificates", () => {
       "jsonpath={.status.userInfo.username} {.status.userInfo.groups}",
     ]);
     expect(who).toEqual({ ok: true, out: 'frank ["kubefed:viewers","testers","system:authenticated"]' });
-    expect((await run(kc, ["get", "namespaces", "-o", "name"])).out).toContain("namespace/default");
+    expect((await run(kc, ["get", "clusterroles", "view", "-o", "name"])).out.trim()).toBe(
+      "clusterrole.rbac.authorization.k8s.io/view",
+    );
     const write = await run(kc, ["-n", "default", "create", "configmap", "x"]);
     expect(write.ok).toBe(false);
     expect(write.out).toContain(
