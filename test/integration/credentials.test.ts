@@ -35,6 +35,15 @@ const clusterJson = (name: string, server: string) =>
       secretRef: { name: `${MEMBER}-credentials` },
     },
   });
+/** kubectl arguments that point the member's own Cluster at another address. */
+const moveMember = (server: string) => [
+  "patch",
+  "cluster",
+  MEMBER,
+  "--type=merge",
+  "-p",
+  JSON.stringify({ spec: { serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: server }] } }),
+];
 const readyCondition = async (name: string) => {
   const c = JSON.parse((await fedctl(fed, ["get", "cluster", name, "-o", "json"])).stdout);
   return (c.status?.conditions ?? []).find((x: { type: string }) => x.type === "Ready") as
@@ -85,20 +94,9 @@ describe("redirecting a member's credentials", () => {
     expect(await refusal(as(["create", "-f", "-"], clusterJson("evil", listenerUrl)))).toContain(
       'clusters.federation is forbidden: User "nsadmin" cannot create resource "clusters" in API group "federation" at the cluster scope',
     );
-    expect(
-      await refusal(
-        as([
-          "patch",
-          "cluster",
-          MEMBER,
-          "--type=merge",
-          "-p",
-          JSON.stringify({
-            spec: { serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: listenerUrl }] },
-          }),
-        ]),
-      ),
-    ).toContain(`clusters.federation "${MEMBER}" is forbidden: User "nsadmin" cannot patch resource "clusters"`);
+    expect(await refusal(as(moveMember(listenerUrl)))).toContain(
+      `clusters.federation "${MEMBER}" is forbidden: User "nsadmin" cannot patch resource "clusters"`,
+    );
     expect(await refusal(as(["-n", "kubefed-system", "get", "secret", `${MEMBER}-credentials`]))).toContain(
       'User "nsadmin" cannot get resource "secrets" in API group "" in the namespace "kubefed-system"',
     );
@@ -108,16 +106,7 @@ describe("redirecting a member's credentials", () => {
     // A cluster admin (system:masters) may write both; the credentials still go nowhere but the member.
     await fedctl(fed, ["create", "-f", "-"], clusterJson("evil", listenerUrl));
     const memberServer = env().members[0]!.server;
-    await fedctl(fed, [
-      "patch",
-      "cluster",
-      MEMBER,
-      "--type=merge",
-      "-p",
-      JSON.stringify({
-        spec: { serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: listenerUrl }] },
-      }),
-    ]);
+    await fedctl(fed, moveMember(listenerUrl));
     for (const name of ["evil", MEMBER]) {
       const c = await eventually(async () => {
         const r = await readyCondition(name);
