@@ -64,7 +64,7 @@ const binding = (i: number) => {
       };
 };
 
-const env = await startEnvironment({ members: [], coredns: false, opa: false });
+const env = await startEnvironment({ members: [], coredns: false, opa: false, loadBalancer: false });
 try {
   const fed = await startFederation(env.info, "authz", { tokens: ["writer-token,writer,writer-uid"] });
   const agent = () => new Agent({ keepAlive: true, ca: readFileSync(fed.caFile) });
