@@ -13,6 +13,7 @@ import {
   type V1ResourceAttributes,
 } from "@kubernetes/client-node";
 import {
+  CREDENTIALS_SERVER_KEY,
   FEDERATION_SYSTEM_NAMESPACE,
   REGION_LABEL,
   ZONE_LABEL,
@@ -49,6 +50,11 @@ export interface JoinOptions {
   zone?: string;
   labels?: string;
   federationName: string;
+  /**
+   * Re-join a member that is already joined: a fresh token bound to the member context's current address, and the
+   * Cluster moved to that address. The only way a member's address changes: credentials go nowhere else.
+   */
+  update?: boolean;
 }
 
 /** One year: the member apiserver's --service-account-max-token-expiration may shorten it. */
@@ -271,7 +277,11 @@ export async function join(o: JoinOptions, say: (line: string) => void): Promise
         throw new Error(`cannot read cluster ${name} from the federation: ${oneLine(err)}`);
       },
     );
-    if (joined) throw new Error(`cluster ${name} is already joined`);
+    if (joined && !o.update)
+      throw new Error(
+        `cluster ${name} is already joined (kubefed join --update re-issues its credentials and address)`,
+      );
+    if (!joined && o.update) throw new Error(`cluster ${name} is not joined: --update changes a joined cluster`);
     return clusters;
   })();
   const memberChecked = (async () => {
@@ -319,6 +329,8 @@ export async function join(o: JoinOptions, say: (line: string) => void): Promise
     data: {
       token: Buffer.from(token).toString("base64"),
       ...(ca ? { "ca.crt": Buffer.from(ca).toString("base64") } : {}),
+      // The address the token was issued for: the propagator sends it nowhere else, whatever the Cluster says.
+      [CREDENTIALS_SERVER_KEY]: Buffer.from(memberServer).toString("base64"),
     },
   };
   try {
@@ -334,6 +346,24 @@ export async function join(o: JoinOptions, say: (line: string) => void): Promise
     }
   }
 
+  if (o.update) {
+    say(`moving cluster ${name} in the federation to ${memberServer}`);
+    const current = (await clusters.getClusterCustomObject({ ...CLUSTER_API, name })) as KubernetesObject & {
+      spec?: Record<string, unknown>;
+    };
+    const next = clusterObject(name, memberServer, { ...(current.metadata?.labels ?? {}), ...labels });
+    try {
+      await clusters.replaceClusterCustomObject({
+        ...CLUSTER_API,
+        name,
+        body: { ...next, metadata: { ...next.metadata, resourceVersion: current.metadata?.resourceVersion } },
+      });
+    } catch (err) {
+      throw new Error(`cannot update cluster ${name} in the federation: ${oneLine(err)}`);
+    }
+    say(`cluster "${name}" updated`);
+    return;
+  }
   say(`creating cluster ${name} in the federation`);
   try {
     await clusters.createClusterCustomObject({ ...CLUSTER_API, body: clusterObject(name, memberServer, labels) });

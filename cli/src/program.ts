@@ -223,12 +223,17 @@ Examples:
     )
     .option("--labels <k=v,...>", "more labels of the Cluster, for placement by cluster-selector")
     .option("--federation-name <name>", federationName, "federation")
+    .option(
+      "--update",
+      "re-join a joined cluster: a fresh token bound to the member context's current address, and the Cluster moved there (the only way a member's address changes)",
+    )
     .addHelpText(
       "after",
       `
 The member needs no agent: the federation acts in it as service account kubefed-system/kubefed-<federation>,
 bound to ClusterRole kubefed:<federation> (the federated types, read-only nodes and endpointslices; not
-cluster-admin). Its token and the member's CA go to Secret kubefed-system/<NAME>-credentials of the federation.
+cluster-admin). Its token, the member's CA and the address they were issued for go to Secret
+kubefed-system/<NAME>-credentials of the federation; the propagator uses them for that address only.
 
 Examples:
   kubefed join us-east --host-cluster-context=federation --cluster-context=gke-us-east

@@ -37,7 +37,7 @@ export function usage(
     `export PATH=${binDir}:$PATH KUBECONFIG=${kubeconfig}`,
     "",
     "Local federation is running (run the line above in your shell first: it puts the pinned kubectl and kubefed on PATH).",
-    `  federation API:   ${fed.url}   (context "federation", events in Kafka topic ${fed.name}.objects)`,
+    `  federation API:   ${fed.url}   (context "federation": system:masters; "federation-viewer": read-only, bound to view; events in Kafka topic ${fed.name}.objects)`,
     `  Kafka bootstrap:  ${info.kafka.bootstrap}${info.kafka.security ? `   (SASL_SSL, SCRAM-SHA-512: CA ${info.kafka.security.caFile}, admin password in ${info.kafka.security.passwordFiles.admin})` : ""}`,
     `  etcd:             ${info.etcd.endpoint}`,
     ...info.members.map((m) => {
@@ -63,6 +63,7 @@ export function usage(
     `  kubectl --context=${first} -n demo get service web            # the member's load-balancer address`,
     "  kubectl --context=federation -n demo get service web -o jsonpath='{.status.loadBalancer.ingress[*].ip} {.status.readyEndpoints}{\"\\n\"}'",
     "  kubefed history deployment/web -n demo --context=federation",
+    "  kubectl --context=federation-viewer auth can-i --list -n demo     # what the viewer identity may do (read, no Secrets)",
     ...(info.coredns && dns ? dnsUsage(info, fed.name, dns) : []),
     "",
     "Press Ctrl-C to stop everything.",

@@ -230,7 +230,13 @@ describe("kubefed join and unjoin against a real member", () => {
   });
 
   it("refuses to join the same name twice, and changes nothing", async () => {
-    await expectRefused(joinArgs(), new RegExp(`^kubefed: cluster ${MEMBER} is already joined$`, "m"));
+    await expectRefused(
+      joinArgs(),
+      new RegExp(
+        `^kubefed: cluster ${MEMBER} is already joined \\(kubefed join --update re-issues its credentials and address\\)$`,
+        "m",
+      ),
+    );
   });
 
   it("refuses to guess the member for --cleanup when two contexts reach it", async () => {

@@ -18,6 +18,7 @@ export interface IngestSettings extends CommonSettings {
   readonly tlsKeyFile?: string;
   readonly tokenAuthFile?: string;
   readonly basicAuthFile?: string;
+  readonly clientCaFile?: string;
   readonly anonymousAuth: boolean;
   readonly secretsKeyFile?: string;
   readonly maxRequestBodyBytes: number;
@@ -41,6 +42,8 @@ export interface IngestConfig extends CommonConfig {
     readonly tokenFile: string | undefined;
     /** kube-apiserver --basic-auth-file format: password,user,uid,"group1,group2". */
     readonly basicFile: string | undefined;
+    /** kube-apiserver --client-ca-file: PEM CAs whose client certificates authenticate (CN user, O groups). */
+    readonly clientCaFile: string | undefined;
     readonly anonymous: boolean;
   };
   /** AES-256-GCM keyring (JSON) for Secret payloads; absent: the ingest must refuse Secret writes. */
@@ -104,9 +107,17 @@ export const ingestDefinition: ServiceDefinition<IngestSettings, IngestConfig> =
       file: true,
       parse: file,
     },
+    clientCaFile: {
+      env: "INGEST_CLIENT_CA_FILE",
+      description:
+        "PEM CA bundle; client certificates it signed authenticate as CN (user) and O (groups), as kube-apiserver --client-ca-file.",
+      file: true,
+      parse: file,
+    },
     anonymousAuth: {
       env: "INGEST_ANONYMOUS_AUTH",
-      description: "Treat unauthenticated requests as system:anonymous instead of refusing them with 401.",
+      description:
+        "Treat unauthenticated requests as system:anonymous (group system:unauthenticated), with only what RBAC grants them, instead of refusing them with 401.",
       default: "false",
       parse: boolean,
     },
@@ -186,7 +197,12 @@ export const ingestDefinition: ServiceDefinition<IngestSettings, IngestConfig> =
       s.tlsCertFile !== undefined && s.tlsKeyFile !== undefined
         ? { certFile: s.tlsCertFile, keyFile: s.tlsKeyFile }
         : undefined,
-    auth: { tokenFile: s.tokenAuthFile, basicFile: s.basicAuthFile, anonymous: s.anonymousAuth },
+    auth: {
+      tokenFile: s.tokenAuthFile,
+      basicFile: s.basicAuthFile,
+      clientCaFile: s.clientCaFile,
+      anonymous: s.anonymousAuth,
+    },
     secretsKeyFile: s.secretsKeyFile,
     maxRequestBodyBytes: s.maxRequestBodyBytes,
     maxWatchTimeoutMs: s.maxWatchTimeout,

@@ -46,7 +46,9 @@ export interface Federation extends ServiceHandle {
   url: string;
   port: number;
   token: string;
-  /** kubeconfig with the member contexts plus "federation" (token auth). */
+  /** The read-only identity: user "viewer" in group kubefed:viewers, which the bootstrap policy binds to view. */
+  viewerToken: string;
+  /** kubeconfig with the member contexts plus "federation" (token auth, system:masters) and "federation-viewer". */
   kubeconfig: string;
   caFile: string;
   keyFile: string;
@@ -62,11 +64,13 @@ export async function startFederation(
   opts: {
     port?: number;
     replicaOf?: Federation;
-    /** Extra environment of the ingest, e.g. INGEST_REBALANCE_READMIT_AFTER. */
+    /** More ingest settings (INGEST_REBALANCE_READMIT_AFTER, INGEST_BASIC_AUTH_FILE, INGEST_CLIENT_CA_FILE, ...). */
     env?: Record<string, string>;
     /** Extra flags of the ingest, e.g. --admission-control=SchedulingPolicy. */
     args?: string[];
     readyTimeoutMs?: number;
+    /** More lines of the token file (`token,user,uid,"group1,group2"`): identities of a test's own. */
+    tokens?: string[];
   } = {},
 ): Promise<Federation> {
   // A replica serves the same federation (same log, tokens and keys) from a process and port of its own.
@@ -79,8 +83,18 @@ export async function startFederation(
   const serving = pki.issue(`ingest-${name}`, { cn: `ingest-${name}`, sans: ["IP:127.0.0.1", "DNS:localhost"] });
   const token = replica ? replica.token : randomBytes(16).toString("hex");
   const tokenFile = join(base, "tokens.csv");
+  const viewerToken = `viewer-token-${token}`;
   if (!replica)
-    writeFileSync(tokenFile, `${token},admin,admin-uid,"system:masters"\nviewer-token-${token},viewer,viewer-uid\n`);
+    writeFileSync(
+      tokenFile,
+      [
+        `${token},admin,admin-uid,"system:masters"`,
+        `${viewerToken},viewer,viewer-uid,"kubefed:viewers"`,
+        ...(opts.tokens ?? []),
+      ]
+        .map((l) => `${l}\n`)
+        .join(""),
+    );
   const keyFile = join(base, "keys.json");
   if (!replica)
     writeFileSync(keyFile, JSON.stringify({ primary: "k1", keys: { k1: randomBytes(32).toString("base64") } }));
@@ -98,6 +112,7 @@ export async function startFederation(
       ],
       users: [
         { name: "federation-admin", user: { token } },
+        { name: "federation-viewer", user: { token: viewerToken } },
         ...env.members.map((m) => ({
           name: `admin@${m.name}`,
           user: { "client-certificate": m.clientCert, "client-key": m.clientKey },
@@ -105,6 +120,7 @@ export async function startFederation(
       ],
       contexts: [
         { name: "federation", context: { cluster: "federation", user: "federation-admin" } },
+        { name: "federation-viewer", context: { cluster: "federation", user: "federation-viewer" } },
         ...env.members.map((m) => ({ name: m.name, context: { cluster: m.name, user: `admin@${m.name}` } })),
       ],
       "current-context": "federation",
@@ -147,6 +163,7 @@ export async function startFederation(
     url,
     port,
     token,
+    viewerToken,
     kubeconfig,
     caFile: pki.ca.cert,
     keyFile,

@@ -278,6 +278,9 @@ export const FEDERATION_SYSTEM_NAMESPACE = "kubefed-system";
 /** The Secret (in FEDERATION_SYSTEM_NAMESPACE) with a member's credentials: data `token` and `ca.crt`. */
 export const clusterSecretName = (cluster: string): string => `${cluster}-credentials`;
 
+/** The key of a credentials Secret naming the member address its token was issued for (and may be sent to). */
+export const CREDENTIALS_SERVER_KEY = "server";
+
 /** The ServiceAccount, ClusterRole and ClusterRoleBinding `kubefed join` creates in a member for a federation. */
 export const memberServiceAccountName = (federation: string): string => `kubefed-${federation}`;
 export const memberClusterRoleName = (federation: string): string => `kubefed:${federation}`;

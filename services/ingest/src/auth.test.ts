@@ -25,14 +25,14 @@ describe("Authenticator", () => {
   const auth = new Authenticator({ tokens, basic, anonymous: false });
 
   it("accepts a known bearer token and basic credentials", () => {
-    expect(auth.authenticate({ authorization: "Bearer secret-token" })).toEqual({
+    expect(auth.authenticate({ headers: { authorization: "Bearer secret-token" } })).toEqual({
       user: "alice",
       uid: "1",
       groups: ["admins", "devs", "system:authenticated"],
     });
-    expect(auth.authenticate({ authorization: `Basic ${Buffer.from("carol:pw").toString("base64")}` }).user).toBe(
-      "carol",
-    );
+    expect(
+      auth.authenticate({ headers: { authorization: `Basic ${Buffer.from("carol:pw").toString("base64")}` } }).user,
+    ).toBe("carol");
   });
 
   it.each([
@@ -41,12 +41,40 @@ describe("Authenticator", () => {
     [{ authorization: `Basic ${Buffer.from("alice:secret-token").toString("base64")}` }],
     [{}],
   ])("refuses %j with 401 Unauthorized", (headers) => {
-    expect(() => auth.authenticate(headers)).toThrow(expect.objectContaining({ reason: "Unauthorized", code: 401 }));
+    expect(() => auth.authenticate({ headers })).toThrow(
+      expect.objectContaining({ reason: "Unauthorized", code: 401 }),
+    );
   });
 
   it("lets anonymous requests in only when enabled", () => {
     const anon = new Authenticator({ tokens, basic, anonymous: true });
-    expect(anon.authenticate({}).user).toBe("system:anonymous");
-    expect(() => anon.authenticate({ authorization: "Bearer wrong" })).toThrow("Unauthorized");
+    expect(anon.authenticate({ headers: {} }).user).toBe("system:anonymous");
+    expect(() => anon.authenticate({ headers: { authorization: "Bearer wrong" } })).toThrow("Unauthorized");
+  });
+});
+
+describe("client certificates", () => {
+  const auth = new Authenticator({ tokens: [], basic: [], anonymous: false, clientCertificates: true });
+  const socket = (authorized: boolean, subject: Record<string, string | string[]>) => ({
+    authorized,
+    getPeerCertificate: () => ({ subject }),
+  });
+
+  it("take the user from CN and the groups from every O, once the handshake verified the chain", () => {
+    expect(auth.authenticate({ headers: {}, socket: socket(true, { CN: "dora", O: ["ops", "devs"] }) })).toEqual({
+      user: "dora",
+      uid: "",
+      groups: ["ops", "devs", "system:authenticated"],
+    });
+  });
+
+  it("get 401 when the chain or the validity period did not verify, or there is no CN", () => {
+    expect(() => auth.authenticate({ headers: {}, socket: socket(false, { CN: "dora" }) })).toThrow("Unauthorized");
+    expect(() => auth.authenticate({ headers: {}, socket: socket(true, { O: "ops" }) })).toThrow("Unauthorized");
+  });
+
+  it("are not read when the server has no client CA", () => {
+    const noCa = new Authenticator({ tokens: [], basic: [], anonymous: true });
+    expect(noCa.authenticate({ headers: {}, socket: socket(true, { CN: "dora" }) }).user).toBe("system:anonymous");
   });
 });

@@ -42,6 +42,11 @@ export interface CommandHandlerDeps {
   /** The object as the API shows it (reported status merged in). */
   present: (o: KubeObject) => KubeObject;
   onAppended: (type: string) => void;
+  /**
+   * Checks a write needs beyond its request's authorization, on the state it is decided on (RBAC escalation, a
+   * patch that creates): throws the refusal, and then nothing is appended.
+   */
+  guard?: (command: Command, state: FederationState, resource: string) => void;
 }
 
 export interface HandleOptions {
@@ -65,6 +70,7 @@ export class CommandHandler {
   /** Decides `command` on the current state, appends its events and answers with the object the fold stored. */
   async handle(command: Command, opts: HandleOptions): Promise<KubeObject> {
     const state = this.d.model.current;
+    this.d.guard?.(command, state, opts.resource.resource);
     let events: FederationEvent[];
     try {
       events = decide(command, state);

@@ -32,6 +32,7 @@ import { serveWatch } from "./watch.ts";
 import type { PlacementAdmission } from "./placementadmission.ts";
 import type { HistoryIndex } from "./historyindex.ts";
 import { exactList, isExactList } from "./pointintime.ts";
+import { builtInObjects } from "./authz.ts";
 
 export interface WriteContext {
   user: UserInfo;
@@ -195,7 +196,9 @@ export class Handlers {
   }
 
   get(rt: ResourceType, namespace: string | undefined, name: string): KubeObject {
-    const o = this.d.view.get(refOf(rt, namespace, name));
+    const o =
+      this.d.view.get(refOf(rt, namespace, name)) ??
+      builtInObjects(rt.group, rt.kind).find((b) => metaOf(b).name === name);
     if (!o) throw notFoundError(rt, name);
     return o;
   }
@@ -204,9 +207,18 @@ export class Handlers {
     const match = selectorMatcher(q.get("labelSelector"), q.get("fieldSelector"), rt.kind);
     const h = this.d.history;
     if (h && isExactList(q)) return exactList(h.index, rt, namespace, q, (o) => match(o as Obj), h.ready());
-    const all = this.d.view
-      .list({ group: rt.group, kind: rt.kind, ...(namespace !== undefined ? { namespace } : {}) })
-      .filter((o) => match(o as Obj));
+    const stored = this.d.view.list({
+      group: rt.group,
+      kind: rt.kind,
+      ...(namespace !== undefined ? { namespace } : {}),
+    });
+    // The bootstrap ClusterRoles and bindings are served beside the log's, in name order as a list is.
+    const builtIn = builtInObjects(rt.group, rt.kind);
+    const merged =
+      builtIn.length === 0
+        ? stored
+        : [...builtIn, ...stored].sort((a, b) => (String(metaOf(a).name) < String(metaOf(b).name) ? -1 : 1));
+    const all = merged.filter((o) => match(o as Obj));
     const limit = Number(q.get("limit") ?? "0");
     let start = 0;
     const token = q.get("continue");

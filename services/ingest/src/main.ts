@@ -13,6 +13,7 @@ import { createLogger } from "@kubefed/logging";
 import { SnapshotStore } from "@kubefed/follower";
 import { objectsTopic, statusTopic, eventsTopic, snapshotsTopic } from "@kubefed/names";
 import { Authenticator, parseCredentialFile } from "./auth.ts";
+import { Authorizer } from "./authz.ts";
 import { CommandHandler } from "./commands.ts";
 import { Handlers } from "./handlers.ts";
 import { ReadModel } from "./readmodel.ts";
@@ -69,7 +70,9 @@ try {
       ? parseCredentialFile(read(config.auth.basicFile, "basic auth file"), "basic auth file")
       : [],
     anonymous: config.auth.anonymous,
+    clientCertificates: config.auth.clientCaFile !== undefined,
   });
+  const clientCa = config.auth.clientCaFile ? read(config.auth.clientCaFile, "client CA file") : undefined;
   const fed = config.federationName;
   const kafka = new KafkaClient({
     brokers: [...config.kafka.brokers],
@@ -147,6 +150,7 @@ try {
   });
   let ready = false;
   const metrics = createMetrics();
+  const authz = new Authorizer({ state: () => readModel.current, logger, denied: metrics.denied });
   const commands = new CommandHandler({
     model: readModel,
     appender,
@@ -155,6 +159,7 @@ try {
     foldTimeoutMs: 30_000,
     present: (o) => statusView.merge(o),
     onAppended: (type) => metrics.appended.inc({ type }),
+    guard: (command, state, resource) => authz.guard(command, state, resource),
   });
   let policy: SchedulingPolicy | undefined;
   if (config.schedulingPolicy) {
@@ -226,11 +231,14 @@ try {
         return { cert: pems.cert, key: pems.private };
       })();
   const server = createServer(
-    tls,
+    // A client certificate is asked for, not required: tokens and passwords authenticate too. The handshake checks it
+    // against the client CA and its validity; authentication reads the verdict.
+    clientCa ? { ...tls, ca: clientCa, requestCert: true, rejectUnauthorized: false } : tls,
     createRequestHandler(
       {
         history: { history, readModel, historyReady },
         auth,
+        authz,
         handlers,
         logger,
         maxBodyBytes: config.maxRequestBodyBytes,

@@ -25,6 +25,9 @@ const PACKAGES: Readonly<Record<string, string>> = {
   "networking.k8s.io/v1": "k8s.io.api.networking.v1",
   "autoscaling/v1": "k8s.io.api.autoscaling.v1",
   "autoscaling/v2": "k8s.io.api.autoscaling.v2",
+  "rbac.authorization.k8s.io/v1": "k8s.io.api.rbac.v1",
+  "authorization.k8s.io/v1": "k8s.io.api.authorization.v1",
+  "authentication.k8s.io/v1": "k8s.io.api.authentication.v1",
 };
 const META = "k8s.io.apimachinery.pkg.apis.meta.v1";
 

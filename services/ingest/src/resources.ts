@@ -18,6 +18,8 @@ export interface ResourceType {
   subresources: ("status" | "scale")[];
   /** Federated types are propagated to member clusters; the others stay in the control plane. */
   federated: boolean;
+  /** What the resource answers to; a review (SelfSubjectAccessReview, ...) is only created, never stored. */
+  verbs: readonly string[];
 }
 
 const VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"] as const;
@@ -40,6 +42,7 @@ function t(
     categories: ["all"],
     subresources: [],
     federated: true,
+    verbs: VERBS,
     ...o,
   };
 }
@@ -47,6 +50,14 @@ function t(
 /** Group of the federation's own API (the original federation used `federation/v1beta1`). */
 export const FEDERATION_GROUP = "federation";
 export const FEDERATION_VERSION = "v1beta1";
+
+export const RBAC_GROUP = "rbac.authorization.k8s.io";
+/** RBAC objects live in the log like every object; they govern the federation API and are not propagated. */
+const rbac = (resource: string, kind: string, namespaced: boolean) =>
+  t(RBAC_GROUP, "v1", resource, kind, { namespaced, categories: [], federated: false });
+/** Reviews answer a question about the caller (can I?, who am I?) and store nothing. */
+const review = (group: string, resource: string, kind: string) =>
+  t(group, "v1", resource, kind, { namespaced: false, categories: [], federated: false, verbs: ["create"] });
 
 export const RESOURCES: readonly ResourceType[] = [
   t("", "v1", "namespaces", "Namespace", {
@@ -78,7 +89,17 @@ export const RESOURCES: readonly ResourceType[] = [
     subresources: ["status"],
     federated: false,
   }),
+  rbac("roles", "Role", true),
+  rbac("rolebindings", "RoleBinding", true),
+  rbac("clusterroles", "ClusterRole", false),
+  rbac("clusterrolebindings", "ClusterRoleBinding", false),
+  review("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+  review("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview"),
+  review("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview"),
 ];
+
+/** Whether a resource is a review: created to ask a question, answered at once, never in the log. */
+export const isReview = (r: Pick<ResourceType, "verbs">): boolean => r.verbs.length === 1 && r.verbs[0] === "create";
 
 /** The resource type's apiVersion (`apiVersionOf` of @kubefed/names). */
 export const groupVersion = (r: Pick<ResourceType, "group" | "version">): string => apiVersionOf(r);
@@ -91,8 +112,8 @@ export function findKind(apiVersion: string, kind: string): ResourceType | undef
   return RESOURCES.find((r) => groupVersion(r) === apiVersion && r.kind === kind);
 }
 
-export function verbsOf(_r: ResourceType): string[] {
-  return [...VERBS];
+export function verbsOf(r: ResourceType): string[] {
+  return [...r.verbs];
 }
 
 /**

@@ -7,6 +7,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Logger } from "pino";
 import type { Authenticator, UserInfo } from "./auth.ts";
+import { pathAttributes, requestVerb, resourceAttributes, type Authorizer } from "./authz.ts";
+import { impersonate } from "./impersonation.ts";
+import { accessReview, rulesReview, selfReview } from "./reviews.ts";
 import { discoveryResponse } from "./discovery.ts";
 import { openapiResponse } from "./openapi.ts";
 import type { Handlers, WriteContext } from "./handlers.ts";
@@ -14,12 +17,15 @@ import { parseBody, parseResourcePath, readBody, sendError, sendJson, type Resou
 import { applyPatch, PatchType } from "./patch.ts";
 import { ApiError, Reason, toApiError } from "./status.ts";
 import { toTable, wantsTable } from "./table.ts";
-import { historyRoute, isHistoryPath, type HistoryRouteDeps } from "./historyroutes.ts";
+import { historyRoute, isHistoryPath, isObjectHistoryPath, type HistoryRouteDeps } from "./historyroutes.ts";
+import { isReview } from "./resources.ts";
 
 export interface ServerDeps {
   /** The history endpoints (/federation/history, changes, resourceversion, restore). */
-  history: Omit<HistoryRouteDeps, "handlers">;
+  history: Omit<HistoryRouteDeps, "handlers" | "authz">;
   auth: Authenticator;
+  /** RBAC over the log's Roles, ClusterRoles and bindings: every request past authentication is authorized. */
+  authz: Authorizer;
   handlers: Handlers;
   logger: Logger;
   maxBodyBytes: number;
@@ -28,7 +34,13 @@ export interface ServerDeps {
   registry: Registry;
 }
 
-export function createMetrics(): { registry: Registry; requests: Counter; latency: Histogram; appended: Counter } {
+export function createMetrics(): {
+  registry: Registry;
+  requests: Counter;
+  latency: Histogram;
+  appended: Counter;
+  denied: Counter;
+} {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return {
@@ -52,24 +64,13 @@ export function createMetrics(): { registry: Registry; requests: Counter; latenc
       labelNames: ["type"],
       registers: [registry],
     }),
+    denied: new Counter({
+      name: "kubefed_ingest_authorization_denied_total",
+      help: "Requests RBAC refused (403), by verb and resource (or non-resource path)",
+      labelNames: ["verb", "resource"],
+      registers: [registry],
+    }),
   };
-}
-
-function verbOf(method: string, p: ResourcePath, q: URLSearchParams): string {
-  switch (method) {
-    case "GET":
-      return p.name === undefined ? (q.get("watch") === "true" || q.get("watch") === "1" ? "watch" : "list") : "get";
-    case "POST":
-      return "create";
-    case "PUT":
-      return "update";
-    case "PATCH":
-      return "patch";
-    case "DELETE":
-      return p.name === undefined ? "deletecollection" : "delete";
-    default:
-      return method.toLowerCase();
-  }
 }
 
 export function createRequestHandler(deps: ServerDeps, metrics: ReturnType<typeof createMetrics>) {
@@ -118,14 +119,21 @@ async function route(
     const d = discoveryResponse(path, req.headers.accept ?? "");
     if (d) return void send(res, d);
   }
-  const user = deps.auth.authenticate(req.headers);
+  const user = impersonate(deps.authz, deps.auth.authenticate(req), req.headers);
+  // One object's history and its restore are authorized on that object (historyroutes.ts); queries across
+  // objects (/federation/changes, /federation/resourceversion) as non-resource URLs, like /metrics.
+  if (!path.startsWith("/api/") && !path.startsWith("/apis/") && !isObjectHistoryPath(path))
+    deps.authz.check(
+      user,
+      pathAttributes(req.method === "GET" || req.method === "HEAD" ? "get" : verbOfPath(req.method), path),
+    );
   if (path === "/metrics") {
     res.writeHead(200, { "content-type": deps.registry.contentType });
     return void res.end(await deps.registry.metrics());
   }
   if (isHistoryPath(path))
     return historyRoute(
-      { ...deps.history, handlers: deps.handlers },
+      { ...deps.history, handlers: deps.handlers, authz: deps.authz },
       req,
       res,
       path,
@@ -136,14 +144,18 @@ async function route(
     );
   const accept = req.headers.accept ?? "";
   const doc = path.startsWith("/openapi/") ? openapiResponse(path, accept) : discoveryResponse(path, accept);
-  if (doc) return void send(res, doc);
+  if (doc) {
+    if (path.startsWith("/api")) deps.authz.check(user, pathAttributes("get", path));
+    return void send(res, doc);
+  }
 
   const p = parseResourcePath(path);
   if (!p) throw new ApiError(Reason.NotFound, "the server could not find the requested resource");
   const method = req.method ?? "GET";
   const q = url.searchParams;
-  const verb = verbOf(method, p, q);
+  const verb = requestVerb(method, p, q);
   label(verb, p.rt.resource);
+  deps.authz.check(user, resourceAttributes(verb, p));
   const h = deps.handlers;
   const ctx = (): WriteContext => ({
     user: user as UserInfo,
@@ -160,6 +172,15 @@ async function route(
     if (c && c.warnings.length > 0) headers.warning = c.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(", ");
     sendJson(res, status, obj, headers);
   };
+  if (isReview(p.rt)) {
+    if (verb !== "create")
+      throw new ApiError(Reason.MethodNotAllowed, `the server does not allow this method on the requested resource`);
+    const review = await body();
+    const index = deps.authz.rbac();
+    if (p.rt.resource === "selfsubjectaccessreviews") return void sendJson(res, 201, accessReview(index, user, review));
+    if (p.rt.resource === "selfsubjectrulesreviews") return void sendJson(res, 201, rulesReview(index, user, review));
+    return void sendJson(res, 201, selfReview(user));
+  }
   const { rt, namespace, name, subresource } = p;
 
   const table = wantsTable(req.headers.accept) && subresource === undefined;
@@ -244,3 +265,6 @@ function send(
   res.writeHead(d.status, { ...d.headers, "content-type": d.contentType, "content-length": Buffer.byteLength(d.body) });
   res.end(d.body);
 }
+
+/** The verb of a non-resource request: lower-cased HTTP method, as kube-apiserver's RequestInfo has it. */
+const verbOfPath = (method: string | undefined) => (method ?? "get").toLowerCase();

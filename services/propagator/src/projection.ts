@@ -13,12 +13,34 @@ import {
   type SnapshotLoader,
 } from "@kubefed/follower";
 import { objectIn, objectsOfKind, type FederationState } from "@kubefed/state";
-import { FEDERATION_SYSTEM_NAMESPACE } from "@kubefed/names";
+import { CREDENTIALS_SERVER_KEY, FEDERATION_SYSTEM_NAMESPACE } from "@kubefed/names";
 import { clusterFacts, isDivided, MEMBER_KINDS, type ClusterFacts } from "@kubefed/placement";
 import type { TailSource } from "@kubefed/kafka";
 import type { MemberEndpoint } from "./member.ts";
 
 export const CLUSTER_KIND_KEY = "federation/Cluster";
+/** Credentials are used for the address `kubefed join` recorded beside them only, whatever a Cluster says. */
+const BOUND_SERVER_KEY = CREDENTIALS_SERVER_KEY;
+
+const origin = (u: string) => {
+  try {
+    return new URL(/^https?:\/\//.test(u) ? u : `https://${u}`).origin;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Why credentials must not be sent to `url`, or undefined when they were issued for it. A token without a bound
+ * address (written by hand, or before joins recorded it) is refused too: nothing says where it may go.
+ */
+export function credentialsRefusal(url: string, boundTo: string | undefined, secret: string): string | undefined {
+  if (boundTo === undefined)
+    return `its credentials Secret ${secret} does not say which address they were issued for (key "${BOUND_SERVER_KEY}"); re-join the member with kubefed join --update`;
+  if (origin(boundTo) !== origin(url))
+    return `its credentials Secret ${secret} was issued for ${boundTo}, not for the Cluster's address ${url}: refusing to send them there (kubefed join --update moves a member to a new address)`;
+  return undefined;
+}
 
 export interface ClusterInfo {
   readonly name: string;
@@ -174,6 +196,10 @@ export class Projection {
     const decode = (v: string | undefined) => (v ? Buffer.from(v, "base64").toString("utf8") : undefined);
     const token = decode(data["token"]);
     const ca = decode(data["ca.crt"]);
+    const refused = token
+      ? credentialsRefusal(url, decode(data[BOUND_SERVER_KEY]), `${FEDERATION_SYSTEM_NAMESPACE}/${secretName}`)
+      : undefined;
+    if (refused) return { ...base, endpoint: undefined, problem: refused, version };
     return { ...base, endpoint: { server: url, ...(token ? { token } : {}), ...(ca ? { ca } : {}) }, version };
   }
 
