@@ -12,6 +12,7 @@ const PURE = [
   "libs/placement/src/**/*.ts",
   "libs/names/src/**/*.ts",
   "libs/dnsplan/src/**/*.ts",
+  "libs/rbac/src/**/*.ts",
 ];
 const EFFECTS = "pure code gets time, uids, offsets and I/O as inputs (docs/architecture.md, Pure libraries)";
 

@@ -75,7 +75,8 @@ for (const server of DNS_SERVERS) {
       eventually(async () => expect(await answer(name)).toEqual({ cname, a: [...a].sort() }), 60_000, 100);
 
     beforeAll(async () => {
-      fed = await federationWithMembers(uniqueName("fd"), MEMBERS);
+      // The ingest shows each LoadBalancer Service's DNS names in this zone (status.dns).
+      fed = await federationWithMembers(uniqueName("fd"), MEMBERS, { INGEST_DNS_ZONE_NAME: server.zone });
       worker = await propagator(fed);
       web = namesOf("web", ns, fed.name, server.zone);
       // Records of others in the same zone, there before dns-sync starts: a human's, and a second federation's.
@@ -132,6 +133,14 @@ spec:
       await expectAnswer(web.us, [ip.member2!]);
       await expectAnswer(web.global, [ip.member1!, ip.member2!, ip.member3!]);
       expect((await sync.sync()).active).toBe(true);
+      // The Service itself says which names it has and what they answer.
+      const { stdout } = await fedctl(fed, ["-n", ns, "get", "service", "web", "-o", "jsonpath={.status.dns}"]);
+      const dns = JSON.parse(stdout) as { name: string; type: string; values: string[] }[];
+      expect(dns.find((r) => r.name === web.global && r.type === "A")?.values).toEqual(
+        [ip.member1!, ip.member2!, ip.member3!].sort(),
+      );
+      expect(dns.find((r) => r.name === web.euA && r.type === "A")?.values).toEqual([ip.member1!]);
+      expect(dns.map((r) => r.name)).toEqual(expect.arrayContaining([web.eu, web.us, web.euB, web.usA]));
     }, 120_000);
 
     it("resolves the short name from a member-side resolver configured by `kubefed dns resolver-config`", async () => {

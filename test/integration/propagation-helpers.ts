@@ -42,8 +42,12 @@ export async function join(fed: Federation, m: MemberSpec): Promise<void> {
   ]);
 }
 
-export async function federationWithMembers(name: string, members: MemberSpec[]): Promise<Federation> {
-  const fed = await startFederation(env(), name);
+export async function federationWithMembers(
+  name: string,
+  members: MemberSpec[],
+  ingestEnv: Record<string, string> = {},
+): Promise<Federation> {
+  const fed = await startFederation(env(), name, { env: ingestEnv });
   for (const m of members) await join(fed, m);
   return fed;
 }

@@ -108,6 +108,9 @@ apiVersion: batch/v1
 kind: Job
 metadata: {name: migrate, namespace: ${namespace}}
 spec:
+  # Divided across the members (libs/placement): one completion in each of the three.
+  completions: 3
+  parallelism: 3
   template:
     spec:
       restartPolicy: Never
@@ -236,6 +239,8 @@ describe("propagation into three member clusters", () => {
 kind: Job
 metadata: {name: once, namespace: ${ns}}
 spec:
+  completions: 3
+  parallelism: 3
   template:
     spec:
       restartPolicy: Never

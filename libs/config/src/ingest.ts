@@ -8,7 +8,7 @@ import {
   type CommonSettings,
   type ServiceDefinition,
 } from "./common.ts";
-import { boolean, byteSize, duration, integer, ipAddress, listenPort, oneOf, text } from "./parse.ts";
+import { boolean, byteSize, duration, integer, ipAddress, listenPort, oneOf, text, zoneName } from "./parse.ts";
 import type { Env, Overrides } from "./spec.ts";
 
 export interface IngestSettings extends CommonSettings {
@@ -28,6 +28,7 @@ export interface IngestSettings extends CommonSettings {
   readonly rebalanceReadmitAfter: number;
   readonly rebalanceReadmitMax: number;
   readonly watchWindowBytes: number;
+  readonly dnsZoneName?: string;
   readonly snapshotInterval: number;
 }
 
@@ -58,6 +59,11 @@ export interface IngestConfig extends CommonConfig {
   /** The damping rule of rebalanced replicas (libs/placement's DampingRule): base and longest readmission wait. */
   readonly rebalance: { readonly readmitAfterMs: number; readonly readmitMaxMs: number };
   /** The watch window (changes kept for watches resuming from a past resourceVersion) is bounded by this too. */
+  /**
+   * The zone dns-sync keeps for this federation: a LoadBalancer Service's status then shows the DNS names it has
+   * there (`status.dns`, planned as dns-sync plans them). Absent: no DNS names shown.
+   */
+  readonly dnsZoneName: string | undefined;
   readonly watchWindowBytes: number;
   /** Events between two snapshots of the folded state; 0: this ingest writes none. */
   readonly snapshotInterval: number;
@@ -165,6 +171,12 @@ export const ingestDefinition: ServiceDefinition<IngestSettings, IngestConfig> =
       default: "10m",
       parse: duration,
     },
+    dnsZoneName: {
+      env: "INGEST_DNS_ZONE_NAME",
+      description:
+        "The DNS zone dns-sync keeps (DNS_SYNC_ZONE_NAME), with the trailing '.': LoadBalancer Services then show their DNS names in status.dns.",
+      parse: zoneName,
+    },
     watchWindowBytes: {
       env: "INGEST_WATCH_WINDOW_BYTES",
       description:
@@ -212,6 +224,7 @@ export const ingestDefinition: ServiceDefinition<IngestSettings, IngestConfig> =
         : undefined,
     rebalance: { readmitAfterMs: s.rebalanceReadmitAfter, readmitMaxMs: s.rebalanceReadmitMax },
     watchWindowBytes: s.watchWindowBytes,
+    dnsZoneName: s.dnsZoneName,
     snapshotInterval: s.snapshotInterval,
   }),
 };

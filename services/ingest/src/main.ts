@@ -145,6 +145,7 @@ try {
   });
   // Constructed before either starts; started after the objects read model, so reports merge onto caught-up objects.
   const statusView = new StatusView(readModel, kafka, statusTopic(fed), {
+    ...(config.dnsZoneName ? { dns: { federation: fed, zone: config.dnsZoneName } } : {}),
     onPoison: (offset, err) =>
       logger.error({ offset, err, topic: statusTopic(fed) }, "skipped a status report that can never be decoded"),
   });

@@ -11,6 +11,14 @@
  * offset at which it last changed here, so resuming from it is sound as well (it is not a write precondition:
  * derived Events are read-only).
  */
+import {
+  clusterSites,
+  DEFAULT_TTL_SECONDS,
+  isLoadBalancer,
+  plannedService,
+  planService,
+  serviceKey,
+} from "@kubefed/dnsplan";
 import { decodeStatus, metaOf, type FederationError, type KubeObject, type StatusReport } from "@kubefed/events";
 import { Follower, type Positioned } from "@kubefed/follower";
 import { objectKey, parseObjectKey } from "@kubefed/names";
@@ -45,6 +53,8 @@ const isEventKind = (s: Pick<Identity, "group" | "kind">) => s.group === "" && s
 export interface StatusViewOptions {
   onPoison: (offset: string, err: FederationError) => void;
   limits?: StatusLimits;
+  /** The federation and the zone dns-sync keeps for it: LoadBalancer Services then show their DNS names. */
+  dns?: { federation: string; zone: string };
 }
 
 export class StatusView {
@@ -54,12 +64,15 @@ export class StatusView {
   /** The objects offset at which each derived Event last changed here: its resourceVersion. */
   private readonly eventVersions = new Map<string, string>();
 
+  private readonly dns: StatusViewOptions["dns"];
+
   constructor(
     private readonly readModel: ReadModel,
     kafka: TailSource,
     topic: string,
     opts: StatusViewOptions,
   ) {
+    this.dns = opts.dns;
     this.follower = new Follower({
       source: kafka,
       topic,
@@ -96,6 +109,7 @@ export class StatusView {
    */
   merge(o: KubeObject): KubeObject {
     const merged = mergeStatus(this.model, this.readModel, o);
+    if (this.dns && o.kind === "Service" && isLoadBalancer(o)) return this.withDnsNames(merged);
     if (!isDivided(o)) return merged;
     const m = metaOf(o);
     const key = objectKey({
@@ -107,6 +121,27 @@ export class StatusView {
     const plan = planOf(o, key, this.clusterFacts());
     const status = (merged.status ?? {}) as Record<string, unknown>;
     return plan ? ({ ...merged, status: { ...status, placement: planStatus(plan) } } as KubeObject) : merged;
+  }
+
+  /**
+   * `status.dns`: the names the Service has in the zone and what each answers, planned from the same two folds and
+   * by the same planner as dns-sync, so they are what the zone holds once dns-sync has applied them (a name that
+   * falls back to the level above shows its CNAME). The federation's own field, like `readyEndpoints`.
+   */
+  private withDnsNames(o: KubeObject): KubeObject {
+    const { federation, zone } = this.dns!;
+    const m = metaOf(o);
+    const ns = String(m.namespace ?? "");
+    const name = String(m.name);
+    const state = this.readModel.current;
+    const svc = plannedService(state, this.model, ns, name, this.readModel.createdAt(serviceKey(ns, name)));
+    if (!svc) return o;
+    const sets = planService(svc, clusterSites(state, this.model), { federation, zone, ttl: DEFAULT_TTL_SECONDS });
+    const status = (o.status ?? {}) as Record<string, unknown>;
+    return {
+      ...o,
+      status: { ...status, dns: sets.map((r) => ({ name: r.name, type: r.type, values: [...r.values] })) },
+    } as KubeObject;
   }
 
   private facts: { table: unknown; facts: readonly ClusterFacts[] } | undefined;
