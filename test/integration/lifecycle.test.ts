@@ -68,9 +68,10 @@ describe("kubefed up lifecycle", () => {
       .map((l) => ({ pid: Number(l.split(" ")[0]), name: l.split(" ")[1] ?? "" }));
     const pids = started.map((p) => p.pid);
     // kafka, etcd, one kube-apiserver with its kube-controller-manager, kube-scheduler and kwok, the load
-    // balancer, coredns, opa, the ingest, the propagator
+    // balancer, coredns with dns-sync, opa, the ingest, the propagator
     expect(started.map((p) => p.name.replace(/-member1$|-federation$/, "")).sort()).toEqual([
       "coredns",
+      "dns-sync",
       "etcd",
       "ingest",
       "kafka",

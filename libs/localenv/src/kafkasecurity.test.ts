@@ -21,7 +21,10 @@ describe("federationAcls", () => {
   it("lets each service read what it folds, and only the ingest create topics", () => {
     expect(who("topic", "fed.objects", "read")).toEqual(["User:ingest", "User:propagator", "User:dns-sync"]);
     expect(who("topic", "fed.status", "read")).toEqual(["User:ingest", "User:dns-sync"]);
+    expect(who("topic", "fed.snapshots", "read")).toEqual(["User:ingest", "User:propagator"]);
+    expect(who("topic", "fed.snapshots", "write")).toEqual(["User:ingest"]);
     expect(acls.filter((a) => a.operations.includes("create")).map((a) => a.principal)).toEqual([
+      "User:ingest",
       "User:ingest",
       "User:ingest",
       "User:ingest",

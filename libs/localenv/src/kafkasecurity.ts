@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AclGrant, KafkaSecurity } from "@kubefed/kafka";
-import { dnsSyncGroup, objectsTopic, propagatorGroup, statusTopic, eventsTopic } from "@kubefed/names";
+import { dnsSyncGroup, objectsTopic, propagatorGroup, snapshotsTopic, statusTopic, eventsTopic } from "@kubefed/names";
 import type { Pki } from "./pki.ts";
 
 /** The principals of the federation's Kafka: one per service, and an admin (super user) for tooling. */
@@ -137,9 +137,12 @@ export function federationAcls(
     topic("ingest", objectsTopic(fed), ["create", "describe", "read", "write"]),
     topic("ingest", statusTopic(fed), ["create", "describe", "read"]),
     topic("ingest", eventsTopic(fed), ["create", "describe", "write"]),
+    // The ingest writes snapshots of the folded state; the propagators start from them.
+    topic("ingest", snapshotsTopic(fed), ["create", "describe", "read", "write"]),
     groups("ingest", tailGroups.ingest),
     topic("propagator", objectsTopic(fed), ["describe", "read"]),
     topic("propagator", statusTopic(fed), ["describe", "write"]),
+    topic("propagator", snapshotsTopic(fed), ["describe", "read"]),
     groups("propagator", propagatorGroup(fed, "")),
     groups("propagator", tailGroups.propagator),
     topic("dns-sync", objectsTopic(fed), ["describe", "read"]),
