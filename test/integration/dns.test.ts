@@ -238,7 +238,10 @@ spec:
         `{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "taken", "namespace": "${ns}"},
           "spec": {"type": "LoadBalancer", "selector": {"app": "web"}, "ports": [{"port": 80}]}}`,
       );
+      // Every member's zone name answers, so the zone is settled before the next scenario records it.
       await expectAnswer(taken.euA, [await eventually(() => lbAddress("member1", ns, "taken"), 60_000)]);
+      await expectAnswer(taken.euB, [await eventually(() => lbAddress("member3", ns, "taken"), 60_000)]);
+      await expectAnswer(taken.usA, [await eventually(() => lbAddress("member2", ns, "taken"), 60_000)]);
       await eventually(async () => expect((await sync.sync()).conflicts).toEqual([`${taken.global} A`]), 30_000);
       expect(await answer(taken.global)).toEqual({ cname: null, a: ["192.0.2.3"] });
     }, 120_000);
